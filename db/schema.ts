@@ -1,0 +1,373 @@
+/**
+ * drizzle-orm mirror of the dbmate migrations in db/migrations (the migrations own the schema;
+ * test/unit/schema-drift.test.ts fails when this file and the migrated database disagree).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  bigint,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+const shopifyId = (name: string) => bigint(name, { mode: 'number' });
+const money = (name: string, precision: 12 | 14) => numeric(name, { precision, scale: 2 });
+
+export const ROLE_NAMES = ['master', 'admin', 'staff', 'viewer'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+export const PRODUCT_STATUSES = ['active', 'archived', 'draft'] as const;
+export const MEDIA_KINDS = ['image', 'video', 'ad_creative', 'document'] as const;
+export const DENOTATION_ROLES = ['featured', 'gallery', 'ad', 'lifestyle'] as const;
+export const SOURCE_SYSTEMS = ['shopify', 'manual'] as const;
+export const CLASSIFICATION_CODES = ['A', 'B', 'C', 'NEW', 'DORMANT'] as const;
+export type ClassificationCode = (typeof CLASSIFICATION_CODES)[number];
+export const EXECUTION_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export const PARITY_VERDICTS = ['pass', 'fail', 'error'] as const;
+
+export const person = pgTable(
+  'person',
+  {
+    personId: uuid('person_id').primaryKey().defaultRandom(),
+    email: text('email').notNull(),
+    fullName: text('full_name'),
+    roleName: text('role_name', { enum: ROLE_NAMES }).notNull().default('viewer'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('person_email_key').on(t.email),
+    check('person_email_check', sql`email = lower(btrim(email)) and email like '%_@_%'`),
+    check('person_role_name_check', sql`role_name in ('master', 'admin', 'staff', 'viewer')`),
+  ],
+);
+
+export const configurationSetting = pgTable('configuration_setting', {
+  settingKey: text('setting_key').primaryKey(),
+  settingValue: jsonb('setting_value').notNull(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+});
+
+export const materialArtifact = pgTable(
+  'material_artifact',
+  {
+    materialArtifactId: shopifyId('material_artifact_id').primaryKey(),
+    title: text('title').notNull(),
+    handle: text('handle').notNull(),
+    vendor: text('vendor'),
+    productType: text('product_type'),
+    status: text('status', { enum: PRODUCT_STATUSES }).notNull(),
+    shopifyTagNames: text('shopify_tag_names').array().notNull().default(sql`'{}'`),
+    createdAt: timestamptz('created_at').notNull(),
+    updatedAt: timestamptz('updated_at').notNull(),
+    publishedAt: timestamptz('published_at'),
+    deletedAt: timestamptz('deleted_at'),
+    syncedAt: timestamptz('synced_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('material_artifact_updated_at_idx').on(t.updatedAt.desc()),
+    check('material_artifact_status_check', sql`status in ('active', 'archived', 'draft')`),
+  ],
+);
+
+export const materialArtifactVariant = pgTable(
+  'material_artifact_variant',
+  {
+    materialArtifactVariantId: shopifyId('material_artifact_variant_id').primaryKey(),
+    materialArtifactId: shopifyId('material_artifact_id')
+      .notNull()
+      .references(() => materialArtifact.materialArtifactId, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    sku: text('sku'),
+    priceMeasurementValue: money('price_measurement_value', 12).notNull(),
+    compareAtPriceMeasurementValue: money('compare_at_price_measurement_value', 12),
+    inventoryCount: integer('inventory_count'),
+    createdAt: timestamptz('created_at'),
+    updatedAt: timestamptz('updated_at'),
+  },
+  (t) => [index('material_artifact_variant_material_artifact_id_idx').on(t.materialArtifactId)],
+);
+
+export const actOfSale = pgTable(
+  'act_of_sale',
+  {
+    actOfSaleId: shopifyId('act_of_sale_id').primaryKey(),
+    orderName: text('order_name').notNull(),
+    processedAt: timestamptz('processed_at').notNull(),
+    createdAt: timestamptz('created_at').notNull(),
+    updatedAt: timestamptz('updated_at').notNull(),
+    cancelledAt: timestamptz('cancelled_at'),
+    currencyCode: text('currency_code').notNull(),
+    financialStatus: text('financial_status'),
+    fulfillmentStatus: text('fulfillment_status'),
+    subtotalPriceMeasurementValue: money('subtotal_price_measurement_value', 14).notNull(),
+    totalDiscountsMeasurementValue: money('total_discounts_measurement_value', 14).notNull().default(sql`0`),
+    totalTaxMeasurementValue: money('total_tax_measurement_value', 14).notNull().default(sql`0`),
+    totalPriceMeasurementValue: money('total_price_measurement_value', 14).notNull(),
+    isTest: boolean('is_test').notNull().default(false),
+    syncedAt: timestamptz('synced_at').notNull().defaultNow(),
+  },
+  (t) => [index('act_of_sale_processed_at_idx').on(t.processedAt)],
+);
+
+export const actOfSaleLine = pgTable(
+  'act_of_sale_line',
+  {
+    actOfSaleLineId: shopifyId('act_of_sale_line_id').primaryKey(),
+    actOfSaleId: shopifyId('act_of_sale_id')
+      .notNull()
+      .references(() => actOfSale.actOfSaleId, { onDelete: 'cascade' }),
+    materialArtifactId: shopifyId('material_artifact_id'),
+    materialArtifactVariantId: shopifyId('material_artifact_variant_id'),
+    title: text('title').notNull(),
+    sku: text('sku'),
+    quantityCount: integer('quantity_count').notNull(),
+    unitPriceMeasurementValue: money('unit_price_measurement_value', 12).notNull(),
+    totalDiscountMeasurementValue: money('total_discount_measurement_value', 14).notNull().default(sql`0`),
+  },
+  (t) => [
+    index('act_of_sale_line_act_of_sale_id_idx').on(t.actOfSaleId),
+    index('act_of_sale_line_material_artifact_id_idx').on(t.materialArtifactId),
+  ],
+);
+
+export const actOfRefund = pgTable(
+  'act_of_refund',
+  {
+    actOfRefundId: shopifyId('act_of_refund_id').primaryKey(),
+    actOfSaleId: shopifyId('act_of_sale_id')
+      .notNull()
+      .references(() => actOfSale.actOfSaleId, { onDelete: 'cascade' }),
+    createdAt: timestamptz('created_at').notNull(),
+  },
+  (t) => [index('act_of_refund_act_of_sale_id_idx').on(t.actOfSaleId)],
+);
+
+export const actOfRefundLine = pgTable(
+  'act_of_refund_line',
+  {
+    actOfRefundLineId: shopifyId('act_of_refund_line_id').primaryKey(),
+    actOfRefundId: shopifyId('act_of_refund_id')
+      .notNull()
+      .references(() => actOfRefund.actOfRefundId, { onDelete: 'cascade' }),
+    actOfSaleLineId: shopifyId('act_of_sale_line_id')
+      .notNull()
+      .references(() => actOfSaleLine.actOfSaleLineId, { onDelete: 'cascade' }),
+    quantityCount: integer('quantity_count').notNull(),
+    subtotalMeasurementValue: money('subtotal_measurement_value', 14).notNull(),
+  },
+  (t) => [
+    index('act_of_refund_line_act_of_refund_id_idx').on(t.actOfRefundId),
+    index('act_of_refund_line_act_of_sale_line_id_idx').on(t.actOfSaleLineId),
+  ],
+);
+
+export const mediaContentEntity = pgTable(
+  'media_content_entity',
+  {
+    mediaContentEntityId: uuid('media_content_entity_id').primaryKey().defaultRandom(),
+    mediaKind: text('media_kind', { enum: MEDIA_KINDS }).notNull(),
+    url: text('url').notNull(),
+    altText: text('alt_text'),
+    shopifyImageId: shopifyId('shopify_image_id'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('media_content_entity_shopify_image_id_key').on(t.shopifyImageId),
+    check('media_content_entity_media_kind_check', sql`media_kind in ('image', 'video', 'ad_creative', 'document')`),
+  ],
+);
+
+export const denotationRelation = pgTable(
+  'denotation_relation',
+  {
+    denotationRelationId: uuid('denotation_relation_id').primaryKey().defaultRandom(),
+    materialArtifactId: shopifyId('material_artifact_id')
+      .notNull()
+      .references(() => materialArtifact.materialArtifactId, { onDelete: 'cascade' }),
+    mediaContentEntityId: uuid('media_content_entity_id')
+      .notNull()
+      .references(() => mediaContentEntity.mediaContentEntityId, { onDelete: 'cascade' }),
+    roleName: text('role_name', { enum: DENOTATION_ROLES }).notNull().default('gallery'),
+    displayPosition: integer('display_position').notNull().default(0),
+    sourceSystem: text('source_system', { enum: SOURCE_SYSTEMS }).notNull().default('shopify'),
+    createdByPersonId: uuid('created_by_person_id').references(() => person.personId, { onDelete: 'set null' }),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('denotation_relation_artifact_media_key').on(t.materialArtifactId, t.mediaContentEntityId),
+    index('denotation_relation_media_content_entity_id_idx').on(t.mediaContentEntityId),
+    index('denotation_relation_created_by_person_id_idx').on(t.createdByPersonId),
+    check('denotation_relation_role_name_check', sql`role_name in ('featured', 'gallery', 'ad', 'lifestyle')`),
+    check('denotation_relation_source_system_check', sql`source_system in ('shopify', 'manual')`),
+  ],
+);
+
+export const tagDesignation = pgTable(
+  'tag_designation',
+  {
+    tagDesignationId: uuid('tag_designation_id').primaryKey().defaultRandom(),
+    tagName: text('tag_name').notNull(),
+    categoryName: text('category_name'),
+    colorCode: text('color_code'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('tag_designation_tag_name_key').on(t.tagName),
+    check('tag_designation_tag_name_check', sql`tag_name = lower(btrim(tag_name)) and tag_name <> ''`),
+    check('tag_designation_color_code_check', sql`color_code ~ '^#[0-9a-fA-F]{6}$'`),
+  ],
+);
+
+export const tagContentEntity = pgTable(
+  'tag_content_entity',
+  {
+    tagContentEntityId: uuid('tag_content_entity_id').primaryKey().defaultRandom(),
+    materialArtifactId: shopifyId('material_artifact_id')
+      .notNull()
+      .references(() => materialArtifact.materialArtifactId, { onDelete: 'cascade' }),
+    tagDesignationId: uuid('tag_designation_id')
+      .notNull()
+      .references(() => tagDesignation.tagDesignationId, { onDelete: 'cascade' }),
+    sourceSystem: text('source_system', { enum: SOURCE_SYSTEMS }).notNull(),
+    createdByPersonId: uuid('created_by_person_id').references(() => person.personId, { onDelete: 'set null' }),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('tag_content_entity_artifact_tag_key').on(t.materialArtifactId, t.tagDesignationId),
+    index('tag_content_entity_tag_designation_id_idx').on(t.tagDesignationId),
+    index('tag_content_entity_created_by_person_id_idx').on(t.createdByPersonId),
+    check('tag_content_entity_source_system_check', sql`source_system in ('shopify', 'manual')`),
+  ],
+);
+
+export const nominalClassification = pgTable(
+  'nominal_classification',
+  {
+    materialArtifactId: shopifyId('material_artifact_id')
+      .primaryKey()
+      .references(() => materialArtifact.materialArtifactId, { onDelete: 'cascade' }),
+    classificationCode: text('classification_code', { enum: CLASSIFICATION_CODES }).notNull(),
+    isManual: boolean('is_manual').notNull().default(false),
+    noteText: text('note_text'),
+    computedAt: timestamptz('computed_at').notNull().defaultNow(),
+  },
+  () => [
+    check(
+      'nominal_classification_classification_code_check',
+      sql`classification_code in ('A', 'B', 'C', 'NEW', 'DORMANT')`,
+    ),
+  ],
+);
+
+export const performanceMeasurementDataset = pgTable(
+  'performance_measurement_dataset',
+  {
+    materialArtifactId: shopifyId('material_artifact_id').notNull(),
+    measurementDate: date('measurement_date', { mode: 'string' }).notNull(),
+    ordersCount: integer('orders_count').notNull(),
+    unitsSoldCount: integer('units_sold_count').notNull(),
+    unitsRefundedCount: integer('units_refunded_count').notNull(),
+    grossSalesMeasurementValue: money('gross_sales_measurement_value', 14).notNull(),
+    discountsMeasurementValue: money('discounts_measurement_value', 14).notNull(),
+    refundsMeasurementValue: money('refunds_measurement_value', 14).notNull(),
+    aggregateMeasurementValue: money('aggregate_measurement_value', 14).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'performance_measurement_dataset_pkey', columns: [t.materialArtifactId, t.measurementDate] }),
+    index('performance_measurement_dataset_measurement_date_idx').on(t.measurementDate),
+  ],
+);
+
+export const procedureExecution = pgTable(
+  'procedure_execution',
+  {
+    procedureExecutionId: uuid('procedure_execution_id').primaryKey().defaultRandom(),
+    procedureKind: text('procedure_kind').notNull(),
+    status: text('status', { enum: EXECUTION_STATUSES }).notNull().default('queued'),
+    concurrencyKey: text('concurrency_key'),
+    parentProcedureExecutionId: uuid('parent_procedure_execution_id').references(
+      (): AnyPgColumn => procedureExecution.procedureExecutionId,
+      { onDelete: 'set null' },
+    ),
+    triggerSource: text('trigger_source').notNull().default('system'),
+    parameters: jsonb('parameters').notNull().default(sql`'{}'`),
+    checkpointState: jsonb('checkpoint_state').notNull().default(sql`'{}'`),
+    attemptCount: integer('attempt_count').notNull().default(0),
+    rowsProcessedCount: integer('rows_processed_count').notNull().default(0),
+    errorText: text('error_text'),
+    requestedAt: timestamptz('requested_at').notNull().defaultNow(),
+    startedAt: timestamptz('started_at'),
+    heartbeatAt: timestamptz('heartbeat_at'),
+    finishedAt: timestamptz('finished_at'),
+  },
+  (t) => [
+    index('procedure_execution_requested_at_idx').on(t.requestedAt.desc()),
+    index('procedure_execution_kind_status_idx').on(t.procedureKind, t.status),
+    index('procedure_execution_parent_idx').on(t.parentProcedureExecutionId),
+    uniqueIndex('procedure_execution_one_active_per_concurrency_key')
+      .on(t.concurrencyKey)
+      .where(sql`status in ('queued', 'running', 'waiting') and concurrency_key is not null`),
+    check('procedure_execution_status_check', sql`status in ('queued', 'running', 'waiting', 'succeeded', 'failed')`),
+    check('procedure_execution_finished_check', sql`(status in ('succeeded', 'failed')) = (finished_at is not null)`),
+  ],
+);
+
+export const informationBearingEntity = pgTable(
+  'information_bearing_entity',
+  {
+    informationBearingEntityId: uuid('information_bearing_entity_id').primaryKey().defaultRandom(),
+    objectKey: text('object_key').notNull(),
+    sourceSystem: text('source_system').notNull().default('shopify'),
+    resourceName: text('resource_name').notNull(),
+    byteCount: bigint('byte_count', { mode: 'number' }).notNull(),
+    lineCount: bigint('line_count', { mode: 'number' }).notNull(),
+    sha256Digest: text('sha256_digest').notNull(),
+    procedureExecutionId: uuid('procedure_execution_id').references(() => procedureExecution.procedureExecutionId, {
+      onDelete: 'set null',
+    }),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('information_bearing_entity_object_key_key').on(t.objectKey),
+    index('information_bearing_entity_created_at_idx').on(t.createdAt),
+    index('information_bearing_entity_procedure_execution_id_idx').on(t.procedureExecutionId),
+    check('information_bearing_entity_sha256_digest_check', sql`sha256_digest ~ '^[0-9a-f]{64}$'`),
+    check('information_bearing_entity_counts_check', sql`byte_count >= 0 and line_count >= 0`),
+  ],
+);
+
+export const parityCheckExecution = pgTable(
+  'parity_check_execution',
+  {
+    parityCheckExecutionId: uuid('parity_check_execution_id').primaryKey().defaultRandom(),
+    procedureExecutionId: uuid('procedure_execution_id').references(() => procedureExecution.procedureExecutionId, {
+      onDelete: 'set null',
+    }),
+    verdict: text('verdict', { enum: PARITY_VERDICTS }).notNull(),
+    windowFromDate: date('window_from_date', { mode: 'string' }).notNull(),
+    windowToDate: date('window_to_date', { mode: 'string' }).notNull(),
+    watermarkAt: timestamptz('watermark_at'),
+    checkResults: jsonb('check_results').notNull().default(sql`'[]'`),
+    startedAt: timestamptz('started_at').notNull().defaultNow(),
+    finishedAt: timestamptz('finished_at'),
+  },
+  (t) => [
+    index('parity_check_execution_started_at_idx').on(t.startedAt.desc()),
+    index('parity_check_execution_procedure_execution_id_idx').on(t.procedureExecutionId),
+    check('parity_check_execution_verdict_check', sql`verdict in ('pass', 'fail', 'error')`),
+    check('parity_check_execution_window_check', sql`window_from_date <= window_to_date`),
+  ],
+);

@@ -1,0 +1,63 @@
+/**
+ * Vitest global setup (Node): starts embedded Postgres (or uses the server in DATABASE_URL),
+ * builds two template databases once (the migrated new schema, and the vendored legacy schema),
+ * and creates the databases the Workers test projects' Hyperdrive bindings point at.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import type { TestProject } from 'vitest/node';
+import { type LocalPostgres, startLocalPostgres } from '../scripts/lib/local-postgres.ts';
+import { migrate } from '../scripts/lib/migrations.ts';
+import { withDatabase } from '../scripts/lib/postgres-url.ts';
+import { APP_TEMPLATE, LEGACY_TEMPLATE, WORKER_PROJECT_DATABASES } from './support/test-databases.ts';
+
+export const LEGACY_SCHEMA_FILE = new URL('./fixtures/legacy-schema.sql', import.meta.url).pathname;
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresAdminUrl: string;
+  }
+}
+
+async function recreateDatabase(adminUrl: string, name: string, template?: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+    await sql.unsafe(`create database "${name}"${template ? ` template "${template}"` : ''}`);
+  } finally {
+    await sql.end();
+  }
+}
+
+export default async function setup(project: TestProject) {
+  let server: LocalPostgres | undefined;
+  let dataDir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : undefined;
+  if (!adminUrl) {
+    dataDir = await mkdtemp(join(tmpdir(), 'dashboard-test-pg-'));
+    server = await startLocalPostgres({ dataDir, persistent: false });
+    adminUrl = server.adminUrl;
+  }
+
+  await recreateDatabase(adminUrl, APP_TEMPLATE);
+  await migrate(withDatabase(adminUrl, APP_TEMPLATE), { quiet: true });
+
+  await recreateDatabase(adminUrl, LEGACY_TEMPLATE);
+  const legacy = postgres(withDatabase(adminUrl, LEGACY_TEMPLATE), { max: 1, onnotice: () => {} });
+  await legacy.file(LEGACY_SCHEMA_FILE);
+  await legacy.end();
+
+  for (const { app, legacy: legacyDb } of Object.values(WORKER_PROJECT_DATABASES)) {
+    await recreateDatabase(adminUrl, app, APP_TEMPLATE);
+    await recreateDatabase(adminUrl, legacyDb, LEGACY_TEMPLATE);
+  }
+
+  project.provide('postgresAdminUrl', adminUrl);
+
+  return async () => {
+    await server?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+}

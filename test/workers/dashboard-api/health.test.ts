@@ -1,0 +1,41 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import worker from '../../../workers/dashboard-api/src/index.ts';
+import type { Env } from '../../../workers/shared/env.ts';
+
+async function call(path: string, bindings: Partial<Env> = env as unknown as Env) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`https://api.test${path}`), bindings as Env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+describe('dashboard-api /health', () => {
+  it('reports the database round trip and the applied migration version through Hyperdrive', async () => {
+    const response = await call('/health');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      status: string;
+      database: { round_trip_ms: number; migration_version: string };
+    };
+    expect(body.status).toBe('ok');
+    expect(body.database.round_trip_ms).toBeGreaterThan(0);
+    expect(body.database.migration_version).toMatch(/^\d{14}$/);
+  });
+
+  it('answers a missing binding with a 503 naming it, not a stack trace', async () => {
+    const { HYPERDRIVE: _, ...withoutHyperdrive } = env as unknown as Env;
+    const response = await call('/health', withoutHyperdrive);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('unavailable');
+    expect(body.error.message).toContain('missing binding HYPERDRIVE');
+  });
+
+  it('answers unknown routes with the legacy error envelope', async () => {
+    const response = await call('/api/nope');
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: { code: 'not_found', message: 'no route for GET /api/nope' } });
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * `npm test` runs three projects against one real Postgres (embedded unless DATABASE_URL is set):
+ * - unit:            Node tests (schema drift, names map, squawk, CLIs, generators, simulator)
+ * - dashboard-api:   Workers tests inside workerd via @cloudflare/vitest-plugin, top-level wrangler.toml
+ * - ingest:          Workers tests inside workerd, workers/ingest/wrangler.toml
+ * Hyperdrive bindings point at the real test Postgres; R2 and Queues are miniflare's own.
+ */
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig, defineProject } from 'vitest/config';
+import { withDatabase } from './scripts/lib/postgres-url.ts';
+import { WORKER_PROJECT_DATABASES, type WorkerProject } from './test/support/test-databases.ts';
+import { isPostgresCloseArtifact } from './workers/shared/db/postgres-close-artifact.ts';
+
+function workersProject(name: WorkerProject, configPath: string) {
+  const databases = WORKER_PROJECT_DATABASES[name];
+  return defineProject({
+    plugins: [
+      cloudflareTest(({ inject }) => {
+        const adminUrl = inject('postgresAdminUrl');
+        return {
+          wrangler: { configPath },
+          miniflare: {
+            bindings: { ENVIRONMENT: 'test' },
+            hyperdrives: {
+              HYPERDRIVE: withDatabase(adminUrl, databases.app),
+              LEGACY_HYPERDRIVE: withDatabase(adminUrl, databases.legacy),
+            },
+          },
+        };
+      }),
+    ],
+    test: {
+      name,
+      include: [`test/workers/${name}/**/*.test.ts`],
+      setupFiles: ['test/workers/setup.ts'],
+      // The files of one project share its databases (re-cloned per file), so they run in turn.
+      fileParallelism: false,
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+    },
+  });
+}
+
+export default defineConfig({
+  test: {
+    globalSetup: ['test/global-setup.ts'],
+    // postgres.js's Workers build rejects once per closed connection (porsager/postgres#1202);
+    // only that exact error is ignored, see workers/shared/db/postgres-close-workaround.ts.
+    onUnhandledError: (error) => !isPostgresCloseArtifact(error),
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      workersProject('dashboard-api', './wrangler.toml'),
+      workersProject('ingest', './workers/ingest/wrangler.toml'),
+    ],
+  },
+});

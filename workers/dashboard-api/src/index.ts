@@ -1,0 +1,8 @@
+/** The dashboard-api Worker: the legacy REST contract behind Cloudflare Access. */
+import { createApp } from './app.ts';
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<import('../../shared/env.ts').Env>;

@@ -1,0 +1,18 @@
+import { Hono } from 'hono';
+import { checkHealth } from '../../shared/health.ts';
+import { envelope, errorResponse } from '../../shared/http/errors.ts';
+import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
+
+export function createIngestApp() {
+  const app = new Hono<AppBindings>();
+  app.use('*', requestId());
+  app.use('*', configurationCheck(['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']));
+  app.use('*', database());
+  app.get('/health', async (c) => {
+    const report = await checkHealth(c.var.database.sql, 'ingest');
+    return c.json(report, report.status === 'ok' ? 200 : 503);
+  });
+  app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError(errorResponse);
+  return app;
+}

@@ -1,0 +1,17 @@
+/**
+ * The ingest Worker: Cron Triggers and HTTP entry points record ProcedureExecutions and enqueue
+ * them; the queue consumer runs them. A thin shell: the work lives in workers/shared/procedures.
+ */
+import type { Env } from '../../shared/env.ts';
+import type { IngestMessage } from '../../shared/procedures/messages.ts';
+import { createIngestApp } from './app.ts';
+import { consumeIngestBatch } from './consumer.ts';
+import { runScheduled } from './scheduled.ts';
+
+const app = createIngestApp();
+
+export default {
+  fetch: app.fetch,
+  queue: (batch, env, ctx) => consumeIngestBatch(batch, env, ctx),
+  scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
+} satisfies ExportedHandler<Env, IngestMessage>;

@@ -1,0 +1,63 @@
+/**
+ * The legacy API's one error envelope: {"error": {"code", "message", "details"?}}. Every error a
+ * Worker answers with goes through `errorResponse` (via Hono's onError), so the frontend never sees
+ * another shape.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConfigurationError } from '../env.ts';
+import { log } from '../logging.ts';
+
+export const ERROR_CODES = {
+  400: 'invalid_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  500: 'internal',
+  503: 'unavailable',
+} as const;
+
+export type ErrorStatus = keyof typeof ERROR_CODES;
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: ErrorStatus,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorEnvelope {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export function envelope(status: ErrorStatus, message: string, details?: unknown): ErrorEnvelope {
+  return { error: { code: ERROR_CODES[status], message, ...(details === undefined ? {} : { details }) } };
+}
+
+/** Hono `onError`: known errors keep their status; anything else is logged and answered as 500. */
+export function errorResponse(error: Error, c: Context): Response {
+  if (error instanceof ApiError) {
+    return c.json(envelope(error.status, error.message, error.details), error.status as ContentfulStatusCode);
+  }
+  if (error instanceof HTTPException) {
+    const status = (error.status in ERROR_CODES ? error.status : 500) as ErrorStatus;
+    return c.json(envelope(status, error.message || ERROR_CODES[status]), status as ContentfulStatusCode);
+  }
+  if (error instanceof ConfigurationError) {
+    log.error('configuration error', { request_id: c.get('requestId' as never), error: error.message });
+    return c.json(envelope(503, error.message), 503);
+  }
+  log.error('unhandled error', {
+    request_id: c.get('requestId' as never),
+    error: error.message,
+    stack: error.stack,
+  });
+  return c.json(envelope(500, 'internal error'), 500);
+}

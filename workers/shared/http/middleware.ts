@@ -1,0 +1,49 @@
+/**
+ * Middleware both Workers' Hono apps share: a request id on every request and log line, the
+ * configuration check, and a per-request database client on `c.var.database`.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { closeDatabase, type Database, openDatabase } from '../db/client.ts';
+import { type BindingName, checkEnv, type Env } from '../env.ts';
+
+export interface AppVariables {
+  requestId: string;
+  database: Database;
+}
+
+export interface AppBindings {
+  Bindings: Env;
+  Variables: AppVariables;
+}
+
+export function requestId(): MiddlewareHandler<AppBindings> {
+  return async (c, next) => {
+    const id = c.req.header('cf-ray') ?? crypto.randomUUID();
+    c.set('requestId', id);
+    await next();
+    c.header('x-request-id', id);
+  };
+}
+
+export function configurationCheck(bindings: readonly BindingName[]): MiddlewareHandler<AppBindings> {
+  return async (c, next) => {
+    checkEnv(c.env, bindings);
+    await next();
+  };
+}
+
+/**
+ * A postgres.js client per request (it connects on its first query, so routes that never touch
+ * the database pay nothing), closed after the response with waitUntil.
+ */
+export function database(): MiddlewareHandler<AppBindings> {
+  return async (c, next) => {
+    const opened = openDatabase(c.env.HYPERDRIVE);
+    c.set('database', opened);
+    try {
+      await next();
+    } finally {
+      closeDatabase(opened, c.executionCtx);
+    }
+  };
+}

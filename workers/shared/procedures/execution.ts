@@ -1,0 +1,132 @@
+/**
+ * The one way to run a ProcedureExecution: record it (queued), claim it for a run (running,
+ * attempt + 1), checkpoint it, and finish it (succeeded / failed with its cause). Every procedure
+ * (sync, load, refresh, classify, parity, replay) goes through these functions.
+ */
+import type { Sql } from '../db/client.ts';
+
+export const PROCEDURE_KINDS = [
+  // legacy sync_runs kinds, kept so the REST API can show them unchanged
+  'products',
+  'orders',
+  'marts',
+  'full',
+  // new system
+  'refunds',
+  'deletions',
+  'load',
+  'classify',
+  'parity_check',
+  'replay',
+] as const;
+export type ProcedureKind = (typeof PROCEDURE_KINDS)[number];
+
+export interface ProcedureExecutionRow {
+  procedure_execution_id: string;
+  procedure_kind: ProcedureKind;
+  status: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed';
+  concurrency_key: string | null;
+  parent_procedure_execution_id: string | null;
+  trigger_source: string;
+  parameters: Record<string, unknown>;
+  checkpoint_state: Record<string, unknown>;
+  attempt_count: number;
+  rows_processed_count: number;
+  error_text: string | null;
+  requested_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** Thrown when work with the same concurrency key is already queued or running. */
+export class ExecutionConflictError extends Error {
+  override name = 'ExecutionConflictError';
+  constructor(readonly concurrencyKey: string) {
+    super(`a ${concurrencyKey} execution is already queued or running`);
+  }
+}
+
+export async function recordExecution(
+  sql: Sql,
+  input: {
+    kind: ProcedureKind;
+    triggerSource: string;
+    parameters?: Record<string, unknown>;
+    concurrencyKey?: string | null;
+    parentId?: string | null;
+  },
+): Promise<ProcedureExecutionRow> {
+  try {
+    const [row] = await sql<ProcedureExecutionRow[]>`
+      insert into procedure_execution
+        (procedure_kind, trigger_source, parameters, concurrency_key, parent_procedure_execution_id)
+      values (${input.kind}, ${input.triggerSource}, ${JSON.stringify(input.parameters ?? {})}::jsonb,
+              ${input.concurrencyKey ?? null}, ${input.parentId ?? null})
+      returning *`;
+    return row as ProcedureExecutionRow;
+  } catch (error) {
+    if (isUniqueViolation(error, 'procedure_execution_one_active_per_concurrency_key') && input.concurrencyKey) {
+      throw new ExecutionConflictError(input.concurrencyKey);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Moves a queued or waiting execution to running and counts the attempt. Returns null when the
+ * execution is already finished or missing: a redelivered message must then do nothing.
+ */
+export async function claimExecution(sql: Sql, id: string): Promise<ProcedureExecutionRow | null> {
+  const [row] = await sql<ProcedureExecutionRow[]>`
+    update procedure_execution
+    set status = 'running', attempt_count = attempt_count + 1,
+        started_at = coalesce(started_at, now()), heartbeat_at = now()
+    where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')
+    returning *`;
+  return row ?? null;
+}
+
+export async function checkpointExecution(
+  sql: Sql,
+  id: string,
+  update: { checkpoint: Record<string, unknown>; rowsProcessed?: number; status?: 'running' | 'waiting' },
+): Promise<void> {
+  await sql`
+    update procedure_execution
+    set checkpoint_state = ${JSON.stringify(update.checkpoint)}::jsonb,
+        rows_processed_count = coalesce(${update.rowsProcessed ?? null}, rows_processed_count),
+        status = coalesce(${update.status ?? null}, status),
+        heartbeat_at = now()
+    where procedure_execution_id = ${id} and status in ('running', 'waiting')`;
+}
+
+export async function succeedExecution(sql: Sql, id: string, rowsProcessed?: number): Promise<void> {
+  await sql`
+    update procedure_execution
+    set status = 'succeeded', finished_at = now(), heartbeat_at = now(), error_text = null,
+        rows_processed_count = coalesce(${rowsProcessed ?? null}, rows_processed_count)
+    where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')`;
+}
+
+export async function failExecution(sql: Sql, id: string, cause: unknown): Promise<void> {
+  await sql`
+    update procedure_execution
+    set status = 'failed', finished_at = now(), heartbeat_at = now(), error_text = ${describeError(cause)}
+    where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')`;
+}
+
+export async function findExecution(sql: Sql, id: string): Promise<ProcedureExecutionRow | null> {
+  const [row] = await sql<ProcedureExecutionRow[]>`
+    select * from procedure_execution where procedure_execution_id = ${id}`;
+  return row ?? null;
+}
+
+export function describeError(cause: unknown): string {
+  const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  return text.slice(0, 4000);
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; constraint_name?: string } | null;
+  return e?.code === '23505' && (constraint === undefined || e.constraint_name === constraint);
+}
