@@ -11,8 +11,11 @@ source scripts/ensure-node.sh
 stamp=node_modules/.package-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
-  echo "▸ installing dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "▸ installing dependencies"
+  # npm ci refuses this lockfile: the registry reachable here serves only this platform's builds
+  # of workerd/esbuild/biome/dbmate, so their other-platform entries cannot be locked
+  # (npm/cli#4828); npm install keeps to the locked versions.
+  npm install --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
 
