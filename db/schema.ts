@@ -371,3 +371,25 @@ export const parityCheckExecution = pgTable(
     check('parity_check_execution_window_check', sql`window_from_date <= window_to_date`),
   ],
 );
+
+export const DATA_MIGRATION_STATUSES = ['copying', 'completed'] as const;
+
+/** Progress of the one-time legacy data migration (scripts/migrate-legacy), one row per legacy table. */
+export const dataMigrationCheckpoint = pgTable(
+  'data_migration_checkpoint',
+  {
+    legacyTableName: text('legacy_table_name').primaryKey(),
+    newTableName: text('new_table_name').notNull(),
+    status: text('status', { enum: DATA_MIGRATION_STATUSES }).notNull().default('copying'),
+    lastLegacyKey: text('last_legacy_key').array(),
+    rowsCopiedCount: bigint('rows_copied_count', { mode: 'number' }).notNull().default(0),
+    batchCount: bigint('batch_count', { mode: 'number' }).notNull().default(0),
+    startedAt: timestamptz('started_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+    completedAt: timestamptz('completed_at'),
+  },
+  () => [
+    check('data_migration_checkpoint_status_check', sql`status in ('copying', 'completed')`),
+    check('data_migration_checkpoint_completed_check', sql`(status = 'completed') = (completed_at is not null)`),
+  ],
+);
