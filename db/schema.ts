@@ -308,6 +308,7 @@ export const procedureExecution = pgTable(
     attemptCount: integer('attempt_count').notNull().default(0),
     rowsProcessedCount: integer('rows_processed_count').notNull().default(0),
     errorText: text('error_text'),
+    stepCount: integer('step_count').notNull().default(0),
     requestedAt: timestamptz('requested_at').notNull().defaultNow(),
     startedAt: timestamptz('started_at'),
     heartbeatAt: timestamptz('heartbeat_at'),
@@ -339,6 +340,8 @@ export const informationBearingEntity = pgTable(
       onDelete: 'set null',
     }),
     createdAt: timestamptz('created_at').notNull().defaultNow(),
+    storedByteCount: bigint('stored_byte_count', { mode: 'number' }).notNull().default(0),
+    segmentIndex: jsonb('segment_index').notNull().default(sql`'[]'`),
   },
   (t) => [
     unique('information_bearing_entity_object_key_key').on(t.objectKey),
@@ -392,4 +395,115 @@ export const dataMigrationCheckpoint = pgTable(
     check('data_migration_checkpoint_status_check', sql`status in ('copying', 'completed')`),
     check('data_migration_checkpoint_completed_check', sql`(status = 'completed') = (completed_at is not null)`),
   ],
+);
+
+// ---------------------------------------------------------------- ingest (db/migrations/20261122001000_*)
+
+export const ingestStagedObject = pgTable(
+  'ingest_staged_object',
+  {
+    loadKey: uuid('load_key').notNull(),
+    lineNumber: bigint('line_number', { mode: 'number' }).notNull(),
+    resourceName: text('resource_name').notNull(),
+    objectType: text('object_type').notNull(),
+    objectId: shopifyId('object_id').notNull(),
+    parentObjectId: shopifyId('parent_object_id'),
+    payload: jsonb('payload').notNull(),
+    stagedAt: timestamptz('staged_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'ingest_staged_object_pkey', columns: [t.loadKey, t.lineNumber] }),
+    index('ingest_staged_object_object_idx').on(t.loadKey, t.objectType, t.objectId),
+    index('ingest_staged_object_parent_idx').on(t.loadKey, t.parentObjectId),
+  ],
+);
+
+export const quarantinedLine = pgTable(
+  'quarantined_line',
+  {
+    quarantinedLineId: uuid('quarantined_line_id').primaryKey().defaultRandom(),
+    loadKey: uuid('load_key').notNull(),
+    procedureExecutionId: uuid('procedure_execution_id').references(() => procedureExecution.procedureExecutionId, {
+      onDelete: 'set null',
+    }),
+    informationBearingEntityId: uuid('information_bearing_entity_id').references(
+      () => informationBearingEntity.informationBearingEntityId,
+      { onDelete: 'set null' },
+    ),
+    resourceName: text('resource_name').notNull(),
+    lineNumber: bigint('line_number', { mode: 'number' }).notNull(),
+    reasonText: text('reason_text').notNull(),
+    lineExcerpt: text('line_excerpt'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('quarantined_line_load_line_key').on(t.loadKey, t.lineNumber),
+    index('quarantined_line_procedure_execution_id_idx').on(t.procedureExecutionId),
+    index('quarantined_line_information_bearing_entity_id_idx').on(t.informationBearingEntityId),
+    index('quarantined_line_created_at_idx').on(t.createdAt),
+  ],
+);
+
+export const syncCursor = pgTable(
+  'sync_cursor',
+  {
+    resourceName: text('resource_name').primaryKey(),
+    windowEndAt: timestamptz('window_end_at').notNull(),
+    procedureExecutionId: uuid('procedure_execution_id').references(() => procedureExecution.procedureExecutionId, {
+      onDelete: 'set null',
+    }),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('sync_cursor_procedure_execution_id_idx').on(t.procedureExecutionId)],
+);
+
+export const webhookReceipt = pgTable(
+  'webhook_receipt',
+  {
+    webhookId: text('webhook_id').primaryKey(),
+    topicName: text('topic_name').notNull(),
+    shopDomain: text('shop_domain'),
+    payload: jsonb('payload').notNull(),
+    procedureExecutionId: uuid('procedure_execution_id').references(() => procedureExecution.procedureExecutionId, {
+      onDelete: 'set null',
+    }),
+    receivedAt: timestamptz('received_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('webhook_receipt_received_at_idx').on(t.receivedAt),
+    index('webhook_receipt_procedure_execution_id_idx').on(t.procedureExecutionId),
+  ],
+);
+
+/** Keys (product, shop-local day) a load touched, consumed by the incremental mart refresh. */
+export const performanceMeasurementRefreshKey = pgTable('performance_measurement_refresh_key', {
+  performanceMeasurementRefreshKeyId: bigint('performance_measurement_refresh_key_id', { mode: 'number' })
+    .primaryKey()
+    .generatedAlwaysAsIdentity(),
+  materialArtifactId: shopifyId('material_artifact_id'),
+  measurementDate: date('measurement_date', { mode: 'string' }).notNull(),
+  recordedAt: timestamptz('recorded_at').notNull().defaultNow(),
+});
+
+/** Per shop-local day: the dataset summed over products, and the day's orders. */
+export const performanceMeasurementDailyTotal = pgTable('performance_measurement_daily_total', {
+  measurementDate: date('measurement_date', { mode: 'string' }).primaryKey(),
+  ordersCount: bigint('orders_count', { mode: 'number' }).notNull(),
+  unitsSoldCount: bigint('units_sold_count', { mode: 'number' }).notNull(),
+  grossSalesMeasurementValue: numeric('gross_sales_measurement_value').notNull(),
+  discountsMeasurementValue: numeric('discounts_measurement_value').notNull(),
+  refundsMeasurementValue: numeric('refunds_measurement_value').notNull(),
+  aggregateMeasurementValue: numeric('aggregate_measurement_value').notNull(),
+});
+
+/** The timezone the dataset was last fully built in (one row). */
+export const performanceMeasurementRefreshState = pgTable(
+  'performance_measurement_refresh_state',
+  {
+    singleton: boolean('singleton').primaryKey().default(true),
+    shopTimezone: text('shop_timezone').notNull(),
+    fullRefreshAt: timestamptz('full_refresh_at').notNull(),
+    incrementalRefreshAt: timestamptz('incremental_refresh_at'),
+  },
+  () => [check('performance_measurement_refresh_state_singleton_check', sql`singleton`)],
 );
