@@ -1,0 +1,370 @@
+/**
+ * The performance mart: performance_measurement_dataset (one row per product per shop-local day)
+ * and performance_measurement_daily_total (per day: the dataset summed over products, plus the
+ * day's orders), computed from the raw Shopify tables exactly as the legacy
+ * `refresh_mart_performance_metrics`:
+ *   - sales count on the order's processed date, refunds on the refund's date, both shop-local
+ *     (configuration_setting 'shop_timezone', else UTC);
+ *   - test orders, cancelled orders and custom lines (no product) are excluded;
+ *   - gross = Σ unit price × quantity, discounts = Σ line discounts, refunds = Σ refund line
+ *     subtotals, net (aggregate_measurement_value) = gross − discounts − refunds.
+ *
+ * Two ways to refresh, producing identical tables (tested):
+ *   - refreshPerformanceDataset: rebuild the days in [from, to] (null = unbounded), like the legacy.
+ *   - refreshTouchedKeys: recompute only the (product, day) keys a load recorded with
+ *     recordTouchedOrders. It rebuilds everything instead when the dataset was never fully built,
+ *     when the shop timezone differs from the one of the last full rebuild (a timezone change
+ *     moves every sale to another day), or when a load touched so many keys that a full rebuild is
+ *     cheaper.
+ * All refreshes take one transaction-scoped advisory lock, so they run one at a time.
+ */
+import type postgres from 'postgres';
+import { type Queryable, shopTimezone } from './shop-timezone.ts';
+
+/** Arbitrary but fixed: every mart refresh holds this transaction-scoped advisory lock. */
+const REFRESH_LOCK_KEY = 4_127_330_118;
+
+/** Above this many recorded keys a full rebuild is cheaper than key-by-key recomputation. */
+export const FULL_REBUILD_KEY_THRESHOLD = 150_000;
+
+export interface RefreshResult {
+  mode: 'full' | 'range' | 'touched';
+  /** Dataset rows written (for full and range: inserted, like the legacy function's result). */
+  rows: number;
+  /** Recorded keys consumed (touched mode and its fallbacks). */
+  keys: number;
+  /** Why a touched refresh rebuilt everything instead. */
+  reason?: 'never_built' | 'timezone_changed' | 'too_many_keys';
+  timezone: string;
+}
+
+/** A shop-local date 'YYYY-MM-DD', or null for unbounded. */
+export interface DateRange {
+  from?: string | null;
+  to?: string | null;
+}
+
+/**
+ * Rebuilds the dataset and the daily totals for the shop-local days in [from, to] (null or absent
+ * = unbounded), exactly as `refresh_mart_performance_metrics(from, to)`. An unbounded rebuild also
+ * records the timezone it was built in; the touched keys it covers are consumed.
+ */
+export async function refreshPerformanceDataset(sql: postgres.Sql, range: DateRange = {}): Promise<RefreshResult> {
+  return sql.begin(async (tx) => {
+    await lockRefresh(tx);
+    const timezone = await shopTimezone(tx);
+    const full = !range.from && !range.to;
+    if (full) await tx`delete from performance_measurement_refresh_key`;
+    const rows = await rebuildRange(tx, timezone, range);
+    if (full) await recordFullRebuild(tx, timezone);
+    return { mode: full ? 'full' : 'range', rows, keys: 0, timezone } satisfies RefreshResult;
+  }) as Promise<RefreshResult>;
+}
+
+/**
+ * Recomputes only the (product, day) keys recorded since the last refresh, then forgets them.
+ * Falls back to a full rebuild when the dataset was never built in the current shop timezone.
+ */
+export async function refreshTouchedKeys(
+  sql: postgres.Sql,
+  options: { fullRebuildKeyThreshold?: number } = {},
+): Promise<RefreshResult> {
+  return sql.begin(async (tx) => {
+    await lockRefresh(tx);
+    const timezone = await shopTimezone(tx);
+    const [state] = await tx<{ shop_timezone: string }[]>`
+      select shop_timezone from performance_measurement_refresh_state`;
+    const [{ pending } = { pending: 0 }] = await tx<{ pending: number }[]>`
+      select count(*)::int as pending from performance_measurement_refresh_key`;
+    const reason = !state
+      ? 'never_built'
+      : state.shop_timezone !== timezone
+        ? 'timezone_changed'
+        : pending > (options.fullRebuildKeyThreshold ?? FULL_REBUILD_KEY_THRESHOLD)
+          ? 'too_many_keys'
+          : undefined;
+    if (reason) {
+      // Only the keys visible now are consumed: a load committing later keeps its keys for next time.
+      const consumed = await tx`delete from performance_measurement_refresh_key`;
+      const rows = await rebuildRange(tx, timezone, {});
+      await recordFullRebuild(tx, timezone);
+      return { mode: 'full', rows, keys: consumed.count, reason, timezone } satisfies RefreshResult;
+    }
+    const { rows, keys, days } = await recomputeTouchedKeys(tx, timezone);
+    if (days.length > 0) await recomputeDailyTotals(tx, timezone, days);
+    await tx`update performance_measurement_refresh_state set incremental_refresh_at = now()`;
+    return { mode: 'touched', rows, keys, timezone } satisfies RefreshResult;
+  }) as Promise<RefreshResult>;
+}
+
+/**
+ * Records the (product, day) keys the given orders contribute to right now: the processed day of
+ * each order (its order count) and of each of its product lines, and the refund day of each of
+ * its refunded product lines. Call it inside the load's transaction BEFORE and AFTER upserting
+ * those orders (and their refunds), so both the days they leave and the days they land on are
+ * recomputed. Test and cancelled orders are recorded too: a change of either flag moves figures.
+ */
+export async function recordTouchedOrders(sql: Queryable, orderIds: readonly (string | number)[]): Promise<number> {
+  if (orderIds.length === 0) return 0;
+  const ids = JSON.stringify(orderIds.map(String));
+  const result = await sql`
+    with shop as (
+      select coalesce((select setting_value #>> '{}' from configuration_setting where setting_key = 'shop_timezone'),
+                      'UTC') as timezone
+    ), touched_order as (
+      select distinct o.act_of_sale_id, (o.processed_at at time zone shop.timezone)::date as processed_on
+      from jsonb_array_elements_text(${ids}::jsonb) as id(value)
+      cross join shop
+      join act_of_sale o on o.act_of_sale_id = id.value::bigint
+    ), touched as (
+      -- the order's day: its order count (also for orders without product lines)
+      select null::bigint as material_artifact_id, t.processed_on as measurement_date
+      from touched_order t
+      union
+      -- its products' sales on that day
+      select li.material_artifact_id, t.processed_on
+      from touched_order t
+      join act_of_sale_line li on li.act_of_sale_id = t.act_of_sale_id
+      where li.material_artifact_id is not null
+      union
+      -- its refunds, on the refund's day
+      select li.material_artifact_id, (r.created_at at time zone shop.timezone)::date
+      from touched_order t
+      cross join shop
+      join act_of_refund r on r.act_of_sale_id = t.act_of_sale_id
+      join act_of_refund_line rl on rl.act_of_refund_id = r.act_of_refund_id
+      join act_of_sale_line li on li.act_of_sale_line_id = rl.act_of_sale_line_id
+      where li.material_artifact_id is not null
+    )
+    insert into performance_measurement_refresh_key (material_artifact_id, measurement_date)
+    select material_artifact_id, measurement_date from touched`;
+  return result.count;
+}
+
+async function lockRefresh(tx: Queryable): Promise<void> {
+  await tx`select pg_advisory_xact_lock(${REFRESH_LOCK_KEY}::bigint)`;
+}
+
+async function recordFullRebuild(tx: Queryable, timezone: string): Promise<void> {
+  await tx`
+    insert into performance_measurement_refresh_state (singleton, shop_timezone, full_refresh_at)
+    values (true, ${timezone}, now())
+    on conflict (singleton) do update
+      set shop_timezone = excluded.shop_timezone, full_refresh_at = excluded.full_refresh_at`;
+}
+
+/** The legacy refresh, on the new tables, for the days in [from, to]; returns the rows inserted. */
+async function rebuildRange(tx: Queryable, timezone: string, range: DateRange): Promise<number> {
+  // Dates travel as text: postgres.js would otherwise pass them through JS Date.
+  const from = range.from ?? '-infinity';
+  const to = range.to ?? 'infinity';
+  await tx`
+    delete from performance_measurement_dataset
+    where measurement_date between ${from}::text::date and ${to}::text::date`;
+  const inserted = await tx`
+    insert into performance_measurement_dataset
+      (material_artifact_id, measurement_date, orders_count, units_sold_count, units_refunded_count,
+       gross_sales_measurement_value, discounts_measurement_value, refunds_measurement_value,
+       aggregate_measurement_value)
+    with sales as (
+      select li.material_artifact_id, (o.processed_at at time zone ${timezone})::date as measurement_date,
+             count(distinct o.act_of_sale_id) as orders_count,
+             sum(li.quantity_count) as units_sold,
+             sum(li.unit_price_measurement_value * li.quantity_count) as gross_sales,
+             sum(li.total_discount_measurement_value) as discounts
+      from act_of_sale o
+      join act_of_sale_line li on li.act_of_sale_id = o.act_of_sale_id
+      where not o.is_test and o.cancelled_at is null and li.material_artifact_id is not null
+        -- every timezone is less than two days from UTC: an index range; the exact day is kept below
+        and o.processed_at >= (${from}::text::date - 2)::timestamp at time zone 'UTC'
+        and o.processed_at < (${to}::text::date + 3)::timestamp at time zone 'UTC'
+      group by 1, 2
+    ), refunds as (
+      select li.material_artifact_id, (r.created_at at time zone ${timezone})::date as measurement_date,
+             sum(rl.quantity_count) as units_refunded,
+             sum(rl.subtotal_measurement_value) as refunds
+      from act_of_refund r
+      join act_of_sale o on o.act_of_sale_id = r.act_of_sale_id
+      join act_of_refund_line rl on rl.act_of_refund_id = r.act_of_refund_id
+      join act_of_sale_line li on li.act_of_sale_line_id = rl.act_of_sale_line_id
+      where not o.is_test and o.cancelled_at is null and li.material_artifact_id is not null
+        and r.created_at >= (${from}::text::date - 2)::timestamp at time zone 'UTC'
+        and r.created_at < (${to}::text::date + 3)::timestamp at time zone 'UTC'
+      group by 1, 2
+    ), merged as (
+      select coalesce(s.material_artifact_id, f.material_artifact_id) as material_artifact_id,
+             coalesce(s.measurement_date, f.measurement_date) as measurement_date,
+             coalesce(s.orders_count, 0) as orders_count, coalesce(s.units_sold, 0) as units_sold,
+             coalesce(f.units_refunded, 0) as units_refunded, coalesce(s.gross_sales, 0) as gross_sales,
+             coalesce(s.discounts, 0) as discounts, coalesce(f.refunds, 0) as refunds
+      from sales s
+      full join refunds f on f.material_artifact_id = s.material_artifact_id and f.measurement_date = s.measurement_date
+    )
+    select material_artifact_id, measurement_date, orders_count, units_sold, units_refunded,
+           gross_sales, discounts, refunds, gross_sales - discounts - refunds
+    from merged
+    where measurement_date between ${from}::text::date and ${to}::text::date`;
+
+  await tx`
+    delete from performance_measurement_daily_total
+    where measurement_date between ${from}::text::date and ${to}::text::date`;
+  await tx`
+    insert into performance_measurement_daily_total
+      (measurement_date, orders_count, units_sold_count, gross_sales_measurement_value,
+       discounts_measurement_value, refunds_measurement_value, aggregate_measurement_value)
+    with day_orders as (
+      select (o.processed_at at time zone ${timezone})::date as measurement_date, count(*) as orders_count
+      from act_of_sale o
+      where not o.is_test and o.cancelled_at is null
+        and o.processed_at >= (${from}::text::date - 2)::timestamp at time zone 'UTC'
+        and o.processed_at < (${to}::text::date + 3)::timestamp at time zone 'UTC'
+      group by 1
+    ), day_products as (
+      select measurement_date, sum(units_sold_count) as units_sold,
+             sum(gross_sales_measurement_value) as gross_sales, sum(discounts_measurement_value) as discounts,
+             sum(refunds_measurement_value) as refunds, sum(aggregate_measurement_value) as net_sales
+      from performance_measurement_dataset
+      where measurement_date between ${from}::text::date and ${to}::text::date
+      group by 1
+    )
+    select coalesce(o.measurement_date, p.measurement_date), coalesce(o.orders_count, 0),
+           coalesce(p.units_sold, 0), coalesce(p.gross_sales, 0), coalesce(p.discounts, 0),
+           coalesce(p.refunds, 0), coalesce(p.net_sales, 0)
+    from day_orders o
+    full join day_products p on p.measurement_date = o.measurement_date
+    where coalesce(o.measurement_date, p.measurement_date) between ${from}::text::date and ${to}::text::date`;
+  return inserted.count;
+}
+
+/**
+ * Consumes the recorded keys and recomputes exactly those dataset rows (deleting the ones that no
+ * longer have sales or refunds). Candidate orders and refunds are found per touched day through
+ * the processed_at / created_at ranges, so the work is proportional to the touched days.
+ */
+async function recomputeTouchedKeys(
+  tx: Queryable,
+  timezone: string,
+): Promise<{ rows: number; keys: number; days: string[] }> {
+  const [result] = await tx<{ rows: number; keys: number; days: string }[]>`
+    with consumed as (
+      delete from performance_measurement_refresh_key
+      returning material_artifact_id, measurement_date
+    ), touched_key as (
+      select distinct material_artifact_id, measurement_date from consumed where material_artifact_id is not null
+    ), touched_day as (
+      select distinct measurement_date from consumed
+    ), sales as (
+      select li.material_artifact_id, t.measurement_date,
+             count(distinct o.act_of_sale_id) as orders_count,
+             sum(li.quantity_count) as units_sold,
+             sum(li.unit_price_measurement_value * li.quantity_count) as gross_sales,
+             sum(li.total_discount_measurement_value) as discounts
+      from touched_day t
+      join act_of_sale o
+        on o.processed_at >= (t.measurement_date - 2)::timestamp at time zone 'UTC'
+       and o.processed_at < (t.measurement_date + 3)::timestamp at time zone 'UTC'
+       and (o.processed_at at time zone ${timezone})::date = t.measurement_date
+      join act_of_sale_line li on li.act_of_sale_id = o.act_of_sale_id
+      join touched_key k on k.material_artifact_id = li.material_artifact_id and k.measurement_date = t.measurement_date
+      where not o.is_test and o.cancelled_at is null
+      group by 1, 2
+    ), refunds as (
+      select li.material_artifact_id, t.measurement_date,
+             sum(rl.quantity_count) as units_refunded,
+             sum(rl.subtotal_measurement_value) as refunds
+      from touched_day t
+      join act_of_refund r
+        on r.created_at >= (t.measurement_date - 2)::timestamp at time zone 'UTC'
+       and r.created_at < (t.measurement_date + 3)::timestamp at time zone 'UTC'
+       and (r.created_at at time zone ${timezone})::date = t.measurement_date
+      join act_of_sale o on o.act_of_sale_id = r.act_of_sale_id
+      join act_of_refund_line rl on rl.act_of_refund_id = r.act_of_refund_id
+      join act_of_sale_line li on li.act_of_sale_line_id = rl.act_of_sale_line_id
+      join touched_key k on k.material_artifact_id = li.material_artifact_id and k.measurement_date = t.measurement_date
+      where not o.is_test and o.cancelled_at is null
+      group by 1, 2
+    ), merged as (
+      select coalesce(s.material_artifact_id, f.material_artifact_id) as material_artifact_id,
+             coalesce(s.measurement_date, f.measurement_date) as measurement_date,
+             coalesce(s.orders_count, 0) as orders_count, coalesce(s.units_sold, 0) as units_sold,
+             coalesce(f.units_refunded, 0) as units_refunded, coalesce(s.gross_sales, 0) as gross_sales,
+             coalesce(s.discounts, 0) as discounts, coalesce(f.refunds, 0) as refunds
+      from sales s
+      full join refunds f on f.material_artifact_id = s.material_artifact_id and f.measurement_date = s.measurement_date
+    ), removed as (
+      delete from performance_measurement_dataset m
+      using touched_key k
+      where m.material_artifact_id = k.material_artifact_id and m.measurement_date = k.measurement_date
+        and not exists (select 1 from merged g
+                        where g.material_artifact_id = k.material_artifact_id and g.measurement_date = k.measurement_date)
+    ), written as (
+      insert into performance_measurement_dataset as m
+        (material_artifact_id, measurement_date, orders_count, units_sold_count, units_refunded_count,
+         gross_sales_measurement_value, discounts_measurement_value, refunds_measurement_value,
+         aggregate_measurement_value)
+      select material_artifact_id, measurement_date, orders_count, units_sold, units_refunded,
+             gross_sales, discounts, refunds, gross_sales - discounts - refunds
+      from merged
+      on conflict (material_artifact_id, measurement_date) do update set
+        orders_count = excluded.orders_count, units_sold_count = excluded.units_sold_count,
+        units_refunded_count = excluded.units_refunded_count,
+        gross_sales_measurement_value = excluded.gross_sales_measurement_value,
+        discounts_measurement_value = excluded.discounts_measurement_value,
+        refunds_measurement_value = excluded.refunds_measurement_value,
+        aggregate_measurement_value = excluded.aggregate_measurement_value
+      returning 1
+    )
+    select (select count(*)::int from written) as rows,
+           (select count(*)::int from consumed) as keys,
+           (select coalesce(json_agg(measurement_date order by measurement_date), '[]')::text from touched_day) as days`;
+  // JSON text, not a Postgres array: Workers clients run with fetch_types off and leave arrays unparsed.
+  return { rows: result?.rows ?? 0, keys: result?.keys ?? 0, days: JSON.parse(result?.days ?? '[]') as string[] };
+}
+
+/** Recomputes the daily totals of the given days from the (already refreshed) dataset and orders. */
+async function recomputeDailyTotals(tx: Queryable, timezone: string, days: readonly string[]): Promise<void> {
+  await tx`
+    with day as (
+      select distinct value::date as measurement_date
+      from jsonb_array_elements_text(${JSON.stringify(days)}::jsonb)
+    ), day_orders as (
+      select t.measurement_date, count(*) as orders_count
+      from day t
+      join act_of_sale o
+        on o.processed_at >= (t.measurement_date - 2)::timestamp at time zone 'UTC'
+       and o.processed_at < (t.measurement_date + 3)::timestamp at time zone 'UTC'
+       and (o.processed_at at time zone ${timezone})::date = t.measurement_date
+      where not o.is_test and o.cancelled_at is null
+      group by 1
+    ), day_products as (
+      select m.measurement_date, sum(m.units_sold_count) as units_sold,
+             sum(m.gross_sales_measurement_value) as gross_sales, sum(m.discounts_measurement_value) as discounts,
+             sum(m.refunds_measurement_value) as refunds, sum(m.aggregate_measurement_value) as net_sales
+      from day t
+      join performance_measurement_dataset m on m.measurement_date = t.measurement_date
+      group by 1
+    ), total as (
+      select coalesce(o.measurement_date, p.measurement_date) as measurement_date,
+             coalesce(o.orders_count, 0) as orders_count, coalesce(p.units_sold, 0) as units_sold,
+             coalesce(p.gross_sales, 0) as gross_sales, coalesce(p.discounts, 0) as discounts,
+             coalesce(p.refunds, 0) as refunds, coalesce(p.net_sales, 0) as net_sales
+      from day_orders o
+      full join day_products p on p.measurement_date = o.measurement_date
+    ), removed as (
+      delete from performance_measurement_daily_total d
+      using day t
+      where d.measurement_date = t.measurement_date
+        and not exists (select 1 from total x where x.measurement_date = t.measurement_date)
+    )
+    insert into performance_measurement_daily_total as d
+      (measurement_date, orders_count, units_sold_count, gross_sales_measurement_value,
+       discounts_measurement_value, refunds_measurement_value, aggregate_measurement_value)
+    select measurement_date, orders_count, units_sold, gross_sales, discounts, refunds, net_sales
+    from total
+    on conflict (measurement_date) do update set
+      orders_count = excluded.orders_count, units_sold_count = excluded.units_sold_count,
+      gross_sales_measurement_value = excluded.gross_sales_measurement_value,
+      discounts_measurement_value = excluded.discounts_measurement_value,
+      refunds_measurement_value = excluded.refunds_measurement_value,
+      aggregate_measurement_value = excluded.aggregate_measurement_value`;
+}
