@@ -321,6 +321,12 @@ export const procedureExecution = pgTable(
     uniqueIndex('procedure_execution_one_active_per_concurrency_key')
       .on(t.concurrencyKey)
       .where(sql`status in ('queued', 'running', 'waiting') and concurrency_key is not null`),
+    // /health (workers/shared/health.ts): failure rate, backlog, last success per kind
+    index('procedure_execution_finished_at_idx').on(t.finishedAt).where(sql`finished_at is not null`),
+    index('procedure_execution_active_requested_at_idx')
+      .on(t.requestedAt)
+      .where(sql`status in ('queued', 'running', 'waiting')`),
+    index('procedure_execution_succeeded_kind_idx').on(t.procedureKind, t.finishedAt).where(sql`status = 'succeeded'`),
     check('procedure_execution_status_check', sql`status in ('queued', 'running', 'waiting', 'succeeded', 'failed')`),
     check('procedure_execution_finished_check', sql`(status in ('succeeded', 'failed')) = (finished_at is not null)`),
   ],
