@@ -157,7 +157,8 @@ describe('the legacy REST shape describes the same store as the fixture', () => 
     legacy = await createTestDatabase('legacy');
     const sql = legacy.sql;
     await sql`insert into app_settings (key, value) values ('shop_timezone', ${sql.json(store.shop.ianaTimezone)})`;
-    for (const product of store.legacy.products) await sql`select ingest_product(${JSON.stringify(product)}::text::jsonb)`;
+    for (const product of store.legacy.products)
+      await sql`select ingest_product(${JSON.stringify(product)}::text::jsonb)`;
     for (const order of store.legacy.orders) await sql`select ingest_order(${JSON.stringify(order)}::text::jsonb)`;
     for (const id of store.legacy.deletedProductIds) await sql`select delete_product(${id})`;
   });
