@@ -3,6 +3,7 @@
  * them; the queue consumer runs them. A thin shell: the work lives in workers/shared/procedures.
  */
 import type { Env } from '../../shared/env.ts';
+import '../../shared/marts/procedures.ts';
 import type { IngestMessage } from '../../shared/procedures/messages.ts';
 import { createIngestApp } from './app.ts';
 import { consumeIngestBatch } from './consumer.ts';
