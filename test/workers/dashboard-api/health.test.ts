@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../../workers/dashboard-api/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
+import { type HealthReport, healthReportSchema } from '../../../workers/shared/health.ts';
 
 async function call(path: string, bindings: Partial<Env> = env as unknown as Env) {
   const ctx = createExecutionContext();
@@ -15,13 +16,19 @@ describe('dashboard-api /health', () => {
   it('reports the database round trip and the applied migration version through Hyperdrive', async () => {
     const response = await call('/health');
     expect(response.status).toBe(200);
-    const body = (await response.json()) as {
-      status: string;
-      database: { round_trip_ms: number; migration_version: string };
-    };
+    const body = (await response.json()) as HealthReport;
     expect(body.status).toBe('ok');
+    expect(body.worker).toBe('dashboard-api');
     expect(body.database.round_trip_ms).toBeGreaterThan(0);
     expect(body.database.migration_version).toMatch(/^\d{14}$/);
+    expect(body.alert).toBe(false);
+    expect(body.queue).toMatchObject({ queued: 0, waiting: 0, running: 0 });
+    expect(body.executions_last_hour).toMatchObject({ finished: 0, failure_rate: null });
+  });
+
+  it('is described in the OpenAPI document by the same schema it answers with', async () => {
+    const schema = healthReportSchema.safeParse(await (await call('/health')).json());
+    expect(schema.success).toBe(true);
   });
 
   it('answers a missing binding with a 503 naming it, not a stack trace', async () => {

@@ -1,32 +1,25 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { checkHealth } from '../../shared/health.ts';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { checkHealth, healthReportSchema, readHealthThresholds } from '../../shared/health.ts';
 import type { AppBindings } from '../../shared/http/middleware.ts';
-
-const healthSchema = z
-  .object({
-    status: z.enum(['ok', 'degraded']),
-    worker: z.string(),
-    database: z.object({
-      ok: z.boolean(),
-      round_trip_ms: z.number().nullable(),
-      migration_version: z.string().nullable(),
-      error: z.string().optional(),
-    }),
-  })
-  .openapi('Health');
 
 const healthRoute = createRoute({
   method: 'get',
   path: '/health',
   tags: ['operations'],
-  summary: 'Database round trip and applied migration version',
+  summary: 'Database, migration version, syncs, queue backlog and the failure-rate alert',
   responses: {
-    200: { description: 'Healthy', content: { 'application/json': { schema: healthSchema } } },
-    503: { description: 'Degraded', content: { 'application/json': { schema: healthSchema } } },
+    200: {
+      description: 'Healthy (check `alert` for the alert condition)',
+      content: { 'application/json': { schema: healthReportSchema } },
+    },
+    503: {
+      description: 'Database down or unmigrated',
+      content: { 'application/json': { schema: healthReportSchema } },
+    },
   },
 });
 
 export const healthRoutes = new OpenAPIHono<AppBindings>().openapi(healthRoute, async (c) => {
-  const report = await checkHealth(c.var.database.sql, 'dashboard-api');
+  const report = await checkHealth(c.var.database.sql, 'dashboard-api', readHealthThresholds(c.env));
   return c.json(report, report.status === 'ok' ? 200 : 503);
 });

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { checkHealth } from '../../shared/health.ts';
+import { checkHealth, readHealthThresholds } from '../../shared/health.ts';
 import { envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 
@@ -9,7 +9,7 @@ export function createIngestApp() {
   app.use('*', configurationCheck(['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']));
   app.use('*', database());
   app.get('/health', async (c) => {
-    const report = await checkHealth(c.var.database.sql, 'ingest');
+    const report = await checkHealth(c.var.database.sql, 'ingest', readHealthThresholds(c.env));
     return c.json(report, report.status === 'ok' ? 200 : 503);
   });
   app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
