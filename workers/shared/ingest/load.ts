@@ -1,0 +1,645 @@
+/**
+ * The loader: Shopify export lines → the raw tables, with exactly the semantics of the legacy
+ * `ingest_product`, `ingest_order` and `delete_product` (test/fixtures/legacy-schema.sql), but
+ * set-based and in bounded steps.
+ *
+ * A load has two halves, because with groupObjects false a child line may come before or after
+ * its parent anywhere in a file of gigabytes:
+ *   1. stage: every line is parsed, validated and written to ingest_staged_object (batches of a
+ *      few thousand rows, one statement each); bad lines go to quarantined_line with their line
+ *      number and reason. Re-staging the same lines (a killed step) is a no-op: (load_key,
+ *      line_number) is the key.
+ *   2. resolve, once the whole file is staged: parents in batches of ids, each batch one
+ *      transaction of a few set-based statements that upsert the parent and its children; then
+ *      children whose parent never appeared are quarantined, and the staged rows deleted.
+ * Both halves are resumable: `resolveNextBatch` takes and returns a serialisable LoadProgress.
+ *
+ * Legacy semantics kept (per parent): variants, Shopify images (denotation_relation source
+ * 'shopify') and Shopify tags (tag_content_entity source 'shopify') that are no longer in Shopify
+ * are removed, manual rows are never touched; status lower-cased; blank vendor / product type /
+ * sku → null; tags split on commas, trimmed, lower-cased, de-duplicated and sorted; a product that
+ * comes back loses its tombstone; order lines are upserted, never deleted; deletions set
+ * deleted_at once (to the event's time, so a replay gives the same value).
+ */
+import type postgres from 'postgres';
+import { recordTouchedOrders } from '../marts/performance-dataset.ts';
+import { excerptOf, type JsonlRecord, numberLines } from './jsonl-reader.ts';
+import { classifyLine, RESOURCE_OBJECTS, type ResourceName, type StagedObject } from './shopify-objects.ts';
+
+type Sql = postgres.Sql;
+type Tx = postgres.TransactionSql;
+
+/** Where the lines come from, for the staged rows and the quarantine. */
+export interface LoadTarget {
+  /** One key per load of one file: staged rows and quarantined lines are grouped by it. */
+  loadKey: string;
+  resource: ResourceName;
+  procedureExecutionId?: string | null;
+  informationBearingEntityId?: string | null;
+}
+
+export interface LoadCounts {
+  /** Non-blank lines read. */
+  linesRead: number;
+  /** Lines staged (objects of the types this resource loads). */
+  staged: number;
+  /** Lines of types the loader does not consume (Metafield, …): skipped by design. */
+  ignored: number;
+  /** Lines in quarantined_line (bad at staging, or unresolvable at the end). */
+  quarantined: number;
+  /** Rows inserted or updated per raw table, tombstones included under material_artifact_tombstone. */
+  upserted: Record<string, number>;
+  /** Orders whose (product, day) keys were recorded for the incremental mart refresh. */
+  touchedOrders: number;
+}
+
+export interface LoadProgress {
+  phase: 'resolve' | 'orphans' | 'cleanup' | 'done';
+  /** resolve: the last parent id done. */
+  afterObjectId: string | null;
+  /** orphans / cleanup: the last line number done. */
+  afterLineNumber: number;
+  counts: LoadCounts;
+}
+
+export interface LoadSummary extends LoadCounts {
+  loadKey: string;
+  resource: ResourceName;
+  /** Σ upserted: the rows this load wrote. */
+  rowsUpserted: number;
+}
+
+export const STAGE_BATCH_LINES = 2000;
+export const RESOLVE_BATCH_PARENTS = 1000;
+/** Line-number window for the orphan check and the cleanup (each window one bounded statement). */
+export const LINE_WINDOW = 100_000;
+
+export function emptyCounts(): LoadCounts {
+  return { linesRead: 0, staged: 0, ignored: 0, quarantined: 0, upserted: {}, touchedOrders: 0 };
+}
+
+export function startProgress(counts: LoadCounts = emptyCounts()): LoadProgress {
+  return { phase: 'resolve', afterObjectId: null, afterLineNumber: 0, counts };
+}
+
+// ---------------------------------------------------------------------------------- stage
+
+interface StagedRow {
+  line_number: number;
+  object_type: string;
+  object_id: string;
+  parent_object_id: string | null;
+  payload: Record<string, unknown>;
+}
+
+interface QuarantineRow {
+  line_number: number;
+  reason: string;
+  excerpt: string;
+}
+
+/**
+ * Stages `records` (from readJsonlLines or numberLines) in batches; adds to `counts`. Returns the
+ * last line number seen (0 when none).
+ */
+export async function stageRecords(
+  sql: Sql,
+  target: LoadTarget,
+  records: AsyncIterable<JsonlRecord> | Iterable<JsonlRecord>,
+  counts: LoadCounts,
+  options: { batchLines?: number } = {},
+): Promise<number> {
+  const batchLines = options.batchLines ?? STAGE_BATCH_LINES;
+  let staged: StagedRow[] = [];
+  let quarantined: QuarantineRow[] = [];
+  let lastLineNumber = 0;
+  const flush = async () => {
+    await writeStaged(sql, target, staged, quarantined);
+    counts.staged += staged.length;
+    counts.quarantined += quarantined.length;
+    staged = [];
+    quarantined = [];
+  };
+  for await (const record of records as AsyncIterable<JsonlRecord>) {
+    lastLineNumber = record.lineNumber;
+    counts.linesRead += 1;
+    const outcome = stageOne(target.resource, record);
+    if (outcome.kind === 'staged') staged.push(outcome.row);
+    else if (outcome.kind === 'quarantined') quarantined.push(outcome.row);
+    else counts.ignored += 1;
+    if (staged.length + quarantined.length >= batchLines) await flush();
+  }
+  if (staged.length + quarantined.length > 0) await flush();
+  return lastLineNumber;
+}
+
+type StageOutcome =
+  | { kind: 'staged'; row: StagedRow }
+  | { kind: 'quarantined'; row: QuarantineRow }
+  | { kind: 'ignored' };
+
+function stageOne(resource: ResourceName, record: JsonlRecord): StageOutcome {
+  const { lineNumber } = record;
+  if (record.kind === 'invalid') {
+    return { kind: 'quarantined', row: { line_number: lineNumber, reason: record.reason, excerpt: record.excerpt } };
+  }
+  const quarantine = (reason: string): StageOutcome => ({
+    kind: 'quarantined',
+    row: { line_number: lineNumber, reason, excerpt: excerptOf(record.text) },
+  });
+  let value: unknown;
+  try {
+    value = JSON.parse(record.text);
+  } catch (error) {
+    return quarantine(`malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const classified = classifyLine(resource, value);
+  if (classified.kind === 'ignored') return { kind: 'ignored' };
+  if (classified.kind === 'invalid') return quarantine(classified.reason);
+  const object: StagedObject = classified.object;
+  const problem = postgresTextProblem(JSON.stringify(object.payload));
+  if (problem) return quarantine(problem);
+  return {
+    kind: 'staged',
+    row: {
+      line_number: lineNumber,
+      object_type: object.objectType,
+      object_id: object.objectId,
+      parent_object_id: object.parentObjectId,
+      payload: object.payload,
+    },
+  };
+}
+
+/** Text Postgres cannot store (jsonb rejects \u0000 and unpaired surrogates): quarantine, not a failed batch. */
+function postgresTextProblem(json: string): string | null {
+  if (json.includes('\\u0000')) return 'contains a NUL character, which Postgres text cannot store';
+  if (/\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i.test(json)) {
+    return 'contains an unpaired UTF-16 surrogate escape';
+  }
+  return null;
+}
+
+/** Replaces what Postgres text cannot hold, for excerpts. */
+function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD').replace(/[\uD800-\uDFFF]/g, (c, i: number, s: string) => {
+    const code = c.charCodeAt(0);
+    const pairedHigh = code <= 0xdbff && /[\uDC00-\uDFFF]/.test(s[i + 1] ?? '');
+    const pairedLow = code >= 0xdc00 && /[\uD800-\uDBFF]/.test(s[i - 1] ?? '');
+    return pairedHigh || pairedLow ? c : '\uFFFD';
+  });
+}
+
+async function writeStaged(sql: Sql, target: LoadTarget, staged: StagedRow[], quarantined: QuarantineRow[]) {
+  if (staged.length > 0) {
+    await sql`
+      insert into ingest_staged_object
+        (load_key, line_number, resource_name, object_type, object_id, parent_object_id, payload)
+      select ${target.loadKey}::uuid, x.line_number, ${target.resource}, x.object_type, x.object_id,
+             x.parent_object_id, x.payload
+      from jsonb_to_recordset(${JSON.stringify(staged)}::text::jsonb)
+        as x(line_number bigint, object_type text, object_id bigint, parent_object_id bigint, payload jsonb)
+      on conflict (load_key, line_number) do nothing`;
+  }
+  if (quarantined.length > 0) {
+    const rows = quarantined.map((q) => ({ ...q, reason: storableText(q.reason), excerpt: storableText(q.excerpt) }));
+    await insertQuarantine(sql, target, rows);
+  }
+}
+
+async function insertQuarantine(sql: Sql | Tx, target: LoadTarget, rows: QuarantineRow[]): Promise<number> {
+  const result = await sql`
+    insert into quarantined_line
+      (load_key, procedure_execution_id, information_bearing_entity_id, resource_name, line_number,
+       reason_text, line_excerpt)
+    select ${target.loadKey}::uuid, ${target.procedureExecutionId ?? null}::uuid,
+           ${target.informationBearingEntityId ?? null}::uuid, ${target.resource}, x.line_number, x.reason, x.excerpt
+    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(line_number bigint, reason text, excerpt text)
+    on conflict (load_key, line_number) do nothing`;
+  return result.count;
+}
+
+// ---------------------------------------------------------------------------------- resolve
+
+/**
+ * Does the next bounded unit of the resolve half: one batch of parents (one transaction), one
+ * line window of the orphan check or of the cleanup. Call until the phase is 'done'.
+ */
+export async function resolveNextBatch(
+  sql: Sql,
+  target: LoadTarget,
+  progress: LoadProgress,
+  options: { batchParents?: number; lineWindow?: number } = {},
+): Promise<LoadProgress> {
+  const counts = progress.counts;
+  if (progress.phase === 'resolve') {
+    const parentType = RESOURCE_OBJECTS[target.resource].parent;
+    const [batch] = await sql<{ upto: string | null }[]>`
+      select max(object_id)::text as upto from (
+        select distinct object_id from ingest_staged_object
+        where load_key = ${target.loadKey} and object_type = ${parentType}
+          and object_id > ${progress.afterObjectId ?? '-1'}::bigint
+        order by object_id
+        limit ${options.batchParents ?? RESOLVE_BATCH_PARENTS}) b`;
+    if (!batch?.upto) return { ...progress, phase: 'orphans', afterLineNumber: 0 };
+    const range: IdRange = { loadKey: target.loadKey, after: progress.afterObjectId ?? '-1', upto: batch.upto };
+    await sql.begin((tx) => RESOLVERS[target.resource](tx, target, range, counts));
+    return { ...progress, afterObjectId: batch.upto };
+  }
+  if (progress.phase === 'orphans' || progress.phase === 'cleanup') {
+    const [bounds] = await sql<{ last: number | null }[]>`
+      select max(line_number)::float8 as last from ingest_staged_object where load_key = ${target.loadKey}`;
+    const last = bounds?.last ?? 0;
+    const from = progress.afterLineNumber;
+    if (from >= last) {
+      return progress.phase === 'orphans'
+        ? { ...progress, phase: 'cleanup', afterLineNumber: 0 }
+        : { ...progress, phase: 'done' };
+    }
+    const to = from + (options.lineWindow ?? LINE_WINDOW);
+    if (progress.phase === 'orphans') counts.quarantined += await quarantineOrphans(sql, target, from, to);
+    else
+      await sql`
+      delete from ingest_staged_object
+      where load_key = ${target.loadKey} and line_number > ${from} and line_number <= ${to}`;
+    return { ...progress, afterLineNumber: to };
+  }
+  return progress;
+}
+
+/** Parents with ids in (after, upto] of one load. */
+interface IdRange {
+  loadKey: string;
+  after: string;
+  upto: string;
+}
+
+type Resolver = (tx: Tx, target: LoadTarget, range: IdRange, counts: LoadCounts) => Promise<void>;
+
+function add(counts: LoadCounts, table: string, n: number) {
+  counts.upserted[table] = (counts.upserted[table] ?? 0) + n;
+}
+
+const RESOLVERS: Record<ResourceName, Resolver> = {
+  products: resolveProducts,
+  orders: resolveOrders,
+  refunds: resolveRefunds,
+  deletions: resolveDeletions,
+};
+
+/** The last staged line of each parent in the range (a file may repeat an object: the last wins). */
+function parents(tx: Tx, type: string, r: IdRange) {
+  return tx`
+    select distinct on (object_id) object_id as id, line_number, payload
+    from ingest_staged_object
+    where load_key = ${r.loadKey} and object_type = ${type}
+      and object_id > ${r.after}::bigint and object_id <= ${r.upto}::bigint
+    order by object_id, line_number desc`;
+}
+
+/** The last staged line of each child of `type` whose parent is a staged parent in the range. */
+function children(tx: Tx, type: string, parentType: string, r: IdRange) {
+  return tx`
+    select distinct on (c.object_id) c.object_id as id, c.parent_object_id as parent_id, c.line_number, c.payload
+    from ingest_staged_object c
+    where c.load_key = ${r.loadKey} and c.object_type = ${type}
+      and c.parent_object_id > ${r.after}::bigint and c.parent_object_id <= ${r.upto}::bigint
+      and exists (select 1 from ingest_staged_object p
+                  where p.load_key = c.load_key and p.object_type = ${parentType} and p.object_id = c.parent_object_id)
+    order by c.object_id, c.line_number desc`;
+}
+
+/**
+ * The media of each product with its position (1-based, in file order: the fixture format lists a
+ * product's media in position order) and the media_content_entity it is, by Shopify image id when
+ * the export gives a ProductImage gid, else by URL without the query string.
+ */
+function productImages(tx: Tx, r: IdRange) {
+  return tx`
+    with image as (
+      select id, parent_id as product_id, payload as m,
+             row_number() over (partition by parent_id order by line_number) as position
+      from (${children(tx, 'MediaImage', 'Product', r)}) i
+    ), by_url as (
+      select distinct on (split_part(a.url, '?', 1)) split_part(a.url, '?', 1) as url_path, a.media_content_entity_id
+      from media_content_entity a
+      where split_part(a.url, '?', 1) in (select m ->> 'urlPath' from image where m ->> 'shopifyImageId' is null)
+      order by split_part(a.url, '?', 1), a.shopify_image_id is null, a.created_at, a.media_content_entity_id
+    )
+    select i.product_id, i.position, i.m,
+           coalesce(by_id.media_content_entity_id, by_url.media_content_entity_id) as media_content_entity_id
+    from image i
+    left join media_content_entity by_id on by_id.shopify_image_id = (i.m ->> 'shopifyImageId')::bigint
+    left join by_url on i.m ->> 'shopifyImageId' is null and by_url.url_path = i.m ->> 'urlPath'`;
+}
+
+async function resolveProducts(tx: Tx, _target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
+  const products = await tx`
+    insert into material_artifact as cur
+      (material_artifact_id, title, handle, vendor, product_type, status, shopify_tag_names,
+       created_at, updated_at, published_at, deleted_at, synced_at)
+    select p.id, p.payload ->> 'title', p.payload ->> 'handle', nullif(p.payload ->> 'vendor', ''),
+           nullif(p.payload ->> 'productType', ''), p.payload ->> 'status',
+           -- the legacy normalize_tags: split on commas, trim, lower-case, distinct, sorted
+           (select coalesce(array_agg(distinct t order by t), '{}')
+            from (select lower(btrim(part)) as t
+                  from jsonb_array_elements_text(p.payload -> 'tags') as tag(value),
+                       unnest(string_to_array(tag.value, ',')) as part) s
+            where t <> ''),
+           (p.payload ->> 'createdAt')::timestamptz, (p.payload ->> 'updatedAt')::timestamptz,
+           (p.payload ->> 'publishedAt')::timestamptz, null, now()
+    from (${parents(tx, 'Product', r)}) p
+    on conflict (material_artifact_id) do update set
+      title = excluded.title, handle = excluded.handle, vendor = excluded.vendor,
+      product_type = excluded.product_type, status = excluded.status, shopify_tag_names = excluded.shopify_tag_names,
+      created_at = excluded.created_at, updated_at = excluded.updated_at,
+      published_at = excluded.published_at, deleted_at = null, synced_at = now()`;
+  add(counts, 'material_artifact', products.count);
+
+  // Variants no longer in Shopify are removed (the legacy deletes those not in the product's list).
+  await tx`
+    delete from material_artifact_variant v
+    using (select distinct object_id as id from ingest_staged_object
+           where load_key = ${r.loadKey} and object_type = 'Product'
+             and object_id > ${r.after}::bigint and object_id <= ${r.upto}::bigint) p
+    where v.material_artifact_id = p.id
+      and not exists (select 1 from ingest_staged_object s
+                      where s.load_key = ${r.loadKey} and s.object_type = 'ProductVariant'
+                        and s.parent_object_id = p.id and s.object_id = v.material_artifact_variant_id)`;
+  const variants = await tx`
+    insert into material_artifact_variant
+      (material_artifact_variant_id, material_artifact_id, title, sku, price_measurement_value,
+       compare_at_price_measurement_value, inventory_count, created_at, updated_at)
+    select v.id, v.parent_id, v.payload ->> 'title', nullif(v.payload ->> 'sku', ''),
+           (v.payload ->> 'price')::numeric, (v.payload ->> 'compareAtPrice')::numeric,
+           (v.payload ->> 'inventoryQuantity')::integer, (v.payload ->> 'createdAt')::timestamptz,
+           (v.payload ->> 'updatedAt')::timestamptz
+    from (${children(tx, 'ProductVariant', 'Product', r)}) v
+    on conflict (material_artifact_variant_id) do update set
+      material_artifact_id = excluded.material_artifact_id, title = excluded.title, sku = excluded.sku,
+      price_measurement_value = excluded.price_measurement_value,
+      compare_at_price_measurement_value = excluded.compare_at_price_measurement_value,
+      inventory_count = excluded.inventory_count, created_at = excluded.created_at, updated_at = excluded.updated_at`;
+  add(counts, 'material_artifact_variant', variants.count);
+
+  // Shopify images become media (upserted by Shopify image id, or matched by URL) mapped to the product.
+  const mediaById = await tx`
+    insert into media_content_entity as a (media_kind, url, alt_text, shopify_image_id)
+    select distinct on ((i.m ->> 'shopifyImageId')::bigint)
+           'image', i.m ->> 'url', nullif(i.m ->> 'alt', ''), (i.m ->> 'shopifyImageId')::bigint
+    from (${productImages(tx, r)}) i
+    where i.m ->> 'shopifyImageId' is not null
+    order by (i.m ->> 'shopifyImageId')::bigint, i.product_id desc, i.position desc
+    on conflict (shopify_image_id) do update set url = excluded.url, alt_text = excluded.alt_text`;
+  const [mediaByUrl] = await tx<{ updated: number; inserted: number }[]>`
+    with image as (
+      select distinct on (i.m ->> 'urlPath') i.m, i.media_content_entity_id
+      from (${productImages(tx, r)}) i
+      where i.m ->> 'shopifyImageId' is null
+      order by i.m ->> 'urlPath', i.product_id desc, i.position desc
+    ), updated as (
+      update media_content_entity a set url = i.m ->> 'url', alt_text = nullif(i.m ->> 'alt', '')
+      from image i
+      where a.media_content_entity_id = i.media_content_entity_id
+      returning 1
+    ), inserted as (
+      insert into media_content_entity (media_kind, url, alt_text)
+      select 'image', i.m ->> 'url', nullif(i.m ->> 'alt', '') from image i where i.media_content_entity_id is null
+      returning 1
+    )
+    select (select count(*) from updated)::int as updated, (select count(*) from inserted)::int as inserted`;
+  add(counts, 'media_content_entity', mediaById.count + (mediaByUrl?.updated ?? 0) + (mediaByUrl?.inserted ?? 0));
+
+  const mappings = await tx`
+    insert into denotation_relation (material_artifact_id, media_content_entity_id, role_name, display_position, source_system)
+    select distinct on (i.product_id, i.media_content_entity_id)
+           i.product_id, i.media_content_entity_id,
+           case when i.position = 1 then 'featured' else 'gallery' end, i.position, 'shopify'
+    from (${productImages(tx, r)}) i
+    order by i.product_id, i.media_content_entity_id, i.position desc
+    on conflict (material_artifact_id, media_content_entity_id) do update set
+      role_name = excluded.role_name, display_position = excluded.display_position`;
+  add(counts, 'denotation_relation', mappings.count);
+  // Shopify images no longer on the product lose their mapping; manual mappings stay.
+  await tx`
+    delete from denotation_relation d
+    using (select distinct object_id as id from ingest_staged_object
+           where load_key = ${r.loadKey} and object_type = 'Product'
+             and object_id > ${r.after}::bigint and object_id <= ${r.upto}::bigint) p
+    where d.material_artifact_id = p.id and d.source_system = 'shopify'
+      and not exists (select 1 from (${productImages(tx, r)}) i
+                      where i.product_id = d.material_artifact_id
+                        and i.media_content_entity_id = d.media_content_entity_id)`;
+
+  // Shopify tags become tag classifications with source 'shopify'; removed ones go, manual ones stay.
+  await tx`
+    insert into tag_designation (tag_name)
+    select distinct t.name
+    from material_artifact a, unnest(a.shopify_tag_names) as t(name)
+    where a.material_artifact_id > ${r.after}::bigint and a.material_artifact_id <= ${r.upto}::bigint
+      and exists (select 1 from ingest_staged_object s where s.load_key = ${r.loadKey} and s.object_type = 'Product'
+                  and s.object_id = a.material_artifact_id)
+    order by t.name
+    on conflict (tag_name) do nothing`;
+  const tags = await tx`
+    insert into tag_content_entity (material_artifact_id, tag_designation_id, source_system)
+    select a.material_artifact_id, d.tag_designation_id, 'shopify'
+    from material_artifact a
+    cross join unnest(a.shopify_tag_names) as t(name)
+    join tag_designation d on d.tag_name = t.name
+    where a.material_artifact_id > ${r.after}::bigint and a.material_artifact_id <= ${r.upto}::bigint
+      and exists (select 1 from ingest_staged_object s where s.load_key = ${r.loadKey} and s.object_type = 'Product'
+                  and s.object_id = a.material_artifact_id)
+    on conflict (material_artifact_id, tag_designation_id) do nothing`;
+  add(counts, 'tag_content_entity', tags.count);
+  await tx`
+    delete from tag_content_entity tc
+    using material_artifact a, tag_designation d
+    where tc.material_artifact_id = a.material_artifact_id and tc.tag_designation_id = d.tag_designation_id
+      and tc.source_system = 'shopify' and not (d.tag_name = any (a.shopify_tag_names))
+      and a.material_artifact_id > ${r.after}::bigint and a.material_artifact_id <= ${r.upto}::bigint
+      and exists (select 1 from ingest_staged_object s where s.load_key = ${r.loadKey} and s.object_type = 'Product'
+                  and s.object_id = a.material_artifact_id)`;
+}
+
+async function resolveOrders(tx: Tx, _target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
+  const orderIds = (
+    await tx<{ id: string }[]>`
+      select distinct object_id::text as id from ingest_staged_object
+      where load_key = ${r.loadKey} and object_type = 'Order'
+        and object_id > ${r.after}::bigint and object_id <= ${r.upto}::bigint`
+  ).map((row) => row.id);
+  // The (product, day) keys these orders count on now, and below on what they count on after.
+  await recordTouchedOrders(tx, orderIds);
+  const orders = await tx`
+    insert into act_of_sale
+      (act_of_sale_id, order_name, processed_at, created_at, updated_at, cancelled_at, currency_code,
+       financial_status, fulfillment_status, subtotal_price_measurement_value, total_discounts_measurement_value,
+       total_tax_measurement_value, total_price_measurement_value, is_test, synced_at)
+    select o.id, o.payload ->> 'name', (o.payload ->> 'processedAt')::timestamptz,
+           (o.payload ->> 'createdAt')::timestamptz, (o.payload ->> 'updatedAt')::timestamptz,
+           (o.payload ->> 'cancelledAt')::timestamptz, o.payload ->> 'currencyCode',
+           o.payload ->> 'financialStatus', o.payload ->> 'fulfillmentStatus',
+           (o.payload ->> 'subtotalPrice')::numeric, coalesce((o.payload ->> 'totalDiscounts')::numeric, 0),
+           coalesce((o.payload ->> 'totalTax')::numeric, 0), (o.payload ->> 'totalPrice')::numeric,
+           coalesce((o.payload ->> 'test')::boolean, false), now()
+    from (${parents(tx, 'Order', r)}) o
+    on conflict (act_of_sale_id) do update set
+      order_name = excluded.order_name, processed_at = excluded.processed_at, created_at = excluded.created_at,
+      updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at, currency_code = excluded.currency_code,
+      financial_status = excluded.financial_status, fulfillment_status = excluded.fulfillment_status,
+      subtotal_price_measurement_value = excluded.subtotal_price_measurement_value,
+      total_discounts_measurement_value = excluded.total_discounts_measurement_value,
+      total_tax_measurement_value = excluded.total_tax_measurement_value,
+      total_price_measurement_value = excluded.total_price_measurement_value, is_test = excluded.is_test,
+      synced_at = now()`;
+  add(counts, 'act_of_sale', orders.count);
+  const lines = await tx`
+    insert into act_of_sale_line
+      (act_of_sale_line_id, act_of_sale_id, material_artifact_id, material_artifact_variant_id, title, sku,
+       quantity_count, unit_price_measurement_value, total_discount_measurement_value)
+    select li.id, li.parent_id, (li.payload ->> 'productId')::bigint, (li.payload ->> 'variantId')::bigint,
+           li.payload ->> 'title', nullif(li.payload ->> 'sku', ''), (li.payload ->> 'quantity')::integer,
+           (li.payload ->> 'price')::numeric, coalesce((li.payload ->> 'totalDiscount')::numeric, 0)
+    from (${children(tx, 'LineItem', 'Order', r)}) li
+    on conflict (act_of_sale_line_id) do update set
+      act_of_sale_id = excluded.act_of_sale_id, material_artifact_id = excluded.material_artifact_id,
+      material_artifact_variant_id = excluded.material_artifact_variant_id, title = excluded.title, sku = excluded.sku,
+      quantity_count = excluded.quantity_count, unit_price_measurement_value = excluded.unit_price_measurement_value,
+      total_discount_measurement_value = excluded.total_discount_measurement_value`;
+  add(counts, 'act_of_sale_line', lines.count);
+  // The order's refunds (id, time); their lines come from the refunds export.
+  const refunds = await tx`
+    insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
+    select distinct on ((r ->> 'id')::bigint) (r ->> 'id')::bigint, o.id, (r ->> 'createdAt')::timestamptz
+    from (${parents(tx, 'Order', r)}) o, jsonb_array_elements(o.payload -> 'refunds') as r
+    order by (r ->> 'id')::bigint, o.id desc
+    on conflict (act_of_refund_id) do update set act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at`;
+  add(counts, 'act_of_refund', refunds.count);
+  await recordTouchedOrders(tx, orderIds);
+  counts.touchedOrders += orderIds.length;
+}
+
+async function resolveRefunds(tx: Tx, target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
+  // A refund needs its order and every refunded order line loaded (foreign keys, like the legacy).
+  const refund = tx`
+    select p.id, p.line_number, p.payload,
+           case
+             when not exists (select 1 from act_of_sale o where o.act_of_sale_id = (p.payload ->> 'orderId')::bigint)
+               then format('order %s is not loaded', p.payload ->> 'orderId')
+             else (select 'order lines ' || string_agg(l ->> 'lineItemId', ', ') || ' are not loaded'
+                   from jsonb_array_elements(p.payload -> 'lines') l
+                   where not exists (select 1 from act_of_sale_line x
+                                     where x.act_of_sale_line_id = (l ->> 'lineItemId')::bigint))
+           end as problem
+    from (${parents(tx, 'Refund', r)}) p`;
+  const problems = await tx<QuarantineRow[]>`
+    select line_number::float8 as line_number, problem as reason, left(payload::text, 200) as excerpt
+    from (${refund}) x where problem is not null`;
+  if (problems.length > 0) counts.quarantined += await insertQuarantine(tx, target, problems);
+  const orderIds = (
+    await tx<{ id: string }[]>`
+      select distinct payload ->> 'orderId' as id from (${refund}) x where problem is null`
+  ).map((row) => row.id);
+  await recordTouchedOrders(tx, orderIds);
+  const refunds = await tx`
+    insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
+    select id, (payload ->> 'orderId')::bigint, (payload ->> 'createdAt')::timestamptz
+    from (${refund}) x where problem is null
+    on conflict (act_of_refund_id) do update set act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at`;
+  add(counts, 'act_of_refund', refunds.count);
+  const lines = await tx`
+    insert into act_of_refund_line
+      (act_of_refund_line_id, act_of_refund_id, act_of_sale_line_id, quantity_count, subtotal_measurement_value)
+    select distinct on ((l ->> 'id')::bigint)
+           (l ->> 'id')::bigint, x.id, (l ->> 'lineItemId')::bigint, (l ->> 'quantity')::integer,
+           (l ->> 'subtotal')::numeric
+    from (${refund}) x, jsonb_array_elements(x.payload -> 'lines') as l
+    where x.problem is null
+    order by (l ->> 'id')::bigint, x.id desc
+    on conflict (act_of_refund_line_id) do update set
+      act_of_refund_id = excluded.act_of_refund_id, act_of_sale_line_id = excluded.act_of_sale_line_id,
+      quantity_count = excluded.quantity_count, subtotal_measurement_value = excluded.subtotal_measurement_value`;
+  add(counts, 'act_of_refund_line', lines.count);
+  await recordTouchedOrders(tx, orderIds);
+  counts.touchedOrders += orderIds.length;
+}
+
+async function resolveDeletions(tx: Tx, _target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
+  // delete_product: a tombstone, set once. The event's time (not now()) so a replay gives the same value.
+  const tombstones = await tx`
+    update material_artifact a
+    set deleted_at = coalesce(a.deleted_at, (d.payload ->> 'deletedAt')::timestamptz, now())
+    from (${parents(tx, 'Deletion', r)}) d
+    where a.material_artifact_id = d.id`;
+  add(counts, 'material_artifact_tombstone', tombstones.count);
+}
+
+/** Children in the line window whose parent is not a staged parent of this load. */
+async function quarantineOrphans(sql: Sql, target: LoadTarget, from: number, to: number): Promise<number> {
+  const parentType = RESOURCE_OBJECTS[target.resource].parent;
+  const result = await sql`
+    insert into quarantined_line
+      (load_key, procedure_execution_id, information_bearing_entity_id, resource_name, line_number, reason_text,
+       line_excerpt)
+    select c.load_key, ${target.procedureExecutionId ?? null}::uuid, ${target.informationBearingEntityId ?? null}::uuid,
+           c.resource_name, c.line_number,
+           format('%s %s: its parent %s %s is not in this file (or its line was quarantined)',
+                  c.object_type, c.object_id, ${parentType}::text, c.parent_object_id),
+           left(c.payload::text, 200)
+    from ingest_staged_object c
+    where c.load_key = ${target.loadKey} and c.line_number > ${from} and c.line_number <= ${to}
+      and c.parent_object_id is not null
+      and not exists (select 1 from ingest_staged_object p
+                      where p.load_key = c.load_key and p.object_type = ${parentType}
+                        and p.object_id = c.parent_object_id)
+    on conflict (load_key, line_number) do nothing`;
+  return result.count;
+}
+
+// ---------------------------------------------------------------------------------- whole loads
+
+/** Resolves everything staged under `target` (all batches, orphans, cleanup). */
+export async function resolveAll(sql: Sql, target: LoadTarget, counts: LoadCounts): Promise<LoadProgress> {
+  let progress = startProgress(counts);
+  while (progress.phase !== 'done') progress = await resolveNextBatch(sql, target, progress);
+  return progress;
+}
+
+export function summarize(target: LoadTarget, counts: LoadCounts): LoadSummary {
+  const rowsUpserted = Object.values(counts.upserted).reduce((sum, n) => sum + n, 0);
+  return { loadKey: target.loadKey, resource: target.resource, rowsUpserted, ...counts };
+}
+
+/**
+ * Loads one file's lines in one go (stage all, then resolve all): for tests, replays of small
+ * objects and tools. Memory stays bounded by the batch sizes; the step-wise path for archived
+ * exports is workers/shared/ingest/load-procedure.ts.
+ */
+export async function loadJsonlLines(
+  sql: Sql,
+  resource: ResourceName,
+  lines: AsyncIterable<string> | Iterable<string>,
+  options: Omit<Partial<LoadTarget>, 'resource'> & { firstLineNumber?: number } = {},
+): Promise<LoadSummary> {
+  return loadJsonlRecords(sql, resource, numberLines(lines, options.firstLineNumber), options);
+}
+
+/** As loadJsonlLines, for records from readJsonlLines (a byte stream). */
+export async function loadJsonlRecords(
+  sql: Sql,
+  resource: ResourceName,
+  records: AsyncIterable<JsonlRecord> | Iterable<JsonlRecord>,
+  options: Omit<Partial<LoadTarget>, 'resource'> = {},
+): Promise<LoadSummary> {
+  const target: LoadTarget = {
+    loadKey: options.loadKey ?? crypto.randomUUID(),
+    resource,
+    procedureExecutionId: options.procedureExecutionId ?? null,
+    informationBearingEntityId: options.informationBearingEntityId ?? null,
+  };
+  const counts = emptyCounts();
+  await stageRecords(sql, target, records, counts);
+  await resolveAll(sql, target, counts);
+  return summarize(target, counts);
+}
