@@ -60,7 +60,7 @@ export async function recordExecution(
     const [row] = await sql<ProcedureExecutionRow[]>`
       insert into procedure_execution
         (procedure_kind, trigger_source, parameters, concurrency_key, parent_procedure_execution_id)
-      values (${input.kind}, ${input.triggerSource}, ${JSON.stringify(input.parameters ?? {})}::jsonb,
+      values (${input.kind}, ${input.triggerSource}, ${JSON.stringify(input.parameters ?? {})}::text::jsonb,
               ${input.concurrencyKey ?? null}, ${input.parentId ?? null})
       returning *`;
     return row as ProcedureExecutionRow;
@@ -93,7 +93,7 @@ export async function checkpointExecution(
 ): Promise<void> {
   await sql`
     update procedure_execution
-    set checkpoint_state = ${JSON.stringify(update.checkpoint)}::jsonb,
+    set checkpoint_state = ${JSON.stringify(update.checkpoint)}::text::jsonb,
         rows_processed_count = coalesce(${update.rowsProcessed ?? null}, rows_processed_count),
         status = coalesce(${update.status ?? null}, status),
         heartbeat_at = now()
