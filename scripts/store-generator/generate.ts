@@ -838,6 +838,10 @@ function* scatter(lines: Iterable<string>, random: Random): Generator<string> {
   while (deferred.length > 0) yield takeRandom(deferred);
 }
 
+function* splitMediaBlocks(items: Iterable<string>): Generator<string> {
+  for (const item of items) yield* item.split('\n');
+}
+
 /** Streams the store of `options` lazily; nothing but the product catalog is kept in memory. */
 export function generateStoreStream(options: StoreOptions): StoreStream {
   const o = resolveOptions(options);
@@ -858,7 +862,14 @@ export function generateStoreStream(options: StoreOptions): StoreStream {
     for (const product of getCatalog().products) {
       const { parent, children } = productRecords(product);
       yield serialize(parent);
-      for (const child of children) yield serialize(child);
+      // A product's media travel as one block, so shuffling keeps them in position order: the
+      // fixture format promises it, and the loader takes a MediaImage's position from it.
+      const media: string[] = [];
+      for (const child of children) {
+        if ('image' in child) media.push(serialize(child));
+        else yield serialize(child);
+      }
+      if (media.length > 0) yield media.join('\n');
     }
   }
   function* orderRecordLines(): Generator<string> {
@@ -878,9 +889,11 @@ export function generateStoreStream(options: StoreOptions): StoreStream {
     },
     period: { firstDate: isoDateFromEpochDay(o.firstDay), lastDate: isoDateFromEpochDay(o.firstDay + o.days - 1) },
     productLines() {
-      return o.shuffleChildren
-        ? scatter(productRecordLines(), Random.for(o.seed, STREAMS.shuffleProducts, 0))
-        : productRecordLines();
+      return splitMediaBlocks(
+        o.shuffleChildren
+          ? scatter(productRecordLines(), Random.for(o.seed, STREAMS.shuffleProducts, 0))
+          : productRecordLines(),
+      );
     },
     orderLines() {
       return o.shuffleChildren
