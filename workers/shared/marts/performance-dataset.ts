@@ -113,7 +113,7 @@ export async function recordTouchedOrders(sql: Queryable, orderIds: readonly (st
                       'UTC') as timezone
     ), touched_order as (
       select distinct o.act_of_sale_id, (o.processed_at at time zone shop.timezone)::date as processed_on
-      from jsonb_array_elements_text(${ids}::jsonb) as id(value)
+      from jsonb_array_elements_text(${ids}::text::jsonb) as id(value)
       cross join shop
       join act_of_sale o on o.act_of_sale_id = id.value::bigint
     ), touched as (
@@ -326,7 +326,7 @@ async function recomputeDailyTotals(tx: Queryable, timezone: string, days: reado
   await tx`
     with day as (
       select distinct value::date as measurement_date
-      from jsonb_array_elements_text(${JSON.stringify(days)}::jsonb)
+      from jsonb_array_elements_text(${JSON.stringify(days)}::text::jsonb)
     ), day_orders as (
       select t.measurement_date, count(*) as orders_count
       from day t
