@@ -206,7 +206,11 @@ const BRIDGED_TABLES: { legacyTable: string; orderFilter: string }[] = [
  * Copies the legacy raw tables (all, or the given orders) into the new raw tables through the
  * names map, upserting. A stand-in for the ingest loader until the oracle tests use it.
  */
-export async function copyLegacyRawTables(legacy: Sql, next: Sql, orderIds?: readonly number[]): Promise<void> {
+export async function copyLegacyRawTables(
+  legacy: postgres.ISql,
+  next: postgres.ISql,
+  orderIds?: readonly number[],
+): Promise<void> {
   for (const { legacyTable, orderFilter } of BRIDGED_TABLES) {
     const mapping = mappingForLegacyTable(legacyTable);
     const columns = mappedColumns(mapping);
@@ -215,7 +219,7 @@ export async function copyLegacyRawTables(legacy: Sql, next: Sql, orderIds?: rea
     const [row] = await legacy.unsafe<{ rows: string }[]>(
       `select coalesce(jsonb_agg(jsonb_build_object(${select})), '[]')::text as rows
        from ${quoteIdent(legacyTable)} where ${where}`,
-      orderIds ? [`{${orderIds.join(',')}}`] : [],
+      where.includes('$1') ? [`{${orderIds?.join(',')}}`] : [],
     );
     const newColumns = columns.map((c) => quoteIdent(c.newColumn));
     const key = quoteIdent(columns.find((c) => c.legacyColumn === mapping.legacyKey[0])?.newColumn ?? '');
