@@ -151,7 +151,7 @@ export async function checkHealth(sql: Sql, worker: string, thresholds: HealthTh
         (select count(*) from finished)::int as finished,
         (select count(*) from finished where status = 'failed')::int as failed,
         (select jsonb_object_agg(kind.name, to_char(latest.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-          from jsonb_array_elements_text(${JSON.stringify(PROCEDURE_KINDS)}::jsonb) as kind(name)
+          from jsonb_array_elements_text(${JSON.stringify(PROCEDURE_KINDS)}::text::jsonb) as kind(name)
           left join lateral (
             select finished_at from procedure_execution
             where procedure_kind = kind.name and status = 'succeeded'

@@ -1,15 +1,29 @@
 /**
  * Structured JSON logs (Workers Logs indexes JSON fields): one object per line with a level, a
- * message and context such as request_id or procedure_execution_id. Never log secrets or tokens.
+ * message and context. Context set with `withLogContext` — the request id for an HTTP request, the
+ * ProcedureExecution id for a queue message — is added to every line written inside it, across
+ * awaits, so a procedure's own lines carry the ids without passing a logger around.
+ * Never log secrets, tokens or query strings.
  */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context, Next } from 'hono';
+
 type Level = 'debug' | 'info' | 'warn' | 'error';
 type Fields = Record<string, unknown>;
 
+const logContext = new AsyncLocalStorage<Fields>();
+
 function write(level: Level, message: string, fields: Fields = {}): void {
-  const line = JSON.stringify({ level, message, time: new Date().toISOString(), ...fields });
+  const line = JSON.stringify({ level, message, time: new Date().toISOString(), ...logContext.getStore(), ...fields });
   if (level === 'error') console.error(line);
   else if (level === 'warn') console.warn(line);
   else console.log(line);
+}
+
+/** Runs `work` with `fields` added to every log line written while it runs (nested contexts add up). */
+export function withLogContext<T>(fields: Fields, work: () => T): T {
+  return logContext.run({ ...logContext.getStore(), ...fields }, work);
 }
 
 export const log = {
@@ -27,3 +41,21 @@ export const log = {
     };
   },
 };
+
+/**
+ * Runs the rest of a request (`next`) with its request id on every log line, then writes one
+ * `request` line with method, path (never the query string), status and duration. Called by the
+ * `requestId()` middleware both Workers' apps start with.
+ */
+export async function logRequest(c: Context, requestId: string, next: Next): Promise<void> {
+  const started = performance.now();
+  await withLogContext({ request_id: requestId }, next);
+  const status = c.res.status;
+  write(status >= 500 ? 'error' : 'info', 'request', {
+    request_id: requestId,
+    method: c.req.method,
+    path: c.req.path,
+    status,
+    duration_ms: Math.round(performance.now() - started),
+  });
+}

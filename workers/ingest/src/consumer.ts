@@ -5,7 +5,7 @@
  */
 import { withDatabase } from '../../shared/db/client.ts';
 import { checkEnv, type Env } from '../../shared/env.ts';
-import { log } from '../../shared/logging.ts';
+import { log, withLogContext } from '../../shared/logging.ts';
 import { type IngestMessage, ingestMessageSchema } from '../../shared/procedures/messages.ts';
 import { runProcedureExecution } from '../../shared/procedures/runner.ts';
 
@@ -24,8 +24,17 @@ export async function consumeIngestBatch(
     }
     const { procedureExecutionId } = parsed.data;
     try {
-      await withDatabase(env.HYPERDRIVE, ctx, (database) =>
-        runProcedureExecution({ database, env, ctx, procedureExecutionId }),
+      // Every line the execution's step logs carries its id and the delivery it came with.
+      await withLogContext(
+        {
+          procedure_execution_id: procedureExecutionId,
+          queue_message_id: message.id,
+          delivery_attempt: message.attempts,
+        },
+        () =>
+          withDatabase(env.HYPERDRIVE, ctx, (database) =>
+            runProcedureExecution({ database, env, ctx, procedureExecutionId }),
+          ),
       );
       message.ack();
     } catch (error) {

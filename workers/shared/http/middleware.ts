@@ -1,10 +1,12 @@
 /**
- * Middleware both Workers' Hono apps share: a request id on every request and log line, the
- * configuration check, and a per-request database client on `c.var.database`.
+ * Middleware both Workers' Hono apps share: a request id on every request and log line (plus one
+ * `request` line per request, workers/shared/logging.ts), the configuration check, and a
+ * per-request database client on `c.var.database`.
  */
 import type { MiddlewareHandler } from 'hono';
 import { closeDatabase, type Database, openDatabase } from '../db/client.ts';
 import { type BindingName, checkEnv, type Env } from '../env.ts';
+import { logRequest } from '../logging.ts';
 
 export interface AppVariables {
   requestId: string;
@@ -20,7 +22,7 @@ export function requestId(): MiddlewareHandler<AppBindings> {
   return async (c, next) => {
     const id = c.req.header('cf-ray') ?? crypto.randomUUID();
     c.set('requestId', id);
-    await next();
+    await logRequest(c, id, next);
     c.header('x-request-id', id);
   };
 }

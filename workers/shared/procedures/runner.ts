@@ -52,6 +52,12 @@ export async function enqueueExecution(
     await failExecution(sql, execution.procedure_execution_id, error);
     throw error;
   }
+  // Inside a request this line also carries its request_id: the link from a request to its work.
+  log.info('execution enqueued', {
+    procedure_execution_id: execution.procedure_execution_id,
+    kind: execution.procedure_kind,
+    trigger_source: execution.trigger_source,
+  });
   return execution;
 }
 
