@@ -127,7 +127,9 @@ const PAYLOAD_BUILDERS: Record<ObjectType, (line: Line) => Record<string, unknow
     const image = m.image;
     if (typeof image !== 'object' || image === null) throw new FieldError('image', 'is missing (media not ready?)');
     const img = image as Line;
-    const url = requiredString(img, 'url', 'image.url');
+    // `url` since 2024; older queries (and the real sample) name it originalSrc / src
+    const urlField = ['url', 'originalSrc', 'src'].find((f) => typeof img[f] === 'string') ?? 'url';
+    const url = requiredString(img, urlField, 'image.url');
     const imageGid = parseGid(img.id);
     return {
       // Fixtures (and the legacy REST images) carry a ProductImage gid: its number is the legacy
