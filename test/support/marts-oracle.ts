@@ -5,7 +5,13 @@
  */
 import type postgres from 'postgres';
 import { mappedColumns, mappingForLegacyTable, quoteIdent } from '../../db/names-map.ts';
-import type { LegacyOrder, LegacyProduct } from '../../scripts/store-generator/generate.ts';
+import {
+  type GeneratedStore,
+  gid,
+  type LegacyOrder,
+  type LegacyProduct,
+} from '../../scripts/store-generator/generate.ts';
+import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
 import type {
   DashboardSummary,
   Granularity,
@@ -72,6 +78,85 @@ export async function setManualClassification(
     values (${String(productId)}::bigint, ${classification}, true, ${note})
     on conflict (material_artifact_id) do update
       set classification_code = excluded.classification_code, is_manual = true, note_text = excluded.note_text`;
+}
+
+/**
+ * The fixture side of a store into the new raw tables through the ingest loader (the real path),
+ * with the shop timezone set as the shop sync sets it.
+ */
+export async function loadNewStore(sql: Sql, store: Pick<GeneratedStore, 'shop' | 'fixture'>): Promise<void> {
+  await sql`
+    insert into configuration_setting (setting_key, setting_value)
+    values ('shop_timezone', to_jsonb(${store.shop.ianaTimezone}::text))
+    on conflict (setting_key) do update set setting_value = excluded.setting_value`;
+  for (const resource of ['products', 'orders', 'refunds', 'deletions'] as const) {
+    const summary = await loadJsonlLines(sql, resource, store.fixture[resource]);
+    if (summary.quarantined > 0) throw new Error(`${summary.quarantined} ${resource} lines were quarantined`);
+  }
+}
+
+/** Legacy REST orders (e.g. edited ones) as the bulk export and refunds query would deliver them. */
+export function fixtureLinesOfOrders(
+  orders: readonly LegacyOrder[],
+): Pick<GeneratedStore['fixture'], 'orders' | 'refunds'> {
+  const money = (amount: string, currencyCode: string) => ({ shopMoney: { amount, currencyCode } });
+  const lines: string[] = [];
+  const refunds: string[] = [];
+  for (const o of orders) {
+    const orderGid = gid('Order', o.id);
+    lines.push(
+      JSON.stringify({
+        id: orderGid,
+        name: o.name,
+        processedAt: o.processed_at,
+        createdAt: o.created_at,
+        updatedAt: o.updated_at,
+        cancelledAt: o.cancelled_at,
+        test: o.test,
+        currencyCode: o.currency,
+        displayFinancialStatus: o.financial_status.toUpperCase(),
+        displayFulfillmentStatus: o.fulfillment_status.toUpperCase(),
+        subtotalPriceSet: money(o.subtotal_price, o.currency),
+        totalDiscountsSet: money(o.total_discounts, o.currency),
+        totalTaxSet: money(o.total_tax, o.currency),
+        totalPriceSet: money(o.total_price, o.currency),
+        refunds: o.refunds.map((r) => ({ id: gid('Refund', r.id), createdAt: r.created_at })),
+      }),
+    );
+    for (const li of o.line_items) {
+      lines.push(
+        JSON.stringify({
+          id: gid('LineItem', li.id),
+          title: li.title,
+          sku: li.sku,
+          quantity: li.quantity,
+          product: li.product_id === null ? null : { id: gid('Product', li.product_id) },
+          variant: li.variant_id === null ? null : { id: gid('ProductVariant', li.variant_id) },
+          originalUnitPriceSet: money(li.price, o.currency),
+          totalDiscountSet: money(li.total_discount, o.currency),
+          __parentId: orderGid,
+        }),
+      );
+    }
+    for (const r of o.refunds) {
+      refunds.push(
+        JSON.stringify({
+          id: gid('Refund', r.id),
+          createdAt: r.created_at,
+          order: { id: orderGid },
+          refundLineItems: {
+            nodes: r.refund_line_items.map((rl) => ({
+              id: gid('RefundLineItem', rl.id),
+              quantity: rl.quantity,
+              lineItem: { id: gid('LineItem', rl.line_item_id) },
+              subtotalSet: money(rl.subtotal, o.currency),
+            })),
+          },
+        }),
+      );
+    }
+  }
+  return { orders: lines, refunds };
 }
 
 // ---------------------------------------------------------------- comparable rows
@@ -186,48 +271,4 @@ export async function legacyClassificationDistribution(
     group by c.code, c.position
     order by c.position`;
   return rows.map((r) => ({ classification: r.classification, products: r.products }));
-}
-
-// ---------------------------------------------------------------- temporary bridge
-
-const BRIDGED_TABLES: { legacyTable: string; orderFilter: string }[] = [
-  { legacyTable: 'app_settings', orderFilter: 'true' },
-  { legacyTable: 'products', orderFilter: 'true' },
-  { legacyTable: 'orders', orderFilter: 'id = any($1::text::bigint[])' },
-  { legacyTable: 'order_line_items', orderFilter: 'order_id = any($1::text::bigint[])' },
-  { legacyTable: 'refunds', orderFilter: 'order_id = any($1::text::bigint[])' },
-  {
-    legacyTable: 'refund_line_items',
-    orderFilter: 'refund_id in (select id from refunds where order_id = any($1::text::bigint[]))',
-  },
-];
-
-/**
- * Copies the legacy raw tables (all, or the given orders) into the new raw tables through the
- * names map, upserting. A stand-in for the ingest loader until the oracle tests use it.
- */
-export async function copyLegacyRawTables(
-  legacy: postgres.ISql,
-  next: postgres.ISql,
-  orderIds?: readonly number[],
-): Promise<void> {
-  for (const { legacyTable, orderFilter } of BRIDGED_TABLES) {
-    const mapping = mappingForLegacyTable(legacyTable);
-    const columns = mappedColumns(mapping);
-    const select = columns.map((c) => `'${c.newColumn}', ${c.sql}`).join(', ');
-    const where = orderIds ? orderFilter : 'true';
-    const [row] = await legacy.unsafe<{ rows: string }[]>(
-      `select coalesce(jsonb_agg(jsonb_build_object(${select})), '[]')::text as rows
-       from ${quoteIdent(legacyTable)} where ${where}`,
-      where.includes('$1') ? [`{${orderIds?.join(',')}}`] : [],
-    );
-    const newColumns = columns.map((c) => quoteIdent(c.newColumn));
-    const key = quoteIdent(columns.find((c) => c.legacyColumn === mapping.legacyKey[0])?.newColumn ?? '');
-    await next.unsafe(
-      `insert into ${quoteIdent(mapping.newTable)} (${newColumns.join(', ')})
-       select ${newColumns.join(', ')} from jsonb_populate_recordset(null::${quoteIdent(mapping.newTable)}, $1::text::jsonb)
-       on conflict (${key}) do update set ${newColumns.map((c) => `${c} = excluded.${c}`).join(', ')}`,
-      [row?.rows ?? '[]'],
-    );
-  }
 }

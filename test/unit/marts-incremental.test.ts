@@ -6,17 +6,15 @@
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStore, type LegacyOrder } from '../../scripts/store-generator/generate.ts';
+import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
+import { refreshPerformanceDataset, refreshTouchedKeys } from '../../workers/shared/marts/performance-dataset.ts';
 import {
-  recordTouchedOrders,
-  refreshPerformanceDataset,
-  refreshTouchedKeys,
-} from '../../workers/shared/marts/performance-dataset.ts';
-import {
-  copyLegacyRawTables,
+  fixtureLinesOfOrders,
   ingestLegacyOrders,
   legacyDailyTotals,
   legacyMartRows,
   loadLegacyStore,
+  loadNewStore,
   newDailyTotals,
   newMartRows,
 } from '../support/marts-oracle.ts';
@@ -25,15 +23,15 @@ import { createTestDatabase, type TestDatabase } from '../support/node-databases
 const TIMEZONE = 'America/New_York';
 const BASE = { products: 30, timezone: TIMEZONE, startDate: '2026-03-01', days: 20, nearMidnightShare: 0.4 };
 
-/** Loads orders on both sides as a sync would: the new side records touched keys before and after. */
+/** Loads orders on both sides as a sync would: the new side through the ingest loader. */
 async function syncOrders(legacy: postgres.Sql, next: postgres.Sql, orders: LegacyOrder[]): Promise<void> {
   await ingestLegacyOrders(legacy, orders);
-  const ids = orders.map((o) => o.id);
-  await next.begin(async (tx) => {
-    await recordTouchedOrders(tx, ids);
-    await copyLegacyRawTables(legacy, tx, ids);
-    await recordTouchedOrders(tx, ids);
-  });
+  // The loader records the touched keys itself, before and after upserting each batch.
+  const fixture = fixtureLinesOfOrders(orders);
+  for (const resource of ['orders', 'refunds'] as const) {
+    const summary = await loadJsonlLines(next, resource, fixture[resource]);
+    expect(summary.quarantined).toBe(0);
+  }
 }
 
 const HOUR = 3600_000;
@@ -79,17 +77,14 @@ describe('incremental refresh of touched keys', () => {
   beforeAll(async () => {
     [legacy, next] = await Promise.all([createTestDatabase('legacy'), createTestDatabase('app')]);
     await loadLegacyStore(legacy.sql, { timezone: TIMEZONE, ...first.legacy });
-    await copyLegacyRawTables(legacy.sql, next.sql);
+    await loadNewStore(next.sql, first);
+    // The loads recorded their keys; the dataset was never built.
   });
   afterAll(async () => {
     await Promise.all([legacy?.drop(), next?.drop()]);
   });
 
   it('the first refresh of a never-built dataset is a full rebuild', async () => {
-    await recordTouchedOrders(
-      next.sql,
-      first.legacy.orders.map((o) => o.id),
-    );
     const result = await refreshTouchedKeys(next.sql);
     expect(result).toMatchObject({ mode: 'full', reason: 'never_built', timezone: TIMEZONE });
     expect(result.keys).toBeGreaterThan(0);
@@ -159,7 +154,7 @@ describe('incremental refresh of touched keys', () => {
     // refund to another order, so neither may the test data); its products arrive with it.
     const second = generateStore({ ...BASE, seed: 22, orders: 300, startDate: '2026-03-12', nearMidnightShare: 0.7 });
     await legacy.sql`select ingest_product(p) from jsonb_array_elements(${JSON.stringify(second.legacy.products)}::text::jsonb) p`;
-    await copyLegacyRawTables(legacy.sql, next.sql, []);
+    await loadJsonlLines(next.sql, 'products', second.fixture.products);
     await syncOrders(legacy.sql, next.sql, second.legacy.orders.map(withFreshIds));
     const result = await refreshTouchedKeys(next.sql);
     expect(result.mode).toBe('touched');

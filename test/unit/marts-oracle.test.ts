@@ -20,7 +20,6 @@ import {
 import { refreshPerformanceDataset } from '../../workers/shared/marts/performance-dataset.ts';
 import {
   addDays,
-  copyLegacyRawTables,
   legacyClassificationDistribution,
   legacyClassificationRows,
   legacyDailyTotals,
@@ -29,6 +28,7 @@ import {
   legacyTimeseries,
   legacyTopProducts,
   loadLegacyStore,
+  loadNewStore,
   newClassificationRows,
   newDailyTotals,
   newMartRows,
@@ -78,7 +78,7 @@ describe.each(STORES)('marts equal the legacy: $name', ({ options }) => {
     store = generateStore(options);
     asOf = store.period.lastDate;
     await loadLegacyStore(legacy.sql, { timezone: store.shop.ianaTimezone, ...store.legacy });
-    await copyLegacyRawTables(legacy.sql, next.sql);
+    await loadNewStore(next.sql, store);
     // Staff overrides, the same on both sides: one live product, one deleted product.
     const live = store.legacy.products.find((p) => !store.legacy.deletedProductIds.includes(p.id));
     const deleted = store.legacy.deletedProductIds[0];
