@@ -2,14 +2,48 @@
  * The dashboard-api Worker's Hono app. `createApp()` is shared by the Worker entry and the tests.
  * Routes are declared with @hono/zod-openapi, so validation and the OpenAPI document come from
  * one definition; every error leaves through the legacy envelope.
+ *
+ * Order of the middleware: request id → configuration checks (bindings, Access) → security
+ * headers → CORS (preflights end here) → body size limit → per-request database → Access
+ * authentication for /api/* → the routes, each with its role check.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { envelope, errorResponse } from '../../shared/http/errors.ts';
-import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
+import { Scalar } from '@scalar/hono-api-reference';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import {
+  ACCESS_TOKEN_HEADER,
+  type AccessBindings,
+  accessConfiguration,
+  authenticate,
+} from '../../shared/access/middleware.ts';
+import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
+import { configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 import { healthRoutes } from './health.ts';
+import { ACCESS_SECURITY_SCHEME } from './lib/schemas.ts';
+import { assetsRouter } from './routes/assets/assets.index.ts';
+import { classificationsRouter } from './routes/classifications/classifications.index.ts';
+import { dashboardRouter } from './routes/dashboard/dashboard.index.ts';
+import { productsRouter } from './routes/products/products.index.ts';
+import { staffRouter } from './routes/staff/staff.index.ts';
+import { syncRunsRouter } from './routes/sync-runs/sync-runs.index.ts';
+import { tagsRouter } from './routes/tags/tags.index.ts';
+
+/** Request bodies above this are refused (the largest legitimate body is well under 2 KiB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+function allowedOrigins(value: unknown): string[] {
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean)
+    : [];
+}
 
 export function createApp() {
-  const app = new OpenAPIHono<AppBindings>({
+  const app = new OpenAPIHono<AccessBindings>({
     // Validation failures answer 400 with the envelope, listing each field problem.
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -23,8 +57,58 @@ export function createApp() {
   });
   app.use('*', requestId());
   app.use('*', configurationCheck(['HYPERDRIVE', 'LEGACY_HYPERDRIVE', 'INGEST_QUEUE']));
+  app.use('*', accessConfiguration());
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
+  app.use(
+    '/api/*',
+    cors({
+      origin: (origin, c) => (allowedOrigins(c.env.CORS_ALLOWED_ORIGINS).includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Content-Type', ACCESS_TOKEN_HEADER],
+      exposeHeaders: ['x-request-id'],
+      credentials: true,
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(400, `the request body is larger than ${MAX_BODY_BYTES} bytes`, [
+          { path: '', message: `must be at most ${MAX_BODY_BYTES} bytes` },
+        ]);
+      },
+    }),
+  );
   app.use('*', database());
+  app.use('/api/*', authenticate());
+
   app.route('/', healthRoutes);
+  for (const router of [
+    productsRouter,
+    dashboardRouter,
+    classificationsRouter,
+    tagsRouter,
+    assetsRouter,
+    syncRunsRouter,
+    staffRouter,
+  ]) {
+    app.route('/', router);
+  }
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'cloudflareAccess', ACCESS_SECURITY_SCHEME);
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Shopify staff dashboard API',
+      version: '1.0.0',
+      description:
+        'The legacy dashboard REST contract (same paths, parameters, status codes and JSON shapes), behind Cloudflare Access. Errors are always {"error": {"code", "message", "details"?}}.',
+    },
+  });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Dashboard API reference' }));
+
   app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(errorResponse);
   return app;

@@ -47,7 +47,10 @@ export function errorResponse(error: Error, c: Context): Response {
     return c.json(envelope(error.status, error.message, error.details), error.status as ContentfulStatusCode);
   }
   if (error instanceof HTTPException) {
-    const status = (error.status in ERROR_CODES ? error.status : 500) as ErrorStatus;
+    // A 4xx without a legacy code (e.g. 415 for a body that is not JSON) is still the caller's bad input.
+    const status = (
+      error.status in ERROR_CODES ? error.status : error.status >= 400 && error.status < 500 ? 400 : 500
+    ) as ErrorStatus;
     return c.json(envelope(status, error.message || ERROR_CODES[status]), status as ContentfulStatusCode);
   }
   if (error instanceof ConfigurationError) {

@@ -1,0 +1,107 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { CLASSIFICATION_CODES } from '../../../../../db/schema.ts';
+import { requireRole } from '../../../../shared/access/middleware.ts';
+import { shopDateSchema } from '../../../../shared/http/date-window.ts';
+import { safeText } from '../../../../shared/http/text.ts';
+import * as HttpStatus from '../../lib/http-status.ts';
+import {
+  ACCESS_SECURITY,
+  errorResponses,
+  isoTimestamp,
+  jsonBody,
+  jsonContent,
+  productIdParams,
+} from '../../lib/schemas.ts';
+import { classificationSchema } from '../products/products.routes.ts';
+
+const tags = ['classifications'];
+
+export const distributionSchema = z
+  .object({
+    data: z.array(z.object({ classification: z.enum(CLASSIFICATION_CODES), products: z.number().int() })),
+    computed_at: isoTimestamp.nullable(),
+  })
+  .openapi('ClassificationDistribution');
+
+export const distribution = createRoute({
+  method: 'get',
+  path: '/api/classifications',
+  tags,
+  summary: 'Non-deleted products per class A, B, C, NEW, DORMANT (zeros included)',
+  security: ACCESS_SECURITY,
+  middleware: [requireRole('viewer')] as const,
+  responses: {
+    [HttpStatus.OK]: jsonContent(distributionSchema, 'The distribution'),
+    ...errorResponses(),
+  },
+});
+
+export const recompute = createRoute({
+  method: 'post',
+  path: '/api/classifications/recompute',
+  tags,
+  summary: 'Recompute every classification (manual overrides are kept), as classify_products(as_of)',
+  security: ACCESS_SECURITY,
+  middleware: [requireRole('staff')] as const,
+  request: {
+    body: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: z.strictObject({
+            as_of: shopDateSchema
+              .optional()
+              .openapi({ format: 'date', description: 'default: today in the shop timezone' }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    [HttpStatus.OK]: jsonContent(z.object({ updated: z.number().int() }).openapi('RecomputeResult'), 'Rows written'),
+    ...errorResponses(),
+  },
+});
+
+export const setOverride = createRoute({
+  method: 'put',
+  path: '/api/products/{id}/classification',
+  tags,
+  summary: "Override a product's classification (kept by every recompute)",
+  security: ACCESS_SECURITY,
+  middleware: [requireRole('staff')] as const,
+  request: {
+    params: productIdParams,
+    body: jsonBody(
+      z
+        .strictObject({
+          classification: z.enum(CLASSIFICATION_CODES),
+          note: safeText(500).nullable().optional(),
+        })
+        .openapi('ClassificationOverride'),
+    ),
+  },
+  responses: {
+    [HttpStatus.OK]: jsonContent(classificationSchema, 'The manual classification'),
+    ...errorResponses(HttpStatus.NOT_FOUND),
+  },
+});
+
+export const removeOverride = createRoute({
+  method: 'delete',
+  path: '/api/products/{id}/classification',
+  tags,
+  summary: 'Remove the override and recompute the product as the nightly job would',
+  security: ACCESS_SECURITY,
+  middleware: [requireRole('staff')] as const,
+  request: { params: productIdParams },
+  responses: {
+    [HttpStatus.OK]: jsonContent(classificationSchema, 'The recomputed classification'),
+    ...errorResponses(HttpStatus.NOT_FOUND),
+  },
+});
+
+export type DistributionRoute = typeof distribution;
+export type RecomputeRoute = typeof recompute;
+export type SetOverrideRoute = typeof setOverride;
+export type RemoveOverrideRoute = typeof removeOverride;

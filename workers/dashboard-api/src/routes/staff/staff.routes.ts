@@ -1,0 +1,78 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { ROLE_NAMES } from '../../../../../db/schema.ts';
+import { requireRole } from '../../../../shared/access/middleware.ts';
+import { safeText } from '../../../../shared/http/text.ts';
+import * as HttpStatus from '../../lib/http-status.ts';
+import { ACCESS_SECURITY, errorResponses, isoTimestamp, jsonBody, jsonContent, uuidParams } from '../../lib/schemas.ts';
+
+const tags = ['staff'];
+
+export const meSchema = z
+  .object({
+    id: z.string().nullable().openapi({ description: 'null for a service token' }),
+    email: z.string().nullable().openapi({ description: 'null for a service token' }),
+    full_name: z.string().nullable(),
+    role: z.enum(ROLE_NAMES),
+  })
+  .openapi('Me');
+
+export const staffMemberSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    full_name: z.string().nullable(),
+    role: z.enum(ROLE_NAMES),
+    created_at: isoTimestamp,
+  })
+  .openapi('StaffMember');
+
+export const me = createRoute({
+  method: 'get',
+  path: '/api/me',
+  tags,
+  summary: 'Who is calling, and with which role',
+  security: ACCESS_SECURITY,
+  middleware: [requireRole('viewer')] as const,
+  responses: {
+    [HttpStatus.OK]: jsonContent(meSchema, 'The caller'),
+    ...errorResponses(),
+  },
+});
+
+export const list = createRoute({
+  method: 'get',
+  path: '/api/staff',
+  tags,
+  summary: 'All staff members by email',
+  security: ACCESS_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  responses: {
+    [HttpStatus.OK]: jsonContent(z.object({ data: z.array(staffMemberSchema) }).openapi('StaffList'), 'The staff'),
+    ...errorResponses(),
+  },
+});
+
+export const update = createRoute({
+  method: 'patch',
+  path: '/api/staff/{id}',
+  tags,
+  summary: "Change a staff member's role or name (admin/master grants need master; the last master stays)",
+  security: ACCESS_SECURITY,
+  middleware: [requireRole('admin')] as const,
+  request: {
+    params: uuidParams,
+    body: jsonBody(
+      z
+        .strictObject({ role: z.enum(ROLE_NAMES).optional(), full_name: safeText(200).nullable().optional() })
+        .openapi('StaffChanges'),
+    ),
+  },
+  responses: {
+    [HttpStatus.OK]: jsonContent(staffMemberSchema, 'The staff member'),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT),
+  },
+});
+
+export type MeRoute = typeof me;
+export type ListRoute = typeof list;
+export type UpdateRoute = typeof update;

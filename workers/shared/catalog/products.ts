@@ -1,0 +1,345 @@
+/**
+ * Products as the legacy REST API shows them (scenarios 1 and 2): the Shopify product with its
+ * tags (every source, sorted by name), classification, featured image and the 30-day figures from
+ * the performance mart (the 30 shop-local days ending yesterday). Deleted products are never shown.
+ */
+import { z } from 'zod';
+import type {
+  CLASSIFICATION_CODES,
+  DENOTATION_ROLES,
+  MEDIA_KINDS,
+  PRODUCT_STATUSES,
+  SOURCE_SYSTEMS,
+} from '../../../db/schema.ts';
+
+type ClassificationCode = (typeof CLASSIFICATION_CODES)[number];
+type ProductStatus = (typeof PRODUCT_STATUSES)[number];
+
+import type { Queryable, Sql } from '../db/client.ts';
+import { addDays, shopYesterday } from '../http/date-window.ts';
+import { ApiError } from '../http/errors.ts';
+import { toIsoTimestamp, toMoney, toNumber } from '../http/json-values.ts';
+import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
+import { containsPattern } from '../http/text.ts';
+import { type ProductClassification, readClassification } from '../marts/classification.ts';
+
+export const PRODUCT_SORTS = ['title', '-updated_at', '-net_sales_30d'] as const;
+export type ProductSort = (typeof PRODUCT_SORTS)[number];
+
+export interface ProductListQuery {
+  q?: string;
+  status?: string;
+  vendor?: string;
+  product_type?: string;
+  tag?: string;
+  classification?: ClassificationCode;
+  sort: ProductSort;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ProductListItem {
+  id: number;
+  title: string;
+  handle: string;
+  vendor: string | null;
+  product_type: string | null;
+  status: ProductStatus;
+  tags: string[];
+  classification: ClassificationCode | null;
+  featured_image_url: string | null;
+  net_sales_30d: number;
+  units_sold_30d: number;
+  updated_at: string;
+}
+
+export interface ProductDetail extends Omit<ProductListItem, 'classification'> {
+  created_at: string;
+  published_at: string | null;
+  variants: {
+    id: number;
+    title: string;
+    sku: string | null;
+    price: number;
+    compare_at_price: number | null;
+    inventory_quantity: number | null;
+  }[];
+  assets: {
+    mapping_id: string;
+    asset_id: string;
+    kind: (typeof MEDIA_KINDS)[number];
+    url: string;
+    alt_text: string | null;
+    role: (typeof DENOTATION_ROLES)[number];
+    position: number;
+    source: (typeof SOURCE_SYSTEMS)[number];
+  }[];
+  classification: ProductClassification | null;
+  metrics_30d: {
+    net_sales: number;
+    gross_sales: number;
+    discounts: number;
+    refunds: number;
+    units_sold: number;
+    units_refunded: number;
+    orders_count: number;
+  };
+}
+
+interface ProductRow {
+  id: string;
+  title: string;
+  handle: string;
+  vendor: string | null;
+  product_type: string | null;
+  status: ProductStatus;
+  updated_at: string;
+  updated_at_micros: string;
+  net_sales_30d: string;
+  units_sold_30d: string;
+  tags: string[];
+  classification: ClassificationCode | null;
+  featured_image_url: string | null;
+}
+
+/** Keyset positions per sort; the sort is part of the cursor so a cursor cannot cross sorts. */
+const cursorSchema = z.discriminatedUnion('s', [
+  z.strictObject({
+    s: z.literal('title'),
+    k: z.string().max(10_000),
+    id: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 53),
+  }),
+  z.strictObject({
+    s: z.literal('-updated_at'),
+    k: z.number().int().safe(),
+    id: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 53),
+  }),
+  z.strictObject({
+    s: z.literal('-net_sales_30d'),
+    k: z.string().regex(/^-?\d{1,15}(\.\d{1,2})?$/),
+    id: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 53),
+  }),
+]);
+type ProductCursor = z.infer<typeof cursorSchema>;
+
+function position(sort: ProductSort, row: ProductRow): ProductCursor {
+  const id = Number(row.id);
+  if (sort === 'title') return { s: sort, k: row.title, id };
+  if (sort === '-updated_at') return { s: sort, k: Number(row.updated_at_micros), id };
+  return { s: sort, k: row.net_sales_30d, id };
+}
+
+function listItem(row: ProductRow): ProductListItem {
+  return {
+    id: toNumber(row.id),
+    title: row.title,
+    handle: row.handle,
+    vendor: row.vendor,
+    product_type: row.product_type,
+    status: row.status,
+    tags: row.tags,
+    classification: row.classification,
+    featured_image_url: row.featured_image_url,
+    net_sales_30d: toMoney(row.net_sales_30d),
+    units_sold_30d: toNumber(row.units_sold_30d),
+    updated_at: toIsoTimestamp(row.updated_at),
+  };
+}
+
+/** The per-product columns both the list and the detail show (`p` is the product, `s` its sales). */
+function itemColumns(sql: Sql) {
+  return sql`
+    p.material_artifact_id as id, p.title, p.handle, p.vendor, p.product_type, p.status, p.updated_at,
+    (extract(epoch from p.updated_at) * 1000000)::bigint as updated_at_micros,
+    coalesce(s.net_sales, 0) as net_sales_30d,
+    coalesce(s.units_sold, 0) as units_sold_30d,
+    coalesce((select json_agg(t.tag_name order by t.tag_name)
+              from tag_content_entity tc
+              join tag_designation t on t.tag_designation_id = tc.tag_designation_id
+              where tc.material_artifact_id = p.material_artifact_id), '[]'::json) as tags,
+    (select nc.classification_code from nominal_classification nc
+     where nc.material_artifact_id = p.material_artifact_id) as classification,
+    (select m.url from denotation_relation d
+     join media_content_entity m on m.media_content_entity_id = d.media_content_entity_id
+     where d.material_artifact_id = p.material_artifact_id and d.role_name = 'featured'
+     order by d.display_position, d.denotation_relation_id limit 1) as featured_image_url`;
+}
+
+/** Net sales and units per product over the 30 shop-local days ending `yesterday`. */
+function salesWindow(sql: Sql, yesterday: string) {
+  return sql`
+    select material_artifact_id, sum(aggregate_measurement_value) as net_sales, sum(units_sold_count) as units_sold
+    from performance_measurement_dataset
+    where measurement_date between ${addDays(yesterday, -29)}::date and ${yesterday}::date
+    group by material_artifact_id`;
+}
+
+export async function listProducts(sql: Sql, query: ProductListQuery): Promise<Page<ProductListItem>> {
+  const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
+  if (after && after.s !== query.sort) {
+    throw new ApiError(400, 'invalid cursor', [{ path: 'cursor', message: `belongs to sort ${after.s}` }]);
+  }
+  const yesterday = await shopYesterday(sql);
+  const pattern = query.q ? containsPattern(query.q) : undefined;
+
+  const filters = [
+    pattern
+      ? sql`and (p.title ilike ${pattern} or p.handle ilike ${pattern} or exists (
+               select 1 from material_artifact_variant v
+               where v.material_artifact_id = p.material_artifact_id and v.sku ilike ${pattern}))`
+      : sql``,
+    query.status ? sql`and p.status = ${query.status}` : sql``,
+    query.vendor ? sql`and p.vendor = ${query.vendor}` : sql``,
+    query.product_type ? sql`and p.product_type = ${query.product_type}` : sql``,
+    query.tag
+      ? sql`and exists (
+               select 1 from tag_content_entity tc
+               join tag_designation t on t.tag_designation_id = tc.tag_designation_id
+               where tc.material_artifact_id = p.material_artifact_id and t.tag_name = ${query.tag.trim().toLowerCase()})`
+      : sql``,
+    query.classification
+      ? sql`and exists (
+               select 1 from nominal_classification nc
+               where nc.material_artifact_id = p.material_artifact_id and nc.classification_code = ${query.classification})`
+      : sql``,
+  ];
+
+  // Keyset conditions and orders per sort: title ascending, the others descending, ties by id.
+  let keyset = sql``;
+  let order = sql``;
+  if (query.sort === 'title') {
+    if (after?.s === 'title') keyset = sql`and (p.title, p.material_artifact_id) > (${after.k}, ${after.id})`;
+    order = sql`order by p.title, p.material_artifact_id`;
+  } else if (query.sort === '-updated_at') {
+    if (after?.s === '-updated_at') {
+      keyset = sql`and (p.updated_at, p.material_artifact_id)
+                       < (timestamptz 'epoch' + ${after.k}::bigint * interval '1 microsecond', ${after.id})`;
+    }
+    order = sql`order by p.updated_at desc, p.material_artifact_id desc`;
+  } else {
+    if (after?.s === '-net_sales_30d') {
+      keyset = sql`and (coalesce(s.net_sales, 0), p.material_artifact_id) < (${after.k}::numeric, ${after.id})`;
+    }
+    order = sql`order by coalesce(s.net_sales, 0) desc, p.material_artifact_id desc`;
+  }
+
+  const rows = await sql<ProductRow[]>`
+    with s as (${salesWindow(sql, yesterday)})
+    select ${itemColumns(sql)}
+    from material_artifact p
+    left join s on s.material_artifact_id = p.material_artifact_id
+    where p.deleted_at is null ${filters} ${keyset}
+    ${order}
+    limit ${query.limit + 1}`;
+  return toPage(rows, query.limit, (row) => position(query.sort, row), listItem);
+}
+
+export async function getProductDetail(sql: Sql, productId: number): Promise<ProductDetail> {
+  const yesterday = await shopYesterday(sql);
+  const [row] = await sql<
+    (ProductRow & {
+      created_at: string;
+      published_at: string | null;
+      gross_sales: string;
+      discounts: string;
+      refunds: string;
+      units_refunded: string;
+      orders_count: string;
+    })[]
+  >`
+    with s as (
+      select material_artifact_id,
+             sum(aggregate_measurement_value) as net_sales, sum(gross_sales_measurement_value) as gross_sales,
+             sum(discounts_measurement_value) as discounts, sum(refunds_measurement_value) as refunds,
+             sum(units_sold_count) as units_sold, sum(units_refunded_count) as units_refunded,
+             sum(orders_count) as orders_count
+      from performance_measurement_dataset
+      where material_artifact_id = ${productId}
+        and measurement_date between ${addDays(yesterday, -29)}::date and ${yesterday}::date
+      group by material_artifact_id
+    )
+    select ${itemColumns(sql)}, p.created_at, p.published_at,
+           coalesce(s.gross_sales, 0) as gross_sales, coalesce(s.discounts, 0) as discounts,
+           coalesce(s.refunds, 0) as refunds, coalesce(s.units_refunded, 0) as units_refunded,
+           coalesce(s.orders_count, 0) as orders_count
+    from material_artifact p
+    left join s on s.material_artifact_id = p.material_artifact_id
+    where p.material_artifact_id = ${productId} and p.deleted_at is null`;
+  if (!row) throw new ApiError(404, `product ${productId} not found`);
+
+  const [variants, assets, classification] = await Promise.all([
+    sql<
+      {
+        id: string;
+        title: string;
+        sku: string | null;
+        price: string;
+        compare_at_price: string | null;
+        inventory_quantity: number | null;
+      }[]
+    >`
+      select material_artifact_variant_id as id, title, sku, price_measurement_value as price,
+             compare_at_price_measurement_value as compare_at_price, inventory_count as inventory_quantity
+      from material_artifact_variant
+      where material_artifact_id = ${productId}
+      order by material_artifact_variant_id`,
+    sql<ProductDetail['assets']>`
+      select d.denotation_relation_id as mapping_id, m.media_content_entity_id as asset_id, m.media_kind as kind,
+             m.url, m.alt_text, d.role_name as role, d.display_position as position, d.source_system as source
+      from denotation_relation d
+      join media_content_entity m on m.media_content_entity_id = d.media_content_entity_id
+      where d.material_artifact_id = ${productId}
+      order by d.display_position, d.denotation_relation_id`,
+    readClassification(sql, productId),
+  ]);
+
+  const { classification: _code, ...item } = listItem(row);
+  return {
+    ...item,
+    created_at: toIsoTimestamp(row.created_at),
+    published_at: toIsoTimestamp(row.published_at),
+    variants: variants.map((variant) => ({
+      id: toNumber(variant.id),
+      title: variant.title,
+      sku: variant.sku,
+      price: toMoney(variant.price),
+      compare_at_price: variant.compare_at_price === null ? null : toMoney(variant.compare_at_price),
+      inventory_quantity: variant.inventory_quantity,
+    })),
+    assets: assets.map((asset) => ({ ...asset })),
+    classification,
+    metrics_30d: {
+      net_sales: toMoney(row.net_sales_30d),
+      gross_sales: toMoney(row.gross_sales),
+      discounts: toMoney(row.discounts),
+      refunds: toMoney(row.refunds),
+      units_sold: toNumber(row.units_sold_30d),
+      units_refunded: toNumber(row.units_refunded),
+      orders_count: toNumber(row.orders_count),
+    },
+  };
+}
+
+/** Throws a 404 unless the product exists and is not deleted; for writes, locks its row. */
+export async function requireLiveProduct(
+  sql: Queryable,
+  productId: number,
+  options: { lock?: boolean } = {},
+): Promise<void> {
+  const [row] = options.lock
+    ? await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null for update`
+    : await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null`;
+  if (!row) throw new ApiError(404, `product ${productId} not found`);
+}

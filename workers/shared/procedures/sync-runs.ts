@@ -1,0 +1,124 @@
+/**
+ * The legacy `sync_runs` view of procedure_execution (scenario 13): executions of the kinds the
+ * legacy system knew (products, orders, marts, full) in the legacy shape
+ * {id, kind, status, started_at, finished_at, rows_processed, error}. A run that was requested but
+ * has not started shows `requested_at` as its start and status `queued`; one waiting between steps
+ * is still `running`.
+ */
+import { z } from 'zod';
+import type { ExecutionStatus } from '../../../db/schema.ts';
+import type { Sql } from '../db/client.ts';
+import type { Env } from '../env.ts';
+import { ApiError } from '../http/errors.ts';
+import { toIsoTimestamp } from '../http/json-values.ts';
+import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
+import { ExecutionConflictError } from './execution.ts';
+import { enqueueExecution } from './runner.ts';
+
+export const SYNC_RUN_KINDS = ['products', 'orders', 'marts', 'full'] as const;
+export type SyncRunKind = (typeof SYNC_RUN_KINDS)[number];
+
+export const SYNC_RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
+
+/** Execution statuses behind each legacy status. */
+const EXECUTION_STATUSES_OF: Record<SyncRunStatus, ExecutionStatus[]> = {
+  queued: ['queued'],
+  running: ['running', 'waiting'],
+  succeeded: ['succeeded'],
+  failed: ['failed'],
+};
+
+export interface SyncRun {
+  id: string;
+  kind: SyncRunKind;
+  status: SyncRunStatus;
+  started_at: string;
+  finished_at: string | null;
+  rows_processed: number;
+  error: string | null;
+}
+
+interface SyncRunRow {
+  id: string;
+  kind: SyncRunKind;
+  status: ExecutionStatus;
+  started_at: string;
+  started_at_micros: string;
+  finished_at: string | null;
+  rows_processed: number;
+  error: string | null;
+}
+
+const toSyncRun = (row: SyncRunRow): SyncRun => ({
+  id: row.id,
+  kind: row.kind,
+  status: row.status === 'waiting' ? 'running' : row.status,
+  started_at: toIsoTimestamp(row.started_at),
+  finished_at: toIsoTimestamp(row.finished_at),
+  rows_processed: row.rows_processed,
+  error: row.error,
+});
+
+const SYNC_RUN_COLUMNS = `procedure_execution_id as id, procedure_kind as kind, status,
+  coalesce(started_at, requested_at) as started_at,
+  (extract(epoch from coalesce(started_at, requested_at)) * 1000000)::bigint as started_at_micros,
+  finished_at, rows_processed_count as rows_processed, error_text as error`;
+
+const cursorSchema = z.strictObject({ k: z.number().int().safe(), id: z.guid() });
+
+export async function listSyncRuns(
+  sql: Sql,
+  query: { kind?: SyncRunKind; status?: SyncRunStatus; limit: number; cursor?: string },
+): Promise<Page<SyncRun>> {
+  const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
+  const kinds = query.kind ? [query.kind] : [...SYNC_RUN_KINDS];
+  const rows = await sql<SyncRunRow[]>`
+    select ${sql.unsafe(SYNC_RUN_COLUMNS)}
+    from procedure_execution
+    where procedure_kind in ${sql(kinds)}
+      ${query.status ? sql`and status in ${sql(EXECUTION_STATUSES_OF[query.status])}` : sql``}
+      ${
+        after
+          ? sql`and (coalesce(started_at, requested_at), procedure_execution_id)
+                    < (timestamptz 'epoch' + ${after.k}::bigint * interval '1 microsecond', ${after.id}::uuid)`
+          : sql``
+      }
+    order by coalesce(started_at, requested_at) desc, procedure_execution_id desc
+    limit ${query.limit + 1}`;
+  return toPage(rows, query.limit, (row) => ({ k: Number(row.started_at_micros), id: row.id }), toSyncRun);
+}
+
+export async function getSyncRun(sql: Sql, id: string): Promise<SyncRun> {
+  const [row] = await sql<SyncRunRow[]>`
+    select ${sql.unsafe(SYNC_RUN_COLUMNS)} from procedure_execution
+    where procedure_execution_id = ${id} and procedure_kind in ${sql([...SYNC_RUN_KINDS])}`;
+  if (!row) throw new ApiError(404, `sync run ${id} not found`);
+  return toSyncRun(row);
+}
+
+/**
+ * Records and enqueues a sync of `kind` for the ingest Worker. One run of a kind at a time: the
+ * concurrency key is the kind (as the Cron Triggers use), so a second request is a 409.
+ */
+export async function triggerSyncRun(
+  sql: Sql,
+  queue: Env['INGEST_QUEUE'],
+  kind: SyncRunKind,
+  requestedBy: string,
+): Promise<SyncRun> {
+  try {
+    const execution = await enqueueExecution(sql, queue, {
+      kind,
+      // Who asked goes in the trigger source: each procedure validates its parameters strictly.
+      triggerSource: `api:${requestedBy}`,
+      concurrencyKey: kind,
+    });
+    return getSyncRun(sql, execution.procedure_execution_id);
+  } catch (error) {
+    if (error instanceof ExecutionConflictError) {
+      throw new ApiError(409, `a ${kind} sync is already queued or running`);
+    }
+    throw error;
+  }
+}
