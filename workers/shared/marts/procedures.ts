@@ -28,8 +28,15 @@ export type MartsParameters = z.input<typeof martsParametersSchema>;
 export const classifyParametersSchema = z.strictObject({ as_of: shopLocalDate.optional() });
 export type ClassifyParameters = z.input<typeof classifyParametersSchema>;
 
+/** Parameters or a readable error (it becomes the execution's recorded cause). */
+function parseParameters<T extends z.ZodType>(kind: string, schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`invalid ${kind} parameters: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
 registerProcedure('marts', async ({ database, env, execution, log }) => {
-  const parameters = martsParametersSchema.parse(execution.parameters);
+  const parameters = parseParameters('marts', martsParametersSchema, execution.parameters);
   if (parameters.mode === 'touched' && (parameters.from || parameters.to)) {
     throw new Error('a touched-keys refresh takes no from/to: use mode "full" for a date range');
   }
@@ -55,7 +62,7 @@ registerProcedure('marts', async ({ database, env, execution, log }) => {
 });
 
 registerProcedure('classify', async ({ database, execution, log }) => {
-  const parameters = classifyParametersSchema.parse(execution.parameters);
+  const parameters = parseParameters('classify', classifyParametersSchema, execution.parameters);
   const updated = await classifyProducts(database.sql, parameters.as_of);
   log.info('products classified', { updated, as_of: parameters.as_of ?? null });
   return { outcome: 'done', rowsProcessed: updated };
