@@ -5,11 +5,11 @@
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureLinesOfOrders, withFreshIds } from '../../scripts/lib/order-edits.ts';
 import { generateStore, type LegacyOrder } from '../../scripts/store-generator/generate.ts';
 import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
 import { refreshPerformanceDataset, refreshTouchedKeys } from '../../workers/shared/marts/performance-dataset.ts';
 import {
-  fixtureLinesOfOrders,
   ingestLegacyOrders,
   legacyDailyTotals,
   legacyMartRows,
@@ -35,25 +35,6 @@ async function syncOrders(legacy: postgres.Sql, next: postgres.Sql, orders: Lega
 }
 
 const HOUR = 3600_000;
-const FRESH = 100_000_000_000_000;
-
-/** The same order under ids no generated store uses. */
-function withFreshIds(order: LegacyOrder): LegacyOrder {
-  return {
-    ...order,
-    id: order.id + FRESH,
-    line_items: order.line_items.map((line) => ({ ...line, id: line.id + FRESH })),
-    refunds: order.refunds.map((refund) => ({
-      ...refund,
-      id: refund.id + FRESH,
-      refund_line_items: refund.refund_line_items.map((rl) => ({
-        ...rl,
-        id: rl.id + FRESH,
-        line_item_id: rl.line_item_id + FRESH,
-      })),
-    })),
-  };
-}
 const shift = (timestamp: string, ms: number) => new Date(Date.parse(timestamp) + ms).toISOString();
 
 describe('incremental refresh of touched keys', () => {
@@ -155,7 +136,11 @@ describe('incremental refresh of touched keys', () => {
     const second = generateStore({ ...BASE, seed: 22, orders: 300, startDate: '2026-03-12', nearMidnightShare: 0.7 });
     await legacy.sql`select ingest_product(p) from jsonb_array_elements(${JSON.stringify(second.legacy.products)}::text::jsonb) p`;
     await loadJsonlLines(next.sql, 'products', second.fixture.products);
-    await syncOrders(legacy.sql, next.sql, second.legacy.orders.map(withFreshIds));
+    await syncOrders(
+      legacy.sql,
+      next.sql,
+      second.legacy.orders.map((o) => withFreshIds(o)),
+    );
     const result = await refreshTouchedKeys(next.sql);
     expect(result.mode).toBe('touched');
     await expectEqualToLegacy();

@@ -7,6 +7,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureLinesOfOrders } from '../../../scripts/lib/order-edits.ts';
 import { generateStore } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
@@ -15,7 +16,6 @@ import { getDashboardSummary } from '../../../workers/shared/marts/dashboard.ts'
 import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
 import {
-  fixtureLinesOfOrders,
   ingestLegacyOrders,
   legacyClassificationRows,
   legacyMartRows,
