@@ -144,7 +144,8 @@ function toBulkOperation(raw: Record<string, unknown>): BulkOperation {
 export function createShopifyClient(options: ShopifyClientOptions): ShopifyClient {
   const apiVersion = options.apiVersion ?? SHOPIFY_API_VERSION;
   const endpoint = options.adminApiUrl ?? `https://${options.shopDomain}/admin/api/${apiVersion}/graphql.json`;
-  const fetchImpl = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  // Wrapped: an unbound global fetch called as a method throws "Illegal invocation" in workerd.
+  const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
