@@ -8,6 +8,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig, defineProject } from 'vitest/config';
 import { withDatabase } from './scripts/lib/postgres-url.ts';
+import { simulatorAdminApiUrl, TEST_SHOPIFY } from './test/support/shopify-simulator.ts';
 import { WORKER_PROJECT_DATABASES, type WorkerProject } from './test/support/test-databases.ts';
 import { isPostgresCloseArtifact } from './workers/shared/db/postgres-close-artifact.ts';
 
@@ -20,7 +21,15 @@ function workersProject(name: WorkerProject, configPath: string) {
         return {
           wrangler: { configPath },
           miniflare: {
-            bindings: { ENVIRONMENT: 'test' },
+            bindings: {
+              ENVIRONMENT: 'test',
+              // Shopify is the simulator the global setup started (the only stand-in besides Access).
+              SHOPIFY_SHOP_DOMAIN: TEST_SHOPIFY.shopDomain,
+              SHOPIFY_ADMIN_API_URL: simulatorAdminApiUrl(inject('shopifySimulatorUrl')),
+              SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY.accessToken,
+              SHOPIFY_WEBHOOK_SECRET: TEST_SHOPIFY.webhookSecret,
+              SHOPIFY_WEBHOOK_SECRET_PREVIOUS: TEST_SHOPIFY.webhookSecretPrevious,
+            },
             hyperdrives: {
               HYPERDRIVE: withDatabase(adminUrl, databases.app),
               LEGACY_HYPERDRIVE: withDatabase(adminUrl, databases.legacy),

@@ -11,6 +11,8 @@ import type { TestProject } from 'vitest/node';
 import { type LocalPostgres, startLocalPostgres } from '../scripts/lib/local-postgres.ts';
 import { migrate } from '../scripts/lib/migrations.ts';
 import { withDatabase } from '../scripts/lib/postgres-url.ts';
+import { startShopifySimulator } from '../scripts/shopify-simulator/server.ts';
+import { TEST_SHOPIFY } from './support/shopify-simulator.ts';
 import { APP_TEMPLATE, LEGACY_TEMPLATE, WORKER_PROJECT_DATABASES } from './support/test-databases.ts';
 
 export const LEGACY_SCHEMA_FILE = new URL('./fixtures/legacy-schema.sql', import.meta.url).pathname;
@@ -18,6 +20,8 @@ export const LEGACY_SCHEMA_FILE = new URL('./fixtures/legacy-schema.sql', import
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresAdminUrl: string;
+    /** The Shopify simulator's base URL (control API at /__simulator/…); see test/support/shopify-simulator.ts. */
+    shopifySimulatorUrl: string;
   }
 }
 
@@ -56,7 +60,15 @@ export default async function setup(project: TestProject) {
 
   project.provide('postgresAdminUrl', adminUrl);
 
+  const shopify = await startShopifySimulator({
+    generate: TEST_SHOPIFY.initialStore,
+    accessToken: TEST_SHOPIFY.accessToken,
+    webhookSecret: TEST_SHOPIFY.webhookSecret,
+  });
+  project.provide('shopifySimulatorUrl', shopify.url);
+
   return async () => {
+    await shopify.close();
     await server?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   };
