@@ -1,0 +1,97 @@
+/**
+ * What a parity run compares: data up to the common watermark, the older of the two systems' last
+ * completed sync (legacy sync_runs, new procedure_execution, read through the names map). Both
+ * systems have every order processed before it; the day it falls on may still be incomplete in
+ * one of them, so the last day compared is the shop-local day before the watermark's.
+ *
+ * - dated data (the performance mart) is compared through that day;
+ * - the window of the top-products and daily checks is the 30 days ending on it (the legacy API's
+ *   default window, which ends yesterday, when both systems synced today);
+ * - current-state tables (classifications, mappings, tags) carry no time both systems agree on
+ *   (a reload re-creates rows), so they are compared as they are.
+ * Without a completed sync on either side, "now" stands in for the watermark.
+ */
+import type { Side } from './sides.ts';
+
+/** The kinds of legacy sync_runs (and their new procedure_execution counterparts) that bring Shopify data. */
+export const SYNC_KINDS = ['products', 'orders', 'full'] as const;
+
+export const DEFAULT_WINDOW_DAYS = 30;
+
+export interface ParityWindow {
+  /** First and last shop-local day of the comparison window (inclusive). */
+  from: string;
+  to: string;
+  /** The last day dated data is compared through (the day before the watermark's). */
+  throughDate: string;
+  /** The common watermark (ISO 8601), or null when neither system has a completed sync. */
+  watermarkAt: string | null;
+  legacySyncAt: string | null;
+  newSyncAt: string | null;
+  /** The shop timezone each side's settings name; the new side's decides the days. */
+  timezone: string;
+  legacyTimezone: string;
+  /** 'requested' when the caller chose from/to. */
+  source: 'watermark' | 'requested';
+}
+
+export interface WindowRequest {
+  from?: string;
+  to?: string;
+  days?: number;
+}
+
+interface SideClock {
+  sync_at: string | null;
+  timezone: string;
+}
+
+async function readClock(side: Side): Promise<SideClock> {
+  const runs = side.table('sync_runs');
+  const kind = side.column('sync_runs', 'kind');
+  const status = side.column('sync_runs', 'status');
+  const finishedAt = side.column('sync_runs', 'finished_at');
+  const settings = side.table('app_settings');
+  const key = side.column('app_settings', 'key');
+  const value = side.column('app_settings', 'value');
+  const [row] = await side.sql<SideClock[]>`
+    select (select to_char(max(${finishedAt}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+              from ${runs}
+             where ${status} = 'succeeded'
+               and ${kind} in (select jsonb_array_elements_text(${JSON.stringify(SYNC_KINDS)}::text::jsonb))) as sync_at,
+           coalesce((select ${value} #>> '{}' from ${settings} where ${key} = 'shop_timezone'), 'UTC') as timezone`;
+  return row ?? { sync_at: null, timezone: 'UTC' };
+}
+
+export async function resolveParityWindow(
+  legacy: Side,
+  fresh: Side,
+  request: WindowRequest = {},
+): Promise<ParityWindow> {
+  const [legacyClock, newClock] = await Promise.all([readClock(legacy), readClock(fresh)]);
+  const syncTimes = [legacyClock.sync_at, newClock.sync_at].filter((t): t is string => t !== null);
+  // The older of the two; with only one system synced, that one's.
+  const watermarkAt = syncTimes.sort()[0] ?? null;
+  const days = request.days ?? DEFAULT_WINDOW_DAYS;
+  const [row] = await fresh.sql<{ through_date: string }[]>`
+    select ((coalesce(${watermarkAt}::text::timestamptz, now()) at time zone ${newClock.timezone})::date - 1)::text
+      as through_date`;
+  const throughDate = row?.through_date ?? '';
+  const to = request.to ?? throughDate;
+  const from = request.from ?? addDays(to, -(days - 1));
+  return {
+    from,
+    to,
+    throughDate,
+    watermarkAt,
+    legacySyncAt: legacyClock.sync_at,
+    newSyncAt: newClock.sync_at,
+    timezone: newClock.timezone,
+    legacyTimezone: legacyClock.timezone,
+    source: request.from || request.to ? 'requested' : 'watermark',
+  };
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
