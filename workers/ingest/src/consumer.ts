@@ -22,10 +22,10 @@ export async function consumeIngestBatch(
       message.retry();
       continue;
     }
-    const { procedureExecutionId } = parsed.data;
+    const { procedureExecutionId, step } = parsed.data;
     try {
       // Every line the execution's step logs carries its id and the delivery it came with.
-      await withLogContext(
+      const outcome = await withLogContext(
         {
           procedure_execution_id: procedureExecutionId,
           queue_message_id: message.id,
@@ -33,10 +33,11 @@ export async function consumeIngestBatch(
         },
         () =>
           withDatabase(env.HYPERDRIVE, ctx, (database) =>
-            runProcedureExecution({ database, env, ctx, procedureExecutionId }),
+            runProcedureExecution({ database, env, ctx, procedureExecutionId, step }),
           ),
       );
-      message.ack();
+      if (outcome.kind === 'busy') message.retry({ delaySeconds: outcome.retryAfterSeconds });
+      else message.ack();
     } catch (error) {
       // The runner records failures on the execution itself; reaching here means the database
       // itself was unreachable, so let the queue retry with its backoff.

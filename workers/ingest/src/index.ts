@@ -4,6 +4,7 @@
  */
 import type { Env } from '../../shared/env.ts';
 import '../../shared/marts/procedures.ts';
+import '../../shared/ingest/procedures.ts';
 import type { IngestMessage } from '../../shared/procedures/messages.ts';
 import { createIngestApp } from './app.ts';
 import { consumeIngestBatch } from './consumer.ts';

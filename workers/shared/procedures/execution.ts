@@ -33,6 +33,7 @@ export interface ProcedureExecutionRow {
   attempt_count: number;
   rows_processed_count: number;
   error_text: string | null;
+  step_count: number;
   requested_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -73,17 +74,61 @@ export async function recordExecution(
 }
 
 /**
- * Moves a queued or waiting execution to running and counts the attempt. Returns null when the
- * execution is already finished or missing: a redelivered message must then do nothing.
+ * How long a running step holds its execution (the queue consumer's wall-time limit). A message
+ * for a running execution whose heartbeat is older than this finds a step that was killed, and
+ * resumes it from its last checkpoint.
  */
-export async function claimExecution(sql: Sql, id: string): Promise<ProcedureExecutionRow | null> {
+export const EXECUTION_LEASE_SECONDS = 900;
+
+/**
+ * Moves a queued or waiting execution to running and counts the attempt; also takes over a
+ * running one whose lease expired (its step was killed). With `step`, only when the execution is
+ * at that step. Returns null when the execution is finished, missing, at another step, or running
+ * under a live lease: a redelivered or duplicated message must then do nothing now.
+ */
+export async function claimExecution(sql: Sql, id: string, step?: number): Promise<ProcedureExecutionRow | null> {
   const [row] = await sql<ProcedureExecutionRow[]>`
     update procedure_execution
     set status = 'running', attempt_count = attempt_count + 1,
         started_at = coalesce(started_at, now()), heartbeat_at = now()
-    where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')
+    where procedure_execution_id = ${id}
+      and (${step ?? null}::int is null or step_count = ${step ?? null}::int)
+      and (status in ('queued', 'waiting')
+           or (status = 'running'
+               and coalesce(heartbeat_at, requested_at) < now() - make_interval(secs => ${EXECUTION_LEASE_SECONDS})))
     returning *`;
   return row ?? null;
+}
+
+/**
+ * Seconds until the lease of a step that is running right now (at `step`, when given) expires;
+ * null when no step is running. A message that found it busy comes back after that.
+ */
+export async function runningLeaseSeconds(sql: Sql, id: string, step?: number): Promise<number | null> {
+  const [row] = await sql<{ seconds: number }[]>`
+    select greatest(1, ceil(extract(epoch from
+             coalesce(heartbeat_at, requested_at) + make_interval(secs => ${EXECUTION_LEASE_SECONDS}) - now())))::int
+             as seconds
+    from procedure_execution
+    where procedure_execution_id = ${id} and status = 'running'
+      and (${step ?? null}::int is null or step_count = ${step ?? null}::int)`;
+  return row?.seconds ?? null;
+}
+
+/** Ends a step with `continue`: records the checkpoint, waits, and returns the next step's number. */
+export async function continueExecution(
+  sql: Sql,
+  id: string,
+  update: { checkpoint: Record<string, unknown>; rowsProcessed?: number },
+): Promise<number | null> {
+  const [row] = await sql<{ step_count: number }[]>`
+    update procedure_execution
+    set checkpoint_state = ${JSON.stringify(update.checkpoint)}::text::jsonb,
+        rows_processed_count = coalesce(${update.rowsProcessed ?? null}, rows_processed_count),
+        status = 'waiting', step_count = step_count + 1, heartbeat_at = now()
+    where procedure_execution_id = ${id} and status = 'running'
+    returning step_count`;
+  return row?.step_count ?? null;
 }
 
 export async function checkpointExecution(

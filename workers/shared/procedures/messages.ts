@@ -7,6 +7,13 @@ import { z } from 'zod';
 
 export const ingestMessageSchema = z.object({
   procedureExecutionId: z.uuid(),
+  /**
+   * The step this message is for (procedure_execution.step_count when it was sent). A message for
+   * a step the execution has already taken is stale and acknowledged without work, so a duplicated
+   * continue message, a finish webhook racing a poll, or a child's nudge never runs a step twice.
+   * Absent: any step.
+   */
+  step: z.number().int().nonnegative().optional(),
 });
 
 export type IngestMessage = z.infer<typeof ingestMessageSchema>;

@@ -8,12 +8,14 @@ import type { Database, Sql } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { log } from '../logging.ts';
 import {
-  checkpointExecution,
   claimExecution,
+  continueExecution,
   failExecution,
+  findExecution,
   type ProcedureExecutionRow,
   type ProcedureKind,
   recordExecution,
+  runningLeaseSeconds,
   succeedExecution,
 } from './execution.ts';
 import type { IngestMessage } from './messages.ts';
@@ -46,7 +48,7 @@ export async function enqueueExecution(
 ): Promise<ProcedureExecutionRow> {
   const execution = await recordExecution(sql, input);
   try {
-    await queue.send({ procedureExecutionId: execution.procedure_execution_id });
+    await queue.send({ procedureExecutionId: execution.procedure_execution_id, step: 0 });
   } catch (error) {
     // Nothing will ever run it: record why instead of leaving a queued row behind.
     await failExecution(sql, execution.procedure_execution_id, error);
@@ -61,18 +63,41 @@ export async function enqueueExecution(
   return execution;
 }
 
+/**
+ * Wakes a waiting execution now (a finish webhook, a child that finished): a message for its
+ * current step. If its own delayed message comes first, this one is stale and does nothing.
+ */
+export async function nudgeExecution(sql: Sql, queue: Queue<IngestMessage>, id: string): Promise<boolean> {
+  const execution = await findExecution(sql, id);
+  if (execution?.status !== 'waiting') return false;
+  await queue.send({ procedureExecutionId: id, step: execution.step_count });
+  return true;
+}
+
+/** What became of a message: `busy` = a step of this execution is running now; come back later. */
+export type RunOutcome = { kind: 'ran' | 'skipped' } | { kind: 'busy'; retryAfterSeconds: number };
+
 export async function runProcedureExecution(input: {
   database: Database;
   env: Env;
   ctx: Pick<ExecutionContext, 'waitUntil'>;
   procedureExecutionId: string;
-}): Promise<void> {
+  /** The step the message is for (see messages.ts); absent = any. */
+  step?: number;
+}): Promise<RunOutcome> {
   const { database, env, ctx, procedureExecutionId } = input;
-  const execution = await claimExecution(database.sql, procedureExecutionId);
+  const execution = await claimExecution(database.sql, procedureExecutionId, input.step);
   const executionLog = log.with({ procedure_execution_id: procedureExecutionId });
   if (!execution) {
-    executionLog.info('execution already finished or unknown; message acknowledged without work');
-    return;
+    const lease = await runningLeaseSeconds(database.sql, procedureExecutionId, input.step);
+    if (lease !== null) {
+      executionLog.info('a step of this execution is running; message retried after its lease', { lease });
+      return { kind: 'busy', retryAfterSeconds: lease + 5 };
+    }
+    executionLog.info('execution finished, unknown or past this step; message acknowledged without work', {
+      step: input.step,
+    });
+    return { kind: 'skipped' };
   }
   const step = registry.get(execution.procedure_kind);
   if (!step) {
@@ -82,7 +107,7 @@ export async function runProcedureExecution(input: {
       `no procedure is registered for kind ${execution.procedure_kind}`,
     );
     executionLog.error('no procedure registered', { kind: execution.procedure_kind });
-    return;
+    return { kind: 'ran' };
   }
   try {
     const result = await step({ database, env, ctx, execution, log: executionLog });
@@ -90,12 +115,17 @@ export async function runProcedureExecution(input: {
       await succeedExecution(database.sql, procedureExecutionId, result.rowsProcessed);
       executionLog.info('execution succeeded', { kind: execution.procedure_kind, rows: result.rowsProcessed });
     } else {
-      await checkpointExecution(database.sql, procedureExecutionId, {
+      const nextStep = await continueExecution(database.sql, procedureExecutionId, {
         checkpoint: result.checkpoint,
         rowsProcessed: result.rowsProcessed,
-        status: 'waiting',
       });
-      await env.INGEST_QUEUE.send({ procedureExecutionId }, { delaySeconds: result.delaySeconds ?? 0 });
+      if (nextStep !== null) {
+        await env.INGEST_QUEUE.send(
+          { procedureExecutionId, step: nextStep },
+          { delaySeconds: result.delaySeconds ?? 0 },
+        );
+      }
+      return { kind: 'ran' };
     }
   } catch (error) {
     await failExecution(database.sql, procedureExecutionId, error);
@@ -104,4 +134,11 @@ export async function runProcedureExecution(input: {
       error: error instanceof Error ? error.message : String(error),
     });
   }
+  // A parent waiting for this child carries on now instead of at its next poll.
+  if (execution.parent_procedure_execution_id) {
+    await nudgeExecution(database.sql, env.INGEST_QUEUE, execution.parent_procedure_execution_id).catch((error) =>
+      executionLog.warn('could not nudge the parent execution', { error: String(error) }),
+    );
+  }
+  return { kind: 'ran' };
 }
