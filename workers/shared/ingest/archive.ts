@@ -1,0 +1,237 @@
+/**
+ * The R2 archive of raw Shopify exports (information_bearing_entity, "IBEs").
+ *
+ * An export is stored as gzip JSONL made of independent gzip members ("segments"), each holding
+ * whole lines (~4 MiB of JSONL). A gzip file may consist of several members, so the object is an
+ * ordinary .jsonl.gz for any tool, and the segment index (stored offset and length, first line,
+ * line count) lets a load step read exactly one segment with an R2 range read and decompress it
+ * on its own: a multi-GB export loads in bounded steps and constant memory.
+ *
+ * Writing streams: the source is split on line boundaries, each segment is compressed with
+ * CompressionStream, the compressed bytes go to R2 as a multipart upload in equal parts (R2 wants
+ * every part but the last the same size, at least 5 MiB), or as one put when they fit one part.
+ * byte_count, line_count and sha256_digest describe the JSONL as Shopify served it.
+ */
+import type postgres from 'postgres';
+import { type ByteSource, iterateBytes } from './jsonl-reader.ts';
+import type { ResourceName } from './shopify-objects.ts';
+
+/** [stored offset, stored bytes, first line number, line count] */
+export type Segment = [number, number, number, number];
+
+export interface ArchivedObject {
+  objectKey: string;
+  byteCount: number;
+  lineCount: number;
+  sha256: string;
+  storedByteCount: number;
+  segments: Segment[];
+  /** False when the source ended inside a line (a truncated download). */
+  endedWithNewline: boolean;
+}
+
+export interface InformationBearingEntity {
+  information_bearing_entity_id: string;
+  object_key: string;
+  resource_name: ResourceName;
+  byte_count: number;
+  line_count: number;
+  sha256_digest: string;
+  stored_byte_count: number;
+  segment_index: Segment[];
+  procedure_execution_id: string | null;
+  created_at: string;
+}
+
+export const SEGMENT_BYTES = 4 * 1024 * 1024;
+/** R2: all parts but the last the same size, at least 5 MiB. */
+export const PART_BYTES = 8 * 1024 * 1024;
+const NEWLINE = 0x0a;
+
+/** `shopify/<resource>/<yyyy-mm-dd>/<execution id>-<label>.jsonl.gz` */
+export function archiveKey(resource: ResourceName, executionId: string, label: string, at = new Date()): string {
+  return `shopify/${resource}/${at.toISOString().slice(0, 10)}/${executionId}-${label}.jsonl.gz`;
+}
+
+/** Streams `source` into R2 at `key` as segmented gzip JSONL; nothing larger than a part is held. */
+export async function archiveJsonl(
+  bucket: R2Bucket,
+  key: string,
+  source: ByteSource,
+  options: { segmentBytes?: number; partBytes?: number; customMetadata?: Record<string, string> } = {},
+): Promise<ArchivedObject> {
+  const segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
+  const partBytes = options.partBytes ?? PART_BYTES;
+  const httpMetadata = { contentType: 'application/x-ndjson', contentEncoding: 'gzip' };
+  const digest = new crypto.DigestStream('SHA-256');
+  const digestWriter = digest.getWriter();
+
+  const segments: Segment[] = [];
+  let byteCount = 0;
+  let lineCount = 0;
+  let storedByteCount = 0;
+  let lastByte = NEWLINE;
+
+  // compressed output waiting to become a part
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let upload: R2MultipartUpload | null = null;
+  const parts: R2UploadedPart[] = [];
+  const uploadPart = async (bytes: Uint8Array) => {
+    upload ??= await bucket.createMultipartUpload(key, { httpMetadata, customMetadata: options.customMetadata });
+    parts.push(await upload.uploadPart(parts.length + 1, bytes));
+  };
+  const takePending = (length: number): Uint8Array => {
+    const out = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const head = pending[0] as Uint8Array;
+      const take = Math.min(head.length, length - filled);
+      out.set(head.subarray(0, take), filled);
+      filled += take;
+      if (take === head.length) pending.shift();
+      else pending[0] = head.subarray(take);
+    }
+    pendingBytes -= length;
+    return out;
+  };
+  const addCompressed = async (bytes: Uint8Array) => {
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    storedByteCount += bytes.length;
+    while (pendingBytes >= partBytes) await uploadPart(takePending(partBytes));
+  };
+
+  // the segment being compressed
+  let segment: { writer: WritableStreamDefaultWriter<Uint8Array>; drained: Promise<void>; start: number } | null = null;
+  let segmentRawBytes = 0;
+  let segmentFirstLine = 1;
+  let segmentLines = 0;
+  const openSegment = () => {
+    const compression = new CompressionStream('gzip');
+    const start = storedByteCount;
+    const drained = (async () => {
+      for await (const chunk of iterateBytes(compression.readable)) await addCompressed(chunk);
+    })();
+    segment = { writer: compression.writable.getWriter(), drained, start };
+  };
+  const closeSegment = async () => {
+    if (!segment) return;
+    const { writer, drained, start } = segment;
+    segment = null;
+    await writer.close();
+    await drained;
+    // a line without its newline at the very end still counts
+    const lines = segmentLines + (lastByte !== NEWLINE && segmentRawBytes > 0 ? 1 : 0);
+    segments.push([start, storedByteCount - start, segmentFirstLine, lines]);
+    segmentFirstLine += lines;
+    lineCount += lines;
+    segmentRawBytes = 0;
+    segmentLines = 0;
+  };
+  const writeRaw = async (bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    if (!segment) openSegment();
+    const current = segment as unknown as { writer: WritableStreamDefaultWriter<Uint8Array> };
+    await current.writer.write(bytes);
+    segmentRawBytes += bytes.length;
+    for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) segmentLines++;
+    lastByte = bytes[bytes.length - 1] as number;
+  };
+
+  try {
+    for await (const chunk of iterateBytes(source)) {
+      if (chunk.length === 0) continue;
+      byteCount += chunk.length;
+      await digestWriter.write(chunk);
+      let rest = chunk;
+      // end the segment at the first newline once it is big enough
+      while (segmentRawBytes + rest.length >= segmentBytes) {
+        const from = Math.max(0, segmentBytes - segmentRawBytes - 1);
+        const newline = rest.indexOf(NEWLINE, from);
+        if (newline === -1) break;
+        await writeRaw(rest.subarray(0, newline + 1));
+        await closeSegment();
+        rest = rest.subarray(newline + 1);
+      }
+      await writeRaw(rest);
+    }
+    await closeSegment();
+    await digestWriter.close();
+    const remainder = takePending(pendingBytes);
+    if (upload === null) {
+      await bucket.put(key, remainder, { httpMetadata, customMetadata: options.customMetadata });
+    } else {
+      if (remainder.length > 0) await uploadPart(remainder);
+      await (upload as R2MultipartUpload).complete(parts);
+    }
+  } catch (error) {
+    if (upload !== null) await (upload as R2MultipartUpload).abort().catch(() => {});
+    throw error;
+  } finally {
+    pending = [];
+  }
+  return {
+    objectKey: key,
+    byteCount,
+    lineCount,
+    sha256: toHex(await digest.digest),
+    storedByteCount,
+    segments,
+    endedWithNewline: lastByte === NEWLINE,
+  };
+}
+
+function toHex(buffer: ArrayBuffer): string {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Indexes an archived object; recording the same key again returns the existing row. */
+export async function recordArchivedObject(
+  sql: postgres.Sql,
+  archived: ArchivedObject,
+  input: { resource: ResourceName; procedureExecutionId: string | null },
+): Promise<InformationBearingEntity> {
+  await sql`
+    insert into information_bearing_entity
+      (object_key, source_system, resource_name, byte_count, line_count, sha256_digest, stored_byte_count,
+       segment_index, procedure_execution_id)
+    values (${archived.objectKey}, 'shopify', ${input.resource}, ${archived.byteCount}, ${archived.lineCount},
+            ${archived.sha256}, ${archived.storedByteCount}, ${JSON.stringify(archived.segments)}::text::jsonb,
+            ${input.procedureExecutionId})
+    on conflict (object_key) do nothing`;
+  const entity = await findArchivedObject(sql, { key: archived.objectKey });
+  if (!entity) throw new Error(`information_bearing_entity for ${archived.objectKey} vanished`);
+  return entity;
+}
+
+export async function findArchivedObject(
+  sql: postgres.Sql,
+  by: { id: string } | { key: string },
+): Promise<InformationBearingEntity | null> {
+  const [row] = await sql<InformationBearingEntity[]>`
+    select information_bearing_entity_id, object_key, resource_name, byte_count::float8 as byte_count,
+           line_count::float8 as line_count, sha256_digest, stored_byte_count::float8 as stored_byte_count,
+           segment_index, procedure_execution_id, created_at::text as created_at
+    from information_bearing_entity
+    where ${'id' in by ? sql`information_bearing_entity_id = ${by.id}` : sql`object_key = ${by.key}`}`;
+  return row ?? null;
+}
+
+/** The segments of an archived object; an object written without an index is one segment. */
+export function segmentsOf(entity: InformationBearingEntity): Segment[] {
+  if (entity.segment_index.length > 0) return entity.segment_index;
+  return [[0, entity.stored_byte_count, 1, entity.line_count]];
+}
+
+/** One segment's JSONL bytes: an R2 range read, decompressed. */
+export async function readSegment(
+  bucket: R2Bucket,
+  key: string,
+  segment: Segment,
+): Promise<ReadableStream<Uint8Array>> {
+  const [offset, length] = segment;
+  const object = await bucket.get(key, length > 0 ? { range: { offset, length } } : {});
+  if (!object) throw new Error(`archived object ${key} is missing from R2`);
+  return object.body.pipeThrough(new DecompressionStream('gzip'));
+}
