@@ -28,28 +28,29 @@ import {
   type SerializedSigningKey,
 } from './local-access-signer.ts';
 
-const KEY_FILE = join(PROJECT_ROOT, '.data/access-signer/keys.json');
+const DEFAULT_KEY_FILE = join(PROJECT_ROOT, '.data/access-signer/keys.json');
 
 const usage = `usage:
   node scripts/dev/access-signer.ts serve [--port ${LOCAL_ACCESS_PORT}]
   node scripts/dev/access-signer.ts token (--email <email> | --service-token <client id>) [--expires-in <seconds>]
-  node scripts/dev/access-signer.ts rotate`;
+  node scripts/dev/access-signer.ts rotate
+options: --key-file <path>   where the key pair is kept (default .data/access-signer/keys.json)`;
 
-async function loadSigner(): Promise<LocalAccessSigner> {
+async function loadSigner(keyFile: string): Promise<LocalAccessSigner> {
   let keys: SerializedSigningKey[] | undefined;
   try {
-    keys = JSON.parse(await readFile(KEY_FILE, 'utf8')) as SerializedSigningKey[];
+    keys = JSON.parse(await readFile(keyFile, 'utf8')) as SerializedSigningKey[];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const signer = await createLocalAccessSigner({ keys });
-  if (!keys) await saveSigner(signer);
+  if (!keys) await saveSigner(signer, keyFile);
   return signer;
 }
 
-async function saveSigner(signer: LocalAccessSigner): Promise<void> {
-  await mkdir(dirname(KEY_FILE), { recursive: true });
-  await writeFile(KEY_FILE, `${JSON.stringify(await signer.serialize(), null, 2)}\n`, { mode: 0o600 });
+async function saveSigner(signer: LocalAccessSigner, keyFile: string): Promise<void> {
+  await mkdir(dirname(keyFile), { recursive: true });
+  await writeFile(keyFile, `${JSON.stringify(await signer.serialize(), null, 2)}\n`, { mode: 0o600 });
 }
 
 function identityFrom(email: string | undefined, serviceToken: string | undefined): LocalIdentity {
@@ -58,8 +59,8 @@ function identityFrom(email: string | undefined, serviceToken: string | undefine
   throw new Error(`name an identity: --email <email> or --service-token <client id>\n${usage}`);
 }
 
-async function serve(port: number): Promise<void> {
-  const signer = await loadSigner();
+async function serve(port: number, keyFile: string): Promise<void> {
+  const signer = await loadSigner(keyFile);
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
     const reply = (status: number, body: unknown) => {
@@ -81,9 +82,11 @@ async function serve(port: number): Promise<void> {
   });
   // Loopback only: this signer must never be reachable from another machine.
   server.listen(port, '127.0.0.1', () => {
-    console.log(`local Access signer on http://127.0.0.1:${port}
-  JWKS   http://127.0.0.1:${port}${CERTS_PATH}   (ACCESS_JWKS_URL)
-  token  http://127.0.0.1:${port}/token?email=owner@example.com
+    const address = server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    console.log(`local Access signer on http://127.0.0.1:${bound}
+  JWKS   http://127.0.0.1:${bound}${CERTS_PATH}   (ACCESS_JWKS_URL)
+  token  http://127.0.0.1:${bound}/token?email=owner@example.com
 issuer ${signer.issuer}, audience ${signer.audience}, current key ${signer.currentKey().kid}`);
   });
   const stop = () => server.close(() => process.exit(0));
@@ -100,13 +103,15 @@ async function main(argv: string[]): Promise<void> {
       email: { type: 'string' },
       'service-token': { type: 'string' },
       'expires-in': { type: 'string' },
+      'key-file': { type: 'string', default: DEFAULT_KEY_FILE },
     },
   });
+  const keyFile = values['key-file'];
   switch (command) {
     case 'serve':
-      return serve(Number(values.port));
+      return serve(Number(values.port), keyFile);
     case 'token': {
-      const signer = await loadSigner();
+      const signer = await loadSigner(keyFile);
       const expiresIn = values['expires-in'] ? Number(values['expires-in']) : 12 * 3600;
       console.log(
         await signer.token(identityFrom(values.email, values['service-token']), { expiresInSeconds: expiresIn }),
@@ -114,9 +119,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'rotate': {
-      const signer = await loadSigner();
+      const signer = await loadSigner(keyFile);
       const key = await signer.rotate();
-      await saveSigner(signer);
+      await saveSigner(signer, keyFile);
       console.log(`new signing key ${key.kid}; restart \`serve\` to publish it`);
       return;
     }

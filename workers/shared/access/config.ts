@@ -12,7 +12,6 @@
  */
 import { z } from 'zod';
 import { ROLE_NAMES, type RoleName } from '../../../db/schema.ts';
-import { ConfigurationError } from '../env.ts';
 
 export interface AccessConfig {
   /** The expected `iss` claim. */
@@ -69,42 +68,54 @@ const accessVarsSchema = z.object({
   ACCESS_JWKS_URL: z.string().optional(),
 });
 
+export type AccessConfigResult = { ok: true; config: AccessConfig } | { ok: false; problems: string[] };
+
 /**
- * Reads the Access configuration, or throws a ConfigurationError (answered as 503) naming every
- * problem. The local signer is refused outright in staging and production.
+ * Reads the Access configuration, or names every problem with it. The local signer is refused
+ * outright in staging and production. (No Workers imports: the unit tests run it in Node.)
  */
-export function readAccessConfig(env: Record<string, unknown>): AccessConfig {
+export function parseAccessConfig(env: Record<string, unknown>): AccessConfigResult {
   const parsed = accessVarsSchema.safeParse(env);
-  const problems: string[] = [];
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`variable ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigurationError(`Access configuration is invalid:\n- ${problems.join('\n- ')}`);
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => `variable ${issue.path.join('.')}: ${issue.message}`),
+    };
   }
   const vars = parsed.data;
   const localJwksUrl = vars.ACCESS_JWKS_URL?.trim() ?? '';
   if (localJwksUrl !== '') {
     if (DEPLOYED_ENVIRONMENTS.has(vars.ENVIRONMENT)) {
-      throw new ConfigurationError(
-        `Access configuration is invalid:\n- variable ACCESS_JWKS_URL: the local Access signer is for development and tests only and is refused when ENVIRONMENT is ${vars.ENVIRONMENT}; remove ACCESS_JWKS_URL so tokens are verified against ${vars.ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs`,
-      );
+      return {
+        ok: false,
+        problems: [
+          `variable ACCESS_JWKS_URL: the local Access signer is for development and tests only and is refused when ENVIRONMENT is ${vars.ENVIRONMENT}; remove ACCESS_JWKS_URL so tokens are verified against ${vars.ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs`,
+        ],
+      };
     }
-    let url: URL;
+    let url: URL | undefined;
     try {
       url = new URL(localJwksUrl);
     } catch {
-      throw new ConfigurationError('Access configuration is invalid:\n- variable ACCESS_JWKS_URL: must be a URL');
+      url = undefined;
     }
-    if (url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname)) {
-      throw new ConfigurationError(
-        'Access configuration is invalid:\n- variable ACCESS_JWKS_URL: the local signer must be served on a loopback address (http://127.0.0.1:<port>/…)',
-      );
+    if (url?.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname)) {
+      return {
+        ok: false,
+        problems: [
+          'variable ACCESS_JWKS_URL: the local signer must be served on a loopback address (http://127.0.0.1:<port>/…)',
+        ],
+      };
     }
   }
   return {
-    issuer: vars.ACCESS_TEAM_DOMAIN,
-    audience: vars.ACCESS_AUD,
-    certsUrl: localJwksUrl || `${vars.ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs`,
-    serviceTokenRoles: vars.ACCESS_SERVICE_TOKEN_ROLES,
-    usesLocalSigner: localJwksUrl !== '',
+    ok: true,
+    config: {
+      issuer: vars.ACCESS_TEAM_DOMAIN,
+      audience: vars.ACCESS_AUD,
+      certsUrl: localJwksUrl || `${vars.ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs`,
+      serviceTokenRoles: vars.ACCESS_SERVICE_TOKEN_ROLES,
+      usesLocalSigner: localJwksUrl !== '',
+    },
   };
 }

@@ -5,11 +5,11 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { RoleName } from '../../../db/schema.ts';
-import type { Env } from '../env.ts';
+import { ConfigurationError, type Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AppVariables } from '../http/middleware.ts';
 import { log } from '../logging.ts';
-import { type AccessConfig, readAccessConfig } from './config.ts';
+import { type AccessConfig, parseAccessConfig } from './config.ts';
 import { type Identity, resolveIdentity } from './identity.ts';
 import { hasRole } from './roles.ts';
 import { verifyAccessToken } from './verify.ts';
@@ -24,6 +24,13 @@ export interface AccessVariables extends AppVariables {
 export interface AccessBindings {
   Bindings: Env;
   Variables: AccessVariables;
+}
+
+/** The Access configuration, or a ConfigurationError (answered as 503) naming every problem. */
+export function readAccessConfig(env: Record<string, unknown>): AccessConfig {
+  const result = parseAccessConfig(env);
+  if (!result.ok) throw new ConfigurationError(`Access configuration is invalid:\n- ${result.problems.join('\n- ')}`);
+  return result.config;
 }
 
 export function accessConfiguration(): MiddlewareHandler<AccessBindings> {

@@ -49,12 +49,15 @@ function rejection(error: unknown): string {
   return 'the Access token is malformed';
 }
 
-/** True for failures to reach or read the key set: our problem (503), not the caller's (401). */
+/**
+ * True for failures to reach or read the key set: our problem (503), not the caller's (401).
+ * Everything wrong with the token itself is a specific JOSEError; a failed fetch (DNS, refused or
+ * lost connection) is not a JOSEError at all.
+ */
 function isKeySetUnavailable(error: unknown): boolean {
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
   if (error instanceof errors.JOSEError) return error.code === 'ERR_JOSE_GENERIC';
-  // fetch itself failed (DNS, connection refused, …)
-  return error instanceof TypeError;
+  return true;
 }
 
 export async function verifyAccessToken(token: string, config: AccessConfig): Promise<AccessClaims> {

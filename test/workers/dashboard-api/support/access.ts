@@ -19,14 +19,18 @@ const served = new Map<string, LocalAccessSigner>();
 /** How many times each JWKS URL was fetched (the rotation test counts them). */
 export const jwksFetches = new Map<string, number>();
 let signerCount = 0;
+
+/** A JWKS URL whose server answers 503 (Access's certs endpoint being down). */
+export const UNAVAILABLE_JWKS_URL = 'http://127.0.0.1:9/unavailable/cdn-cgi/access/certs';
 let installed = false;
 
-function installJwksServer(): void {
+export function installJwksServer(): void {
   if (installed) return;
   installed = true;
   const passThrough = globalThis.fetch.bind(globalThis);
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input);
+    if (url.startsWith(UNAVAILABLE_JWKS_URL)) return new Response('upstream unavailable', { status: 503 });
     const signer = served.get(url);
     if (!signer) return passThrough(input, init);
     jwksFetches.set(url, (jwksFetches.get(url) ?? 0) + 1);
