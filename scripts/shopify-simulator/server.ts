@@ -48,7 +48,9 @@ import {
 import { sendWebhook, type WebhookDelivery } from './webhooks.ts';
 
 export const SIMULATOR_SCHEMA_SDL = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8');
-const schema = buildSchema(SIMULATOR_SCHEMA_SDL);
+/** The Admin API subset as a graphql-js schema (validation, cost, execution). */
+export const SIMULATOR_SCHEMA = buildSchema(SIMULATOR_SCHEMA_SDL);
+const schema = SIMULATOR_SCHEMA;
 
 export const DEFAULT_ACCESS_TOKEN = 'shpat_simulator_access_token';
 export const DEFAULT_WEBHOOK_SECRET = 'simulator-webhook-secret';
