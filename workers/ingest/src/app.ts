@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { checkHealth, readHealthThresholds } from '../../shared/health.ts';
 import { envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
+import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
 
 export function createIngestApp() {
   const app = new Hono<AppBindings>();
@@ -12,6 +13,8 @@ export function createIngestApp() {
     const report = await checkHealth(c.var.database.sql, 'ingest', readHealthThresholds(c.env));
     return c.json(report, report.status === 'ok' ? 200 : 503);
   });
+  // Shopify webhooks: authenticated by their HMAC signature (workers/shared/ingest/webhooks.ts).
+  app.post('/webhooks/shopify', async (c) => c.json(await receiveShopifyWebhook(c.var.database.sql, c.env, c.req.raw)));
   app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(errorResponse);
   return app;

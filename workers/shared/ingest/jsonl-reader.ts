@@ -34,7 +34,7 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const EXCERPT_CHARS = 200;
 
-export type ByteSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStream<Uint8Array>;
 
 /** Iterates a ReadableStream through its reader (not every runtime makes streams async-iterable). */
 export async function* iterateBytes(source: ByteSource): AsyncGenerator<Uint8Array> {

@@ -1,0 +1,163 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateStore } from '../../../scripts/store-generator/generate.ts';
+import worker from '../../../workers/ingest/src/index.ts';
+import type { Env } from '../../../workers/shared/env.ts';
+import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
+import { WEBHOOK_MAX_BYTES } from '../../../workers/shared/ingest/webhooks.ts';
+import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
+import { waitForExecution } from './support/executions.ts';
+
+const bindings = env as unknown as Env;
+let sql: postgres.Sql;
+
+beforeAll(() => {
+  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+});
+afterAll(() => sql.end({ timeout: 5 }));
+beforeEach(async () => {
+  await sql`truncate webhook_receipt, material_artifact, information_bearing_entity, procedure_execution cascade`;
+});
+
+async function sign(body: string, secret: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body));
+  return btoa(String.fromCharCode(...new Uint8Array(mac)));
+}
+
+async function deliver(
+  topic: string,
+  body: string,
+  options: { secret?: string; webhookId?: string; signature?: string | null; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-shopify-topic': topic,
+    'x-shopify-webhook-id': options.webhookId ?? crypto.randomUUID(),
+    'x-shopify-shop-domain': 'generated-store-1.myshopify.com',
+    'x-shopify-triggered-at': '2026-11-20T10:00:00Z',
+    ...options.headers,
+  };
+  const signature =
+    options.signature === undefined
+      ? await sign(body, options.secret ?? (bindings.SHOPIFY_WEBHOOK_SECRET as string))
+      : options.signature;
+  if (signature !== null) headers['x-shopify-hmac-sha256'] = signature;
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request('https://ingest.test/webhooks/shopify', { method: 'POST', headers, body }),
+    bindings,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function receipts() {
+  const [row] = await sql`select count(*)::int as n from webhook_receipt`;
+  return row?.n as number;
+}
+
+describe('POST /webhooks/shopify', () => {
+  it('accepts a correctly signed webhook once; a redelivery with the same webhook id does nothing', async () => {
+    const body = JSON.stringify({ id: 1, title: 'x' });
+    const first = await deliver('shop/update', body, { webhookId: 'w-1' });
+    expect(first).toEqual({ status: 200, body: { status: 'accepted', topic: 'shop/update', action: 'none' } });
+    const again = await deliver('shop/update', body, { webhookId: 'w-1' });
+    expect(again.body).toMatchObject({ status: 'duplicate' });
+    expect(await receipts()).toBe(1);
+  });
+
+  it('answers 401 and stores nothing for a bad, missing, or foreign signature, or a body changed after signing', async () => {
+    const body = JSON.stringify({ id: 1 });
+    expect((await deliver('products/update', body, { signature: null })).status).toBe(401);
+    expect((await deliver('products/update', body, { signature: 'not base64!' })).status).toBe(401);
+    expect((await deliver('products/update', body, { secret: 'some-other-secret' })).status).toBe(401);
+    const signedOther = await sign(JSON.stringify({ id: 2 }), bindings.SHOPIFY_WEBHOOK_SECRET as string);
+    const tampered = await deliver('products/update', body, { signature: signedOther });
+    expect(tampered).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
+    expect(await receipts()).toBe(0);
+    const [executions] = await sql`select count(*)::int as n from procedure_execution`;
+    expect(executions?.n).toBe(0);
+  });
+
+  it('accepts the previous secret during a rotation', async () => {
+    const body = JSON.stringify({ id: 3 });
+    const rotated = await deliver('shop/update', body, { secret: bindings.SHOPIFY_WEBHOOK_SECRET_PREVIOUS as string });
+    expect(rotated.status).toBe(200);
+    expect(await receipts()).toBe(1);
+  });
+
+  it('refuses an oversize body with 413 before reading it, storing nothing', async () => {
+    const body = JSON.stringify({ id: 4, padding: 'x'.repeat(WEBHOOK_MAX_BYTES) });
+    const response = await deliver('products/update', body);
+    expect(response).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
+    expect(await receipts()).toBe(0);
+  });
+
+  it('products/delete archives the deletion in R2 and tombstones the product through a load', async () => {
+    const store = generateStore({ seed: 31, products: 4, orders: 0 });
+    await loadJsonlLines(sql, 'products', store.fixture.products);
+    const id = store.legacy.products[1]?.id as number;
+    const response = await deliver('products/delete', `{"id":${id}}`);
+    expect(response.body).toMatchObject({ status: 'accepted', action: 'tombstone' });
+    const load = await waitForExecution(sql, response.body.procedureExecutionId as string);
+    expect(load.status).toBe('succeeded');
+    const [row] = await sql`select deleted_at::text as at from material_artifact where material_artifact_id = ${id}`;
+    expect(row?.at).toBe('2026-11-20 10:00:00+00');
+    const [entity] = await sql`select resource_name, line_count::int from information_bearing_entity`;
+    expect(entity).toEqual({ resource_name: 'deletions', line_count: 1 });
+  });
+
+  it('products/update and orders/updated enqueue an incremental sync unless one is already active', async () => {
+    const active = await recordExecution(sql, {
+      kind: 'full',
+      triggerSource: 'test',
+      parameters: { mode: 'incremental' },
+      concurrencyKey: 'full',
+    });
+    const whileActive = await deliver('orders/updated', JSON.stringify({ id: 6 }));
+    expect(whileActive.body).toMatchObject({ action: 'sync already active' });
+    const [count] = await sql`select count(*)::int as n from procedure_execution`;
+    expect(count?.n).toBe(1);
+
+    await sql`update procedure_execution set status = 'failed', finished_at = now()
+              where procedure_execution_id = ${active.procedure_execution_id}`;
+    const enqueued = await deliver('products/update', JSON.stringify({ id: 5 }));
+    expect(enqueued.body).toMatchObject({ action: 'incremental sync' });
+    const [sync] = await sql`select procedure_kind, parameters, trigger_source from procedure_execution
+                             where procedure_execution_id = ${enqueued.body.procedureExecutionId as string}`;
+    expect(sync).toEqual({
+      procedure_kind: 'full',
+      parameters: { mode: 'incremental' },
+      trigger_source: 'webhook:products/update',
+    });
+    const [receipt] =
+      await sql`select procedure_execution_id from webhook_receipt where topic_name = 'products/update'`;
+    expect(receipt?.procedure_execution_id).toBe(enqueued.body.procedureExecutionId);
+    await waitForExecution(sql, enqueued.body.procedureExecutionId as string, { timeoutMs: 60_000 });
+  });
+
+  it('bulk_operations/finish wakes the execution waiting for that operation', async () => {
+    const waiting = await recordExecution(sql, { kind: 'load', triggerSource: 'test', parameters: {} });
+    await sql`update procedure_execution set status = 'waiting', step_count = 3,
+              checkpoint_state = '{"operationId":"gid://shopify/BulkOperation/77"}'
+              where procedure_execution_id = ${waiting.procedure_execution_id}`;
+    const response = await deliver(
+      'bulk_operations/finish',
+      JSON.stringify({ admin_graphql_api_id: 'gid://shopify/BulkOperation/77', status: 'completed' }),
+    );
+    expect(response.body).toMatchObject({ action: 'sync woken', procedureExecutionId: waiting.procedure_execution_id });
+    // the nudge ran the execution's step (a load without parameters fails, which shows it ran)
+    const ran = await waitForExecution(sql, waiting.procedure_execution_id);
+    expect(ran.attempt_count).toBe(1);
+  });
+});
