@@ -1065,7 +1065,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     try {
       let result: unknown;
       if (action === 'store' && request.method === 'POST') {
-        await setStore(input as StoreInput);
+        await setStore((input.store ?? input) as StoreInput);
         result = { shop: store.shop, description: store.description };
       } else if (action === 'store') {
         result = { shop: store.shop, description: store.description };
