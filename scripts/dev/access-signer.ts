@@ -11,47 +11,20 @@
  *   node scripts/dev/access-signer.ts rotate
  *       makes a new signing key (the previous one stays published).
  *
- * The key pair is kept in .data/access-signer/keys.json (git-ignored), so `token` and a running
- * `serve` agree, and tokens survive restarts.
+ * `npm run token -- --email …` is `token`. The key pair is kept in .data/access-signer/keys.json
+ * (git-ignored; under DASHBOARD_DATA_DIR when set), the file `npm start` publishes too, so `token`,
+ * `serve` and a running `npm start` agree, and tokens survive restarts.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../lib/migrations.ts';
-import {
-  CERTS_PATH,
-  createLocalAccessSigner,
-  LOCAL_ACCESS_PORT,
-  type LocalAccessSigner,
-  type LocalIdentity,
-  type SerializedSigningKey,
-} from './local-access-signer.ts';
-
-const DEFAULT_KEY_FILE = join(PROJECT_ROOT, '.data/access-signer/keys.json');
+import { ACCESS_SIGNER_KEY_FILE } from './data-dir.ts';
+import { loadLocalSigner, saveLocalSigner, serveLocalSigner } from './local-access-server.ts';
+import { LOCAL_ACCESS_PORT, type LocalIdentity } from './local-access-signer.ts';
 
 const usage = `usage:
   node scripts/dev/access-signer.ts serve [--port ${LOCAL_ACCESS_PORT}]
   node scripts/dev/access-signer.ts token (--email <email> | --service-token <client id>) [--expires-in <seconds>]
   node scripts/dev/access-signer.ts rotate
-options: --key-file <path>   where the key pair is kept (default .data/access-signer/keys.json)`;
-
-async function loadSigner(keyFile: string): Promise<LocalAccessSigner> {
-  let keys: SerializedSigningKey[] | undefined;
-  try {
-    keys = JSON.parse(await readFile(keyFile, 'utf8')) as SerializedSigningKey[];
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const signer = await createLocalAccessSigner({ keys });
-  if (!keys) await saveSigner(signer, keyFile);
-  return signer;
-}
-
-async function saveSigner(signer: LocalAccessSigner, keyFile: string): Promise<void> {
-  await mkdir(dirname(keyFile), { recursive: true });
-  await writeFile(keyFile, `${JSON.stringify(await signer.serialize(), null, 2)}\n`, { mode: 0o600 });
-}
+options: --key-file <path>   where the key pair is kept (default $DASHBOARD_DATA_DIR or .data, then access-signer/keys.json)`;
 
 function identityFrom(email: string | undefined, serviceToken: string | undefined): LocalIdentity {
   if (email) return { email };
@@ -60,36 +33,14 @@ function identityFrom(email: string | undefined, serviceToken: string | undefine
 }
 
 async function serve(port: number, keyFile: string): Promise<void> {
-  const signer = await loadSigner(keyFile);
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    };
-    if (request.method === 'GET' && url.pathname === CERTS_PATH) return reply(200, signer.jwks());
-    if (request.method === 'GET' && url.pathname === '/token') {
-      const email = url.searchParams.get('email') ?? undefined;
-      const serviceToken = url.searchParams.get('service_token') ?? undefined;
-      if (!email && !serviceToken) return reply(400, { error: 'pass ?email=… or ?service_token=…' });
-      signer
-        .token(identityFrom(email, serviceToken))
-        .then((token) => reply(200, { token, header: 'Cf-Access-Jwt-Assertion' }))
-        .catch((error: unknown) => reply(500, { error: String(error) }));
-      return;
-    }
-    reply(404, { error: `not found; the JWKS is at ${CERTS_PATH}` });
-  });
+  const signer = await loadLocalSigner(keyFile);
   // Loopback only: this signer must never be reachable from another machine.
-  server.listen(port, '127.0.0.1', () => {
-    const address = server.address();
-    const bound = typeof address === 'object' && address ? address.port : port;
-    console.log(`local Access signer on http://127.0.0.1:${bound}
-  JWKS   http://127.0.0.1:${bound}${CERTS_PATH}   (ACCESS_JWKS_URL)
-  token  http://127.0.0.1:${bound}/token?email=owner@example.com
+  const server = await serveLocalSigner(signer, port);
+  console.log(`local Access signer on ${server.url}
+  JWKS   ${server.jwksUrl}   (ACCESS_JWKS_URL)
+  token  ${server.url}/token?email=owner@example.com
 issuer ${signer.issuer}, audience ${signer.audience}, current key ${signer.currentKey().kid}`);
-  });
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
@@ -103,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
       email: { type: 'string' },
       'service-token': { type: 'string' },
       'expires-in': { type: 'string' },
-      'key-file': { type: 'string', default: DEFAULT_KEY_FILE },
+      'key-file': { type: 'string', default: ACCESS_SIGNER_KEY_FILE },
     },
   });
   const keyFile = values['key-file'];
@@ -111,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
       return serve(Number(values.port), keyFile);
     case 'token': {
-      const signer = await loadSigner(keyFile);
+      const signer = await loadLocalSigner(keyFile);
       const expiresIn = values['expires-in'] ? Number(values['expires-in']) : 12 * 3600;
       console.log(
         await signer.token(identityFrom(values.email, values['service-token']), { expiresInSeconds: expiresIn }),
@@ -119,9 +70,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'rotate': {
-      const signer = await loadSigner(keyFile);
+      const signer = await loadLocalSigner(keyFile);
       const key = await signer.rotate();
-      await saveSigner(signer, keyFile);
+      await saveLocalSigner(signer, keyFile);
       console.log(`new signing key ${key.kid}; restart \`serve\` to publish it`);
       return;
     }
