@@ -372,6 +372,11 @@ export const parityCheckExecution = pgTable(
     checkResults: jsonb('check_results').notNull().default(sql`'[]'`),
     startedAt: timestamptz('started_at').notNull().defaultNow(),
     finishedAt: timestamptz('finished_at'),
+    // db/migrations/20261122005000_add_parity_check_execution_context.sql
+    throughDate: date('through_date', { mode: 'string' }),
+    legacySyncedAt: timestamptz('legacy_synced_at'),
+    newSyncedAt: timestamptz('new_synced_at'),
+    errorText: text('error_text'),
   },
   (t) => [
     index('parity_check_execution_started_at_idx').on(t.startedAt.desc()),

@@ -25,6 +25,7 @@ import { ACCESS_SECURITY_SCHEME } from './lib/schemas.ts';
 import { assetsRouter } from './routes/assets/assets.index.ts';
 import { classificationsRouter } from './routes/classifications/classifications.index.ts';
 import { dashboardRouter } from './routes/dashboard/dashboard.index.ts';
+import { parityRouter } from './routes/parity/parity.index.ts';
 import { productsRouter } from './routes/products/products.index.ts';
 import { staffRouter } from './routes/staff/staff.index.ts';
 import { syncRunsRouter } from './routes/sync-runs/sync-runs.index.ts';
@@ -93,6 +94,7 @@ export function createApp() {
     assetsRouter,
     syncRunsRouter,
     staffRouter,
+    parityRouter,
   ]) {
     app.route('/', router);
   }

@@ -5,6 +5,7 @@
 import type { Env } from '../../shared/env.ts';
 import '../../shared/marts/procedures.ts';
 import '../../shared/ingest/procedures.ts';
+import '../../shared/parity/procedure.ts';
 import type { IngestMessage } from '../../shared/procedures/messages.ts';
 import { createIngestApp } from './app.ts';
 import { consumeIngestBatch } from './consumer.ts';

@@ -79,6 +79,7 @@ export async function resolveParityWindow(
   const throughDate = row?.through_date ?? '';
   const to = request.to ?? throughDate;
   const from = request.from ?? addDays(to, -(days - 1));
+  if (from > to) throw new RangeError(`the window from ${from} to ${to} is empty: from is after to`);
   return {
     from,
     to,
@@ -94,4 +95,18 @@ export async function resolveParityWindow(
 
 export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The window a run meant to compare, from the new database alone: recorded with a run that could
+ * not complete (the legacy database unreachable, …).
+ */
+export async function fallbackWindow(fresh: Side, request: WindowRequest = {}): Promise<{ from: string; to: string }> {
+  const clock = await readClock(fresh);
+  const [row] = await fresh.sql<{ through_date: string }[]>`
+    select ((coalesce(${clock.sync_at}::text::timestamptz, now()) at time zone ${clock.timezone})::date - 1)::text
+      as through_date`;
+  const to = request.to ?? row?.through_date ?? '';
+  const from = request.from ?? addDays(to, -((request.days ?? DEFAULT_WINDOW_DAYS) - 1));
+  return from <= to ? { from, to } : { from: to, to };
 }
