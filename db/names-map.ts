@@ -14,6 +14,11 @@ export interface ColumnTarget {
 
 export interface NotCarriedOver {
   notCarriedOver: string; // why
+  /**
+   * SQL over the legacy row, true when dropping the column loses nothing (it only repeats other
+   * columns). The data migration reports rows where it is false as blockers instead of losing them.
+   */
+  redundantWhen?: string;
 }
 
 export type ColumnMapping = ColumnTarget[] | NotCarriedOver;
@@ -34,7 +39,8 @@ export interface TableMapping {
 }
 
 const to = (column: string, sql?: string): ColumnTarget[] => [sql ? { column, sql } : { column }];
-const notCarriedOver = (why: string): NotCarriedOver => ({ notCarriedOver: why });
+const notCarriedOver = (why: string, redundantWhen?: string): NotCarriedOver =>
+  redundantWhen ? { notCarriedOver: why, redundantWhen } : { notCarriedOver: why };
 
 /** In foreign-key dependency order: a table only references tables listed before it. */
 export const TABLE_MAPPINGS: readonly TableMapping[] = [
@@ -48,7 +54,10 @@ export const TABLE_MAPPINGS: readonly TableMapping[] = [
       email: to('email'),
       full_name: to('full_name'),
       role: to('role_name'),
-      is_master: notCarriedOver("redundant with role = 'master'; the new schema keeps the role as the one truth"),
+      is_master: notCarriedOver(
+        "redundant with role = 'master'; the new schema keeps the role as the one truth",
+        "is_master = (role = 'master')",
+      ),
       created_at: to('created_at'),
     },
   },
