@@ -166,6 +166,14 @@ export async function archiveJsonl(
       await (upload as R2MultipartUpload).complete(parts);
     }
   } catch (error) {
+    // leave no stream or upload half-open behind
+    const open = segment as { writer: WritableStreamDefaultWriter<Uint8Array>; drained: Promise<void> } | null;
+    if (open) {
+      await open.writer.abort(error).catch(() => {});
+      await open.drained.catch(() => {});
+    }
+    await digestWriter.abort(error).catch(() => {});
+    digest.digest.catch(() => {});
     if (upload !== null) await (upload as R2MultipartUpload).abort().catch(() => {});
     throw error;
   } finally {
@@ -218,13 +226,17 @@ export async function findArchivedObject(
   return row ?? null;
 }
 
-/** The segments of an archived object; an object written without an index is one segment. */
+/**
+ * The segments of an archived object. An object written without an index (by another tool) is
+ * one segment read whole (stored length 0 = the whole object); an empty export has none.
+ */
 export function segmentsOf(entity: InformationBearingEntity): Segment[] {
   if (entity.segment_index.length > 0) return entity.segment_index;
-  return [[0, entity.stored_byte_count, 1, entity.line_count]];
+  if (entity.line_count === 0) return [];
+  return [[0, 0, 1, entity.line_count]];
 }
 
-/** One segment's JSONL bytes: an R2 range read, decompressed. */
+/** One segment's JSONL bytes: an R2 range read (stored length 0: the whole object), decompressed. */
 export async function readSegment(
   bucket: R2Bucket,
   key: string,

@@ -124,11 +124,17 @@ registerProcedure('load', async ({ database, env, execution, log }) => {
  * touched refreshes take turns on a lock, and one that started before this load committed would
  * not see its keys.
  */
-export async function enqueueMartsRefresh(sql: Sql, queue: Queue<IngestMessage>, parentId: string, source: string) {
+export async function enqueueMartsRefresh(
+  sql: Sql,
+  queue: Queue<IngestMessage>,
+  parentId: string,
+  source: string,
+  options: { classify?: boolean } = {},
+) {
   return enqueueExecution(sql, queue, {
     kind: 'marts',
     triggerSource: source,
-    parameters: { mode: 'touched' },
+    parameters: { mode: 'touched', ...(options.classify ? { classify: true } : {}) },
     parentId,
   });
 }

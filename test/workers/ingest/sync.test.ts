@@ -1,0 +1,131 @@
+import { env } from 'cloudflare:workers';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
+import type { Env } from '../../../workers/shared/env.ts';
+import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
+import { waitForExecution } from './support/executions.ts';
+import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
+import { type FaultsPatch, simulator } from './support/simulator.ts';
+
+const bindings = env as unknown as Env;
+let sql: postgres.Sql;
+let legacy: postgres.Sql;
+let expected: Awaited<ReturnType<typeof compareRawTables>>;
+
+const STORE: StoreOptions = { seed: 41, products: 24, orders: 90, shuffleChildren: true };
+
+beforeAll(async () => {
+  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  await simulator.reset();
+  await simulator.setStore({ generate: STORE });
+  await simulator.configure({ timing: { createdMs: 20, runningMs: 200 } });
+  await legacy`truncate products, orders, assets, tags cascade`;
+  await ingestLegacy(legacy, generateStore(STORE).legacy);
+  expected = await compareRawTables(legacy, sql);
+});
+afterAll(async () => {
+  await simulator.reset();
+  await sql.end({ timeout: 5 });
+  await legacy.end({ timeout: 5 });
+});
+beforeEach(async () => {
+  await simulator.reset();
+  await sql`truncate material_artifact, act_of_sale, media_content_entity, tag_designation, quarantined_line,
+            ingest_staged_object, information_bearing_entity, procedure_execution, sync_cursor,
+            performance_measurement_dataset cascade`;
+});
+
+async function runSync(parameters: Record<string, unknown> = { mode: 'full' }) {
+  const execution = await enqueueExecution(sql, bindings.INGEST_QUEUE, {
+    kind: 'full',
+    triggerSource: 'test',
+    parameters: { poll_seconds: 1, ...parameters },
+    concurrencyKey: 'full',
+  });
+  return waitForExecution(sql, execution.procedure_execution_id, { timeoutMs: 90_000 });
+}
+
+async function expectRowsOfTheStore() {
+  const actual = await compareRawTables(legacy, sql);
+  for (const table of RAW_LEGACY_TABLES) expect(actual[table]?.new, table).toEqual(expected[table]?.legacy);
+}
+
+describe('Shopify sync through the simulator', () => {
+  it('a full sync loads the store (children shuffled) into the same raw rows as the legacy functions, and moves the cursors', async () => {
+    const done = await runSync();
+    expect(done.status, done.error_text ?? '').toBe('succeeded');
+    await expectRowsOfTheStore();
+    const children = await sql`
+      select procedure_kind, status from procedure_execution
+      where parent_procedure_execution_id = ${done.procedure_execution_id} order by requested_at`;
+    expect(children).toEqual([
+      { procedure_kind: 'products', status: 'succeeded' },
+      { procedure_kind: 'orders', status: 'succeeded' },
+      { procedure_kind: 'load', status: 'succeeded' },
+      { procedure_kind: 'marts', status: 'succeeded' },
+    ]);
+    const cursors = await sql`select resource_name, window_end_at <= now() as past from sync_cursor order by 1`;
+    expect(cursors).toEqual([
+      { resource_name: 'deletions', past: true },
+      { resource_name: 'orders', past: true },
+      { resource_name: 'products', past: true },
+    ]);
+    const archived =
+      await sql`select resource_name, count(*)::int as n from information_bearing_entity group by 1 order by 1`;
+    expect(archived.map((r) => r.resource_name)).toEqual(['deletions', 'orders', 'products', 'refunds']);
+    const [mart] = await sql`select count(*)::int as n from performance_measurement_dataset`;
+    expect(mart?.n).toBeGreaterThan(0);
+  });
+
+  const KNOBS: [string, FaultsPatch][] = [
+    ['THROTTLED responses', { throttle: 3 }],
+    ['HTTP 503 responses', { httpErrors: { times: 2, status: 503 } }],
+    ['HTTP 429 with Retry-After', { rateLimited: { times: 2, retryAfterSeconds: 1 } }],
+    [
+      'a bulk operation FAILED with partial data',
+      { failOperation: { times: 1, errorCode: 'INTERNAL_SERVER_ERROR', partialFraction: 0.5 } },
+    ],
+    ['a bulk operation FAILED without partial data', { failOperation: { times: 1, errorCode: 'ACCESS_DENIED' } }],
+    ['an expired result URL', { expiredUrl: 1 }],
+    ['a truncated download', { truncatedDownload: { times: 1, fraction: 0.4 } }],
+    ['OPERATION_IN_PROGRESS for an operation that did start', { operationInProgress: 1 }],
+    ['LIMIT_REACHED', { limitReached: 1 }],
+    ['a slow operation', { slowOperation: { times: 1, runningMs: 3000 } }],
+  ];
+  for (const [name, faults] of KNOBS) {
+    it(`ends with the same rows as a clean run after ${name}`, async () => {
+      await simulator.setFaults(faults);
+      const done = await runSync();
+      expect(done.status, done.error_text ?? '').toBe('succeeded');
+      await expectRowsOfTheStore();
+    });
+  }
+
+  it('a sync whose results always expire fails with the cause and leaves the cursor where it was', async () => {
+    await sql`insert into sync_cursor (resource_name, window_end_at) values ('products', '2026-01-01T00:00:00Z')`;
+    await simulator.setFaults({ expireOperations: true });
+    const done = await runSync({ mode: 'incremental' });
+    expect(done.status).toBe('failed');
+    expect(done.error_text).toMatch(/products failed: .*gave up after 4 bulk operations/);
+    const [cursor] = await sql`select window_end_at::text as at from sync_cursor where resource_name = 'products'`;
+    expect(cursor?.at).toBe('2026-01-01 00:00:00+00');
+    const [loaded] = await sql`select count(*)::int as n from material_artifact`;
+    expect(loaded?.n).toBe(0);
+  });
+
+  it('an incremental sync after a full one asks only for the window since the cursor (with overlap)', async () => {
+    const full = await runSync();
+    expect(full.status).toBe('succeeded');
+    const incremental = await runSync({ mode: 'incremental' });
+    expect(incremental.status, incremental.error_text ?? '').toBe('succeeded');
+    const [child] = await sql<{ window: { from: string; to: string } }[]>`
+      select checkpoint_state -> 'window' as window from procedure_execution
+      where parent_procedure_execution_id = ${incremental.procedure_execution_id} and procedure_kind = 'products'`;
+    const [cursor] = await sql`select window_end_at from sync_cursor where resource_name = 'products'`;
+    expect(Date.parse(child?.window.from as string)).toBeLessThan(Date.parse(child?.window.to as string));
+    expect(new Date(cursor?.window_end_at).toISOString()).toBe(child?.window.to);
+    await expectRowsOfTheStore();
+  });
+});
