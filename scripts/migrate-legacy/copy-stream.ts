@@ -1,0 +1,89 @@
+/**
+ * One COPY pipe: `copy (select …) to stdout` on the source straight into `copy … from stdin` on the
+ * target, in COPY text format, counting rows on the way (each row ends in exactly one newline byte;
+ * newlines inside values are escaped as `\n`), with backpressure.
+ *
+ * postgres.js 3.4.9 never settles a COPY FROM STDIN writable when the server rejects the data after
+ * the client's CopyDone (a check or foreign key failing on the last rows): porsager/postgres#1173,
+ * fix pending in #1183. So the server's error is taken from the query itself (its `reject`, which
+ * postgres.js does call) and raced against the stream. On any failure the source side is drained
+ * to its end instead of destroyed, so the source connection (and its snapshot transaction) stays
+ * usable and can be rolled back.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { Queryable } from './databases.ts';
+
+export function countNewlines(chunk: Buffer): number {
+  let count = 0;
+  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) count++;
+  return count;
+}
+
+/** The server's error for a query, even after its promise already resolved to a COPY stream. */
+function serverErrorOf(query: object): Promise<never> {
+  const pending = query as unknown as { reject: (error: unknown) => void };
+  const original = pending.reject;
+  const error = new Promise<never>((_, reject) => {
+    pending.reject = (e: unknown) => {
+      reject(e);
+      original(e);
+    };
+  });
+  error.catch(() => {});
+  return error;
+}
+
+export async function pipeCopy(
+  source: Queryable,
+  copyOut: string,
+  target: Queryable,
+  copyIn: string,
+  onRows: (rows: number) => void = () => {},
+): Promise<number> {
+  const outQuery = source.unsafe(copyOut);
+  const outError = serverErrorOf(outQuery);
+  const readable = await outQuery.readable();
+  // Listen at once: the source may fail while the target's COPY is still starting.
+  const readError = new Promise<never>((_, reject) => readable.on('error', reject));
+  readError.catch(() => {});
+  const inQuery = target.unsafe(copyIn);
+  const inError = serverErrorOf(inQuery);
+  let writable: Writable;
+  try {
+    writable = await inQuery.writable();
+  } catch (error) {
+    await drain(readable);
+    throw error;
+  }
+  const writeError = new Promise<never>((_, reject) => writable.on('error', reject));
+  writeError.catch(() => {});
+
+  let rows = 0;
+  const copied = new Promise<void>((resolve) => {
+    readable.on('data', (chunk: Buffer) => {
+      const n = countNewlines(chunk);
+      rows += n;
+      if (n > 0) onRows(n);
+      if (!writable.write(chunk)) readable.pause();
+    });
+    writable.on('drain', () => readable.resume());
+    readable.once('end', () => writable.end());
+    writable.once('finish', () => resolve());
+  });
+  try {
+    await Promise.race([copied, outError, inError, readError, writeError]);
+  } catch (error) {
+    readable.removeAllListeners('data');
+    if (!writable.destroyed) writable.destroy(error as Error); // sends CopyFail; harmless if the server already failed
+    await drain(readable);
+    throw error;
+  }
+  return rows;
+}
+
+async function drain(readable: Readable): Promise<void> {
+  if (readable.destroyed || readable.readableEnded) return;
+  readable.resume();
+  await finished(readable).catch(() => {});
+}
