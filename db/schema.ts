@@ -152,7 +152,11 @@ export const actOfRefund = pgTable(
       .references(() => actOfSale.actOfSaleId, { onDelete: 'cascade' }),
     createdAt: timestamptz('created_at').notNull(),
   },
-  (t) => [index('act_of_refund_act_of_sale_id_idx').on(t.actOfSaleId)],
+  (t) => [
+    index('act_of_refund_act_of_sale_id_idx').on(t.actOfSaleId),
+    // the incremental mart refresh finds a day's refunds by time
+    index('act_of_refund_created_at_idx').on(t.createdAt),
+  ],
 );
 
 export const actOfRefundLine = pgTable(

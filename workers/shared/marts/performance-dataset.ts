@@ -239,7 +239,7 @@ async function rebuildRange(tx: Queryable, timezone: string, range: DateRange): 
 /**
  * Consumes the recorded keys and recomputes exactly those dataset rows (deleting the ones that no
  * longer have sales or refunds). Candidate orders and refunds are found per touched day through
- * the processed_at / created_at ranges, so the work is proportional to the touched days.
+ * index ranges on processed_at / created_at, so the work is proportional to the touched days.
  */
 async function recomputeTouchedKeys(
   tx: Queryable,
@@ -253,34 +253,52 @@ async function recomputeTouchedKeys(
       select distinct material_artifact_id, measurement_date from consumed where material_artifact_id is not null
     ), touched_day as (
       select distinct measurement_date from consumed
+    ), day_order as materialized (
+      -- each touched day's orders: an index range around the day's local midnights (a DST shift
+      -- moves them by at most 2 hours), then the exact day. Materialized, and offset 0 inside,
+      -- so the planner runs one range scan per day instead of converting every order's time.
+      select t.measurement_date, o.act_of_sale_id
+      from touched_day t
+      cross join lateral (
+        select o.act_of_sale_id
+        from act_of_sale o
+        where o.processed_at >= (t.measurement_date::timestamp at time zone ${timezone}) - interval '3 hours'
+          and o.processed_at < ((t.measurement_date + 1)::timestamp at time zone ${timezone}) + interval '3 hours'
+          and (o.processed_at at time zone ${timezone})::date = t.measurement_date
+          and not o.is_test and o.cancelled_at is null
+        offset 0
+      ) o
+    ), day_refund as materialized (
+      -- each touched day's refunds, the same way
+      select t.measurement_date, r.act_of_refund_id, r.act_of_sale_id
+      from touched_day t
+      cross join lateral (
+        select r.act_of_refund_id, r.act_of_sale_id
+        from act_of_refund r
+        where r.created_at >= (t.measurement_date::timestamp at time zone ${timezone}) - interval '3 hours'
+          and r.created_at < ((t.measurement_date + 1)::timestamp at time zone ${timezone}) + interval '3 hours'
+          and (r.created_at at time zone ${timezone})::date = t.measurement_date
+        offset 0
+      ) r
     ), sales as (
-      select li.material_artifact_id, t.measurement_date,
-             count(distinct o.act_of_sale_id) as orders_count,
+      select li.material_artifact_id, d.measurement_date,
+             count(distinct d.act_of_sale_id) as orders_count,
              sum(li.quantity_count) as units_sold,
              sum(li.unit_price_measurement_value * li.quantity_count) as gross_sales,
              sum(li.total_discount_measurement_value) as discounts
-      from touched_day t
-      join act_of_sale o
-        on o.processed_at >= (t.measurement_date - 2)::timestamp at time zone 'UTC'
-       and o.processed_at < (t.measurement_date + 3)::timestamp at time zone 'UTC'
-       and (o.processed_at at time zone ${timezone})::date = t.measurement_date
-      join act_of_sale_line li on li.act_of_sale_id = o.act_of_sale_id
-      join touched_key k on k.material_artifact_id = li.material_artifact_id and k.measurement_date = t.measurement_date
-      where not o.is_test and o.cancelled_at is null
+      from day_order d
+      join act_of_sale_line li on li.act_of_sale_id = d.act_of_sale_id
+      join touched_key k on k.material_artifact_id = li.material_artifact_id and k.measurement_date = d.measurement_date
       group by 1, 2
     ), refunds as (
-      select li.material_artifact_id, t.measurement_date,
+      select li.material_artifact_id, d.measurement_date,
              sum(rl.quantity_count) as units_refunded,
              sum(rl.subtotal_measurement_value) as refunds
-      from touched_day t
-      join act_of_refund r
-        on r.created_at >= (t.measurement_date - 2)::timestamp at time zone 'UTC'
-       and r.created_at < (t.measurement_date + 3)::timestamp at time zone 'UTC'
-       and (r.created_at at time zone ${timezone})::date = t.measurement_date
-      join act_of_sale o on o.act_of_sale_id = r.act_of_sale_id
-      join act_of_refund_line rl on rl.act_of_refund_id = r.act_of_refund_id
+      from day_refund d
+      join act_of_sale o on o.act_of_sale_id = d.act_of_sale_id
+      join act_of_refund_line rl on rl.act_of_refund_id = d.act_of_refund_id
       join act_of_sale_line li on li.act_of_sale_line_id = rl.act_of_sale_line_id
-      join touched_key k on k.material_artifact_id = li.material_artifact_id and k.measurement_date = t.measurement_date
+      join touched_key k on k.material_artifact_id = li.material_artifact_id and k.measurement_date = d.measurement_date
       where not o.is_test and o.cancelled_at is null
       group by 1, 2
     ), merged as (
@@ -295,8 +313,8 @@ async function recomputeTouchedKeys(
       delete from performance_measurement_dataset m
       using touched_key k
       where m.material_artifact_id = k.material_artifact_id and m.measurement_date = k.measurement_date
-        and not exists (select 1 from merged g
-                        where g.material_artifact_id = k.material_artifact_id and g.measurement_date = k.measurement_date)
+        -- not in: a hashed lookup whatever the planner guesses about merged's size
+        and (k.material_artifact_id, k.measurement_date) not in (select material_artifact_id, measurement_date from merged)
     ), written as (
       insert into performance_measurement_dataset as m
         (material_artifact_id, measurement_date, orders_count, units_sold_count, units_refunded_count,
@@ -330,18 +348,25 @@ async function recomputeDailyTotals(tx: Queryable, timezone: string, days: reado
     ), day_orders as (
       select t.measurement_date, count(*) as orders_count
       from day t
-      join act_of_sale o
-        on o.processed_at >= (t.measurement_date - 2)::timestamp at time zone 'UTC'
-       and o.processed_at < (t.measurement_date + 3)::timestamp at time zone 'UTC'
-       and (o.processed_at at time zone ${timezone})::date = t.measurement_date
-      where not o.is_test and o.cancelled_at is null
+      cross join lateral (
+        -- as in recomputeTouchedKeys: an index range around the local day, then the exact day
+        select 1
+        from act_of_sale o
+        where o.processed_at >= (t.measurement_date::timestamp at time zone ${timezone}) - interval '3 hours'
+          and o.processed_at < ((t.measurement_date + 1)::timestamp at time zone ${timezone}) + interval '3 hours'
+          and (o.processed_at at time zone ${timezone})::date = t.measurement_date
+          and not o.is_test and o.cancelled_at is null
+        offset 0
+      ) o
       group by 1
     ), day_products as (
-      select m.measurement_date, sum(m.units_sold_count) as units_sold,
+      select t.measurement_date, sum(m.units_sold_count) as units_sold,
              sum(m.gross_sales_measurement_value) as gross_sales, sum(m.discounts_measurement_value) as discounts,
              sum(m.refunds_measurement_value) as refunds, sum(m.aggregate_measurement_value) as net_sales
       from day t
-      join performance_measurement_dataset m on m.measurement_date = t.measurement_date
+      cross join lateral (
+        select * from performance_measurement_dataset m where m.measurement_date = t.measurement_date offset 0
+      ) m
       group by 1
     ), total as (
       select coalesce(o.measurement_date, p.measurement_date) as measurement_date,
@@ -354,7 +379,7 @@ async function recomputeDailyTotals(tx: Queryable, timezone: string, days: reado
       delete from performance_measurement_daily_total d
       using day t
       where d.measurement_date = t.measurement_date
-        and not exists (select 1 from total x where x.measurement_date = t.measurement_date)
+        and t.measurement_date not in (select measurement_date from total)
     )
     insert into performance_measurement_daily_total as d
       (measurement_date, orders_count, units_sold_count, gross_sales_measurement_value,
