@@ -3,6 +3,7 @@ import { checkHealth, readHealthThresholds } from '../../shared/health.ts';
 import { envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
+import { replayRoutes } from './replay.routes.ts';
 
 export function createIngestApp() {
   const app = new Hono<AppBindings>();
@@ -15,6 +16,8 @@ export function createIngestApp() {
   });
   // Shopify webhooks: authenticated by their HMAC signature (workers/shared/ingest/webhooks.ts).
   app.post('/webhooks/shopify', async (c) => c.json(await receiveShopifyWebhook(c.var.database.sql, c.env, c.req.raw)));
+  // Operators: replay archived exports (Cloudflare Access, admin), workers/ingest/src/replay.routes.ts.
+  app.route('/replay', replayRoutes());
   app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(errorResponse);
   return app;

@@ -1,0 +1,64 @@
+/**
+ * The Access-protected replay entry of the ingest Worker (admin role):
+ *   POST /replay {from?, to?, keys?}  → 202 the recorded replay and the exports it will load
+ *   GET  /replay/:id                  → its progress and the raw tables' counts before and after
+ * The work is the `replay` ProcedureExecution (workers/shared/ingest/replay.ts).
+ */
+import { Hono } from 'hono';
+import { describeIdentity } from '../../shared/access/identity.ts';
+import { type AccessBindings, accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
+import { ApiError } from '../../shared/http/errors.ts';
+import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.ts';
+import { ExecutionConflictError, findExecution } from '../../shared/procedures/execution.ts';
+import { enqueueExecution } from '../../shared/procedures/runner.ts';
+
+export function replayRoutes() {
+  const routes = new Hono<AccessBindings>();
+  routes.use('*', accessConfiguration(), authenticate(), requireRole('admin'));
+
+  routes.post('/', async (c) => {
+    const body = await c.req.json().catch(() => {
+      throw new ApiError(400, 'the body must be JSON: {"from"?, "to"?, "keys"?}');
+    });
+    const parsed = replayParametersSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new ApiError(
+        400,
+        'invalid replay request',
+        parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+      );
+    }
+    const sql = c.var.database.sql;
+    const { entities, unknownKeys } = await selectReplayEntities(sql, parsed.data);
+    if (unknownKeys.length > 0) throw new ApiError(404, 'no archived export has these keys', { keys: unknownKeys });
+    if (entities.length === 0) throw new ApiError(404, 'no archived export was written in that time range');
+    try {
+      const execution = await enqueueExecution(sql, c.env.INGEST_QUEUE, {
+        kind: 'replay',
+        triggerSource: `api:${describeIdentity(c.var.identity)}`,
+        parameters: parsed.data,
+        concurrencyKey: 'replay',
+      });
+      return c.json(
+        {
+          procedure_execution_id: execution.procedure_execution_id,
+          status: execution.status,
+          exports: entities.map((e) => e.key),
+        },
+        202,
+      );
+    } catch (error) {
+      if (error instanceof ExecutionConflictError) throw new ApiError(409, 'a replay is already queued or running');
+      throw error;
+    }
+  });
+
+  routes.get('/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError(400, 'the replay id must be a uuid');
+    const execution = await findExecution(c.var.database.sql, id);
+    if (!execution || execution.procedure_kind !== 'replay') throw new ApiError(404, `replay ${id} not found`);
+    return c.json(replayReport(execution));
+  });
+  return routes;
+}
