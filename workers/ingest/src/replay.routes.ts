@@ -57,7 +57,7 @@ export function replayRoutes() {
     const id = c.req.param('id');
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError(400, 'the replay id must be a uuid');
     const execution = await findExecution(c.var.database.sql, id);
-    if (!execution || execution.procedure_kind !== 'replay') throw new ApiError(404, `replay ${id} not found`);
+    if (execution?.procedure_kind !== 'replay') throw new ApiError(404, `replay ${id} not found`);
     return c.json(replayReport(execution));
   });
   return routes;
