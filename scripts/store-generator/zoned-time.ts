@@ -34,8 +34,34 @@ export function assertTimeZone(timeZone: string): void {
   }
 }
 
-/** The zone's offset from UTC at an instant, in milliseconds (positive east of Greenwich). */
+const QUARTER_HOUR_MS = 900_000;
+const offsetsByZone = new Map<string, Map<number, number>>();
+
+/**
+ * The zone's offset from UTC at an instant, in milliseconds (positive east of Greenwich).
+ * Intl is slow, and offsets change only at transitions, so the offset is remembered per quarter
+ * hour — only when it is the same at both ends of that quarter hour (so a transition inside one is
+ * never cached).
+ */
 export function zoneOffsetMs(instantMs: number, timeZone: string): number {
+  const bucket = Math.floor(instantMs / QUARTER_HOUR_MS);
+  let offsets = offsetsByZone.get(timeZone);
+  if (!offsets || offsets.size > 200_000) {
+    offsets = new Map();
+    offsetsByZone.set(timeZone, offsets);
+  }
+  const cached = offsets.get(bucket);
+  if (cached !== undefined) return cached;
+  const atStart = exactZoneOffsetMs(bucket * QUARTER_HOUR_MS, timeZone);
+  const atEnd = exactZoneOffsetMs((bucket + 1) * QUARTER_HOUR_MS - 1000, timeZone);
+  if (atStart === atEnd) {
+    offsets.set(bucket, atStart);
+    return atStart;
+  }
+  return exactZoneOffsetMs(instantMs, timeZone);
+}
+
+function exactZoneOffsetMs(instantMs: number, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const part of formatterFor(timeZone).formatToParts(new Date(instantMs))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
