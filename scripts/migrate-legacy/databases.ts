@@ -46,7 +46,7 @@ function socketWithoutDelay(options: { host: string[]; port: number[]; path?: st
 function connect(url: string): postgres.Sql {
   // `socket` is a documented postgres.js option its type definitions do not list.
   const options = { max: 4, onnotice: () => {}, connection: SESSION_SETTINGS, socket: socketWithoutDelay };
-  return postgres(url, options as postgres.Options<{}>);
+  return postgres(url, options as Parameters<typeof postgres>[1]);
 }
 
 export async function openMigrationDatabases(
