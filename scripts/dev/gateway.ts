@@ -1,12 +1,15 @@
 /**
  * Local development only: `wrangler dev` with several configs exposes just its first Worker, so
  * this gateway is that first Worker and routes to the two real ones over service bindings:
- * `/ingest/*` → the ingest Worker (path prefix removed), everything else → dashboard-api.
+ * `/ingest/*` → the ingest Worker (path prefix removed), everything else → dashboard-api. Cron
+ * Triggers fired by hand (`curl "http://localhost:8787/cdn-cgi/local/scheduled?cron=…"`) reach the
+ * gateway too and are handed to the ingest Worker, whose schedules they are.
  * Deployed environments route by hostname instead and never run this file.
  */
 interface GatewayEnv {
   DASHBOARD_API: Fetcher;
-  INGEST: Fetcher;
+  // Fetcher.scheduled() runs the bound Worker's scheduled handler (workerd; not in the stable types).
+  INGEST: Fetcher & { scheduled(options: { scheduledTime?: Date; cron?: string }): Promise<unknown> };
 }
 
 export default {
@@ -17,5 +20,8 @@ export default {
       return env.INGEST.fetch(new Request(url, request));
     }
     return env.DASHBOARD_API.fetch(request);
+  },
+  async scheduled(controller: ScheduledController, env: GatewayEnv): Promise<void> {
+    await env.INGEST.scheduled({ scheduledTime: new Date(controller.scheduledTime), cron: controller.cron });
   },
 } satisfies ExportedHandler<GatewayEnv>;
