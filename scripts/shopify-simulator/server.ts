@@ -203,7 +203,7 @@ interface SimOperation {
   completeAtMs: number;
   canceledAtMs: number | null;
   failure: { errorCode: BulkOperationFailureCode; partialFraction: number } | null;
-  stats: Promise<Stats>;
+  result: Promise<Result>;
   statsReady: Stats | null;
   finishNotified: boolean;
 }
@@ -259,47 +259,70 @@ function parseJson(line: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The result lines of a bulk query: the store's lines, filtered by the connection's search. */
-async function* resultLines(source: StoreSource, plan: BulkQueryPlan): AsyncGenerator<string> {
+const PARENT_ID = /"__parentId":"((?:[^"\\]|\\.)*)"/;
+
+/** A JSON string body as its value (undoes `\/` and other escapes). */
+const unescapeJsonString = (body: string): string => (body.includes('\\') ? JSON.parse(`"${body}"`) : body);
+
+/** The `__parentId` of a child line, without parsing the whole line (a file can hold millions). */
+function parentIdOf(line: string): string | undefined {
+  const match = PARENT_ID.exec(line);
+  return match?.[1] === undefined ? undefined : unescapeJsonString(match[1]);
+}
+
+/**
+ * The top-level objects a filtered bulk query selects (children may come before their parents, so
+ * this is a pass of its own); undefined when the query has no filter (everything is selected).
+ */
+async function selectRoots(source: StoreSource, plan: BulkQueryPlan): Promise<Set<string> | undefined> {
+  const resource = RESOURCE_OF_ROOT[plan.rootField];
+  if (!resource || !plan.search) return undefined;
+  const matches = searchPredicate(plan.search);
+  const selected = new Set<string>();
+  for await (const line of source.lines(resource)) {
+    if (PARENT_ID.test(line)) continue;
+    const record = parseJson(line);
+    if (record && typeof record.id === 'string' && matches(camelCaseAccessor(record))) selected.add(record.id);
+  }
+  return selected;
+}
+
+/** The result lines of a bulk query: the store's lines, or those of the selected roots and their children. */
+async function* resultLines(
+  source: StoreSource,
+  plan: BulkQueryPlan,
+  roots: Set<string> | undefined,
+): AsyncGenerator<string> {
   const resource = RESOURCE_OF_ROOT[plan.rootField];
   if (!resource) return;
-  if (!plan.search) {
+  if (!roots) {
     yield* source.lines(resource);
     return;
   }
-  const matches = searchPredicate(plan.search);
-  const selected = new Set<string>();
-  // Children may come before their parents, so the parents are chosen in a first pass.
   for await (const line of source.lines(resource)) {
-    const record = parseJson(line);
-    if (
-      record &&
-      typeof record.id === 'string' &&
-      record.__parentId === undefined &&
-      matches(camelCaseAccessor(record))
-    ) {
-      selected.add(record.id);
-    }
-  }
-  for await (const line of source.lines(resource)) {
-    const record = parseJson(line);
-    if (!record) continue;
-    const owner = typeof record.__parentId === 'string' ? record.__parentId : record.id;
-    if (typeof owner === 'string' && selected.has(owner)) yield line;
+    // A root line is parsed: its own id is not necessarily the first "id" in it (nested objects).
+    const owner = parentIdOf(line) ?? parseJson(line)?.id;
+    if (typeof owner === 'string' && roots.has(owner)) yield line;
   }
 }
 
-async function computeStats(source: StoreSource, plan: BulkQueryPlan): Promise<Stats> {
+interface Result {
+  roots: Set<string> | undefined;
+  stats: Stats;
+}
+
+async function computeResult(source: StoreSource, plan: BulkQueryPlan): Promise<Result> {
+  const roots = await selectRoots(source, plan);
   const stats: Stats = { objectCount: 0, rootObjectCount: 0, fileSize: 0 };
-  for await (const line of resultLines(source, plan)) {
+  for await (const line of resultLines(source, plan, roots)) {
     stats.objectCount++;
-    if (!line.includes('"__parentId"')) stats.rootObjectCount++;
+    if (!PARENT_ID.test(line)) stats.rootObjectCount++;
     stats.fileSize += Buffer.byteLength(line) + 1;
   }
   const resource = RESOURCE_OF_ROOT[plan.rootField];
-  const file = resource && !plan.search ? source.filePath(resource) : undefined;
+  const file = resource && !roots ? source.filePath(resource) : undefined;
   if (file) stats.fileSize = (await stat(file)).size;
-  return stats;
+  return { roots, stats };
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -453,7 +476,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
 
   async function notifyFinished(op: SimOperation): Promise<void> {
     if (op.finishNotified || !config.webhookUrl) return;
-    await op.stats.catch(() => undefined);
+    await op.result.catch(() => undefined);
     const status = statusOf(op);
     if (!['COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED'].includes(status)) {
       // Not done yet (stats still computing on a large store): look again shortly.
@@ -502,12 +525,12 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       completeAtMs: runningAtMs + runningMs,
       canceledAtMs: null,
       failure,
-      stats: computeStats(source, plan),
+      result: computeResult(source, plan),
       statsReady: null,
       finishNotified: false,
     };
-    op.stats.then(
-      (stats) => {
+    op.result.then(
+      ({ stats }) => {
         op.statsReady = stats;
       },
       () => {
@@ -920,7 +943,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       sendJson(response, 404, { errors: 'Not Found' });
       return;
     }
-    const stats = await op.stats;
+    const { stats, roots } = await op.result;
     let truncateAt: number | undefined;
     if (faults.truncatedDownload.times > 0) {
       faults.truncatedDownload.times--;
@@ -949,7 +972,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     };
 
     const resource = RESOURCE_OF_ROOT[op.plan.rootField];
-    const file = resource && !op.plan.search && partialLines === undefined ? op.source.filePath(resource) : undefined;
+    const file = resource && !roots && partialLines === undefined ? op.source.filePath(resource) : undefined;
     if (file) {
       for await (const chunk of createReadStream(file)) if (!(await write(chunk as Buffer))) return;
       response.end();
@@ -957,7 +980,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     }
     let batch = '';
     let count = 0;
-    for await (const line of resultLines(op.source, op.plan)) {
+    for await (const line of resultLines(op.source, op.plan, roots)) {
       if (partialLines !== undefined && count >= partialLines) break;
       count++;
       batch += `${line}\n`;
