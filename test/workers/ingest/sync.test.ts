@@ -77,6 +77,13 @@ describe('Shopify sync through the simulator', () => {
     expect(archived.map((r) => r.resource_name)).toEqual(['deletions', 'orders', 'products', 'refunds']);
     const [mart] = await sql`select count(*)::int as n from performance_measurement_dataset`;
     expect(mart?.n).toBeGreaterThan(0);
+    const settings = await sql`select setting_key, setting_value #>> '{}' as value from configuration_setting
+                               where setting_key in ('shop_timezone', 'currency') order by 1`;
+    const { shop } = generateStore(STORE);
+    expect(settings).toEqual([
+      { setting_key: 'currency', value: shop.currencyCode },
+      { setting_key: 'shop_timezone', value: shop.ianaTimezone },
+    ]);
   });
 
   const KNOBS: [string, FaultsPatch][] = [

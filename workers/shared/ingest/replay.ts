@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
 import { checkpointExecution, findExecution, type ProcedureExecutionRow } from '../procedures/execution.ts';
 import { enqueueExecution, registerProcedure } from '../procedures/runner.ts';
+import { type RawTableCounts, rawTableCounts } from './raw-counts.ts';
 
 export const replayParametersSchema = z
   .strictObject({
@@ -25,9 +26,6 @@ export const replayParametersSchema = z
   .refine((p) => !p.from || !p.to || Date.parse(p.from) <= Date.parse(p.to), { message: 'from must not be after to' });
 export type ReplayParameters = z.infer<typeof replayParametersSchema>;
 
-/** Row counts of the raw tables (and the mart) a replay reports before and after. */
-export type RawTableCounts = Record<string, number>;
-
 export interface ReplayState {
   phase: 'load' | 'marts' | 'done';
   entities: { id: string; key: string; resource: string }[];
@@ -37,30 +35,6 @@ export interface ReplayState {
   before: RawTableCounts;
   after?: RawTableCounts;
   rows: number;
-}
-
-const COUNTED_TABLES = [
-  'material_artifact',
-  'material_artifact_variant',
-  'act_of_sale',
-  'act_of_sale_line',
-  'act_of_refund',
-  'act_of_refund_line',
-  'media_content_entity',
-  'denotation_relation',
-  'tag_content_entity',
-  'performance_measurement_dataset',
-] as const;
-
-export async function rawTableCounts(sql: Sql): Promise<RawTableCounts> {
-  const [row] = await sql.unsafe<Record<string, number>[]>(
-    `select ${COUNTED_TABLES.map((t) => `(select count(*)::int from ${t}) as ${t}`).join(', ')}`,
-  );
-  const counts: RawTableCounts = { ...row };
-  const [{ n = 0 } = {}] = await sql<{ n: number }[]>`
-    select count(*)::int as n from material_artifact where deleted_at is not null`;
-  counts.material_artifact_deleted = n;
-  return counts;
 }
 
 const RESOURCE_ORDER = `case resource_name when 'products' then 0 when 'orders' then 1 when 'refunds' then 2 else 3 end`;

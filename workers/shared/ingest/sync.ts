@@ -41,6 +41,7 @@ import {
   createShopifyClient,
   ordersBulkQuery,
   productsBulkQuery,
+  type ShopInfo,
   type ShopifyClient,
 } from '../shopify/client.ts';
 import { type ArchivedObject, archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
@@ -397,9 +398,13 @@ async function fullSyncStep(context: StepContext): Promise<StepResult> {
   const mode = parameters.mode ?? 'full';
   const id = execution.procedure_execution_id;
   const saved = execution.checkpoint_state as Partial<FullSyncState>;
-  const state: FullSyncState = saved.phase
-    ? (saved as FullSyncState)
-    : { phase: 'products', rows: 0, children: {}, waits: 0 };
+  let state: FullSyncState;
+  if (saved.phase) {
+    state = saved as FullSyncState;
+  } else {
+    state = { phase: 'products', rows: 0, children: {}, waits: 0 };
+    await recordShopSettings(sql, await clientFor(env).fetchShop());
+  }
   const next = (after: number): StepResult => ({
     outcome: 'continue',
     checkpoint: { ...state },
@@ -492,6 +497,21 @@ async function fullSyncStep(context: StepContext): Promise<StepResult> {
     }
   }
   throw new Error(`unknown sync phase ${String(state.phase)}`);
+}
+
+/**
+ * The shop's own settings from Shopify (`shop { … ianaTimezone currencyCode }`): the timezone
+ * decides the shop-local day of every sale, as the legacy shop_timezone() setting did.
+ */
+async function recordShopSettings(sql: Sql, shop: ShopInfo): Promise<void> {
+  const settings = { shop_domain: shop.myshopifyDomain, shop_timezone: shop.ianaTimezone, currency: shop.currencyCode };
+  await sql`
+    insert into configuration_setting (setting_key, setting_value, updated_at)
+    select key, to_jsonb(value), now()
+    from jsonb_each_text(${JSON.stringify(settings)}::text::jsonb) as s(key, value)
+    where value is not null and value <> ''
+    on conflict (setting_key) do update set setting_value = excluded.setting_value, updated_at = now()
+    where configuration_setting.setting_value is distinct from excluded.setting_value`;
 }
 
 registerProcedure('products', (context) => bulkSyncStep('products', context));
