@@ -41,6 +41,8 @@ export async function checkDatasetRowCount(
         new: fresh.tableName('mart_performance_metrics'),
       },
       checksums_match: diff.identical,
+      // Row values are shown in this order (JSON objects stored as jsonb lose their key order).
+      row_columns: legacy.comparedColumns('mart_performance_metrics'),
       differing_keys: diff.sample,
       differing_keys_truncated: diff.truncated,
       segments_compared: diff.segmentsCompared,

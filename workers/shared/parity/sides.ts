@@ -32,6 +32,8 @@ export interface Side {
   mappedColumnsAsText(legacyTable: string, alias: string): string;
   /** SQL text: the mapped columns of one row joined by '|', identical on both sides for equal rows. */
   rowText(legacyTable: string, alias: string): string;
+  /** The legacy names of the columns compared, in the names map's order. */
+  comparedColumns(legacyTable: string): string[];
 }
 
 export function legacySide(sql: Queryable): Side {
@@ -81,6 +83,7 @@ function makeSide(
             `${quoteIdent(alias)}.${quoteIdent(columnName(legacyTable, c.legacyColumn))}::text as ${quoteIdent(c.legacyColumn)}`,
         )
         .join(', '),
+    comparedColumns: (legacyTable) => carried(legacyTable).map((c) => c.legacyColumn),
     rowText: (legacyTable, alias) =>
       `concat_ws('|', ${carried(legacyTable)
         .map((c) => `${quoteIdent(alias)}.${quoteIdent(columnName(legacyTable, c.legacyColumn))}::text`)

@@ -4,7 +4,7 @@ import type { AccessBindings } from '../../../../shared/access/middleware.ts';
 import { hasRole } from '../../../../shared/access/roles.ts';
 import { ApiError } from '../../../../shared/http/errors.ts';
 import { evaluateCutoverGate, readCutoverGateConfig } from '../../../../shared/parity/cutover-gate.ts';
-import { findParityRun, listParityRuns } from '../../../../shared/parity/store.ts';
+import { findParityRun, listParityRuns, type StoredParityRun } from '../../../../shared/parity/store.ts';
 import { triggerParityRun } from '../../../../shared/parity/trigger.ts';
 import { ConsolePage, type ConsoleProps } from './console.page.tsx';
 
@@ -18,6 +18,12 @@ const NOTICES: Record<string, ConsoleProps['notice']> = {
 };
 
 type ConsoleContext = Context<AccessBindings>;
+
+/** "Started" stays up only while that run is still on its way; then its results speak. */
+function notice(code: string | undefined, selected: StoredParityRun | null): ConsoleProps['notice'] {
+  if (code === 'started' && selected && selected.status !== 'queued' && selected.status !== 'running') return null;
+  return NOTICES[code ?? ''] ?? null;
+}
 
 /** GET /console (viewer): the gate, the recent runs, and the selected (else latest finished) run. */
 export async function showConsole(c: ConsoleContext): Promise<Response> {
@@ -38,7 +44,7 @@ export async function showConsole(c: ConsoleContext): Promise<Response> {
       selected={selected}
       viewer={{ name: describeIdentity(identity), role: identity.role }}
       canTrigger={hasRole(identity.role, 'staff')}
-      notice={NOTICES[c.req.query('notice') ?? ''] ?? null}
+      notice={notice(c.req.query('notice'), selected)}
     />,
   );
 }

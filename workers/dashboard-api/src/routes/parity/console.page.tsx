@@ -8,6 +8,14 @@ import type { ParityCheckResult } from '../../../../shared/parity/comparison.ts'
 import type { CutoverGate } from '../../../../shared/parity/cutover-gate.ts';
 import type { ParityCheckSummary, StoredParityRun } from '../../../../shared/parity/store.ts';
 
+interface DifferingKeyView {
+  product_id: number;
+  metric_date: string;
+  difference: string;
+  legacy: Record<string, unknown> | null;
+  new: Record<string, unknown> | null;
+}
+
 export interface ConsoleProps {
   gate: CutoverGate;
   runs: StoredParityRun<ParityCheckSummary>[];
@@ -33,6 +41,8 @@ th { background: #f5f7f8; font-weight: 600; } td.num, th.num { text-align: right
 .notice { padding: 8px 12px; border-radius: 6px; margin: 8px 0; } .notice.ok { background: #e3ecfa; } .notice.error { background: #fbdcdc; }
 button { font: inherit; padding: 6px 14px; border-radius: 6px; border: 1px solid #24508f; background: #2d63b3; color: white; cursor: pointer; }
 .check { border: 1px solid #e3e6e8; border-radius: 8px; padding: 4px 14px 10px; margin: 10px 0; }
+td.differs { background: #fff3cd; font-weight: 600; }
+table.differing-keys td.num { white-space: nowrap; }
 code, pre { font-family: ui-monospace, monospace; font-size: 12px; } pre { background: #f5f7f8; padding: 8px; overflow-x: auto; max-height: 260px; }
 `;
 
@@ -89,15 +99,10 @@ const CheckDetails: FC<{ check: ParityCheckResult }> = ({ check }) => {
   const parts: Child[] = [];
   switch (check.name) {
     case 'dataset_row_count': {
-      const keys =
-        (d.differing_keys as {
-          product_id: number;
-          metric_date: string;
-          difference: string;
-          columns?: string[];
-          legacy: unknown;
-          new: unknown;
-        }[]) ?? [];
+      const keys = (d.differing_keys as DifferingKeyView[] | undefined) ?? [];
+      const columns = ((d.row_columns as string[] | undefined) ?? []).filter(
+        (c) => c !== 'product_id' && c !== 'metric_date',
+      );
       parts.push(
         <p class="muted small">
           Differing keys (product, day){d.differing_keys_truncated ? ' — a sample, there are more' : ''}, found by
@@ -109,8 +114,9 @@ const CheckDetails: FC<{ check: ParityCheckResult }> = ({ check }) => {
               <th>product_id</th>
               <th>metric_date</th>
               <th>difference</th>
-              <th>legacy row</th>
-              <th>new row</th>
+              {columns.map((c) => (
+                <th class="num">{c}</th>
+              ))}
             </tr>
           </thead>
           <tbody>
@@ -118,20 +124,22 @@ const CheckDetails: FC<{ check: ParityCheckResult }> = ({ check }) => {
               <tr>
                 <td>{k.product_id}</td>
                 <td>{k.metric_date}</td>
-                <td>
-                  {k.difference}
-                  {k.columns ? ` (${k.columns.join(', ')})` : ''}
-                </td>
-                <td>
-                  <code>{show(k.legacy)}</code>
-                </td>
-                <td>
-                  <code>{show(k.new)}</code>
-                </td>
+                <td>{k.difference}</td>
+                {columns.map((c) => {
+                  const a = k.legacy?.[c];
+                  const b = k.new?.[c];
+                  const differs = k.difference === 'values' && a !== b;
+                  return (
+                    <td class={`num${differs ? ' differs' : ''}`}>
+                      {show(a)} / {show(b)}
+                    </td>
+                  );
+                })}
               </tr>
             ))}
           </tbody>
         </table>,
+        <p class="muted small">Each value: legacy / new (— where the row is missing).</p>,
       );
       break;
     }
