@@ -173,18 +173,55 @@ async function firstSync(databaseUrl: string, token: string, stopped: () => bool
   }
 }
 
+/** Longer than any delay a step asks for (60 s): an execution idle this long lost its message. */
+const IDLE_BEFORE_REQUEUE_SECONDS = 90;
+
+/**
+ * A reload of the dev session (wrangler rebuilds when a source file changes) drops the local
+ * queue's pending messages, which would leave a queued or waiting execution idle for ever (and
+ * its concurrency key taken). Every 15 s this re-sends the message of any execution idle for
+ * longer than a step ever waits, through the dev gateway; the runner ignores it if the step has
+ * moved on meanwhile. Deployed queues do not lose messages: there, /health's backlog alert watches.
+ */
+function keepExecutionsMoving(databaseUrl: string): () => Promise<void> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const timer = setInterval(async () => {
+    try {
+      const idle = await sql<{ id: string; step: number }[]>`
+        select procedure_execution_id as id, step_count as step from procedure_execution
+        where status in ('queued', 'waiting')
+          and coalesce(heartbeat_at, requested_at) < now() - make_interval(secs => ${IDLE_BEFORE_REQUEUE_SECONDS})`;
+      for (const { id, step: executionStep } of idle) {
+        await fetch(`${BASE_URL}/__dev/requeue`, {
+          method: 'POST',
+          body: JSON.stringify({ procedureExecutionId: id, step: executionStep }),
+        });
+      }
+      if (idle.length > 0) step(`re-sent the queue message of ${idle.length} idle execution(s) (a reload drops them)`);
+    } catch {
+      // the next round tries again; a stopping session ends here
+    }
+  }, 15_000);
+  return async () => {
+    clearInterval(timer);
+    await sql.end({ timeout: 1 });
+  };
+}
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
   let server: LocalPostgres | undefined;
   let simulator: ShopifySimulator | undefined;
   let signerServer: LocalAccessServer | undefined;
   let wrangler: ChildProcess | undefined;
+  let stopRequeue: (() => Promise<void>) | undefined;
 
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     step('stopping');
+    await stopRequeue?.();
     if (wrangler && wrangler.exitCode === null && wrangler.signalCode === null) {
       const exited = new Promise((r) => wrangler?.once('exit', r));
       wrangler.kill('SIGINT');
@@ -281,6 +318,7 @@ async function main(): Promise<void> {
     const stopped = () => stopping;
     await waitForHealth(`${BASE_URL}/health`, stopped);
     await waitForHealth(`${BASE_URL}/ingest/health`, stopped);
+    stopRequeue = keepExecutionsMoving(databaseUrl);
 
     const legacyOrders = await legacyLoaded;
     if (legacyOrders > 0) step(`loaded the demo store into the legacy database (${legacyOrders} orders)`);
