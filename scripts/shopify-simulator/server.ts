@@ -9,7 +9,7 @@
  *   POST /__simulator/store                    {fixtureDir} | {generate: StoreOptions} | {store: GeneratedStore}
  *   POST /__simulator/faults                   merge fault knobs (see SimulatorFaults); GET returns them
  *   POST /__simulator/config                   {webhookUrl, webhookSecret, bucket, timing, maxConcurrentOperations}
- *   POST /__simulator/reset                    clear faults, operations, logs and the cost bucket (keeps the store)
+ *   POST /__simulator/reset                    clear faults, operations, logs, the cost bucket and config changes (keeps the store)
  *   GET  /__simulator/requests                 the request log; GET /__simulator/operations; GET /__simulator/webhooks
  *   POST /__simulator/webhooks/trigger         {topic, id? | payload?, webhookId?, signWith?, times?}
  */
@@ -373,6 +373,8 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     return config;
   };
   if (options.config) applyConfig(options.config);
+  /** What reset() returns to: a test that reconfigures the shared simulator cannot leak into the next. */
+  const initialConfig = structuredClone(config);
 
   let store: StoreSource = storeFromGenerated({
     shop: { name: 'Empty Shop', myshopifyDomain: 'empty-shop.myshopify.com', ianaTimezone: 'UTC', currencyCode: 'USD' },
@@ -1074,6 +1076,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
 
   function reset(): void {
     faults = structuredClone(NO_FAULTS);
+    config = structuredClone(initialConfig);
     operations = [];
     log = [];
     deliveries = [];

@@ -58,10 +58,7 @@ describe('bulk operations through the client and the simulator', () => {
       sleep: async () => {},
     });
   });
-  afterEach(() => {
-    simulator.reset();
-    simulator.configure({ maxConcurrentOperations: 5, timing: { createdMs: 20, runningMs: 150, cancelMs: 50 } });
-  });
+  afterEach(() => simulator.reset());
   afterAll(() => simulator.close());
 
   it('moves CREATED → RUNNING → COMPLETED and serves exactly the store’s lines', async () => {

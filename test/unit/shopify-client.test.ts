@@ -55,7 +55,6 @@ describe('the Shopify client against the simulator', () => {
   });
   afterEach(async () => {
     simulator.reset();
-    simulator.configure({ bucket: { maximumAvailable: 2000, restoreRate: 100 } });
     await simulator.setStore(store);
     time.sleeps.length = 0;
     client = clientFor();
@@ -108,8 +107,8 @@ describe('the Shopify client against the simulator', () => {
       }),
     );
     await simulator.setStore(storeFromFixture(store.shop, { deletions }));
-    simulator.configure({ bucket: { maximumAvailable: 150, restoreRate: 10 } });
     simulator.reset();
+    simulator.configure({ bucket: { maximumAvailable: 150, restoreRate: 10 } });
     client = clientFor();
     const query = '{ events(first: 100, query: "action:destroy") { nodes { id } } }';
     await client.graphql(query);
