@@ -304,6 +304,9 @@ async function main(): Promise<void> {
         '--persist-to',
         join(DATA_DIR, 'wrangler'),
         '--show-interactive-dev-session=false',
+        // The first config (the dev gateway) is the one --var reaches: its local Access login.
+        '--var',
+        `LOCAL_ACCESS_SIGNER_URL:${signerServer.url}`,
       ],
       { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
     );
@@ -331,7 +334,7 @@ async function main(): Promise<void> {
 \x1b[32mready\x1b[0m in ${elapsed(startedAt)}
   API                ${BASE_URL}/api/…            health: ${BASE_URL}/health
   API docs           ${BASE_URL}/docs             OpenAPI: ${BASE_URL}/openapi.json
-  cutover console    ${BASE_URL}/cutover
+  cutover console    ${BASE_URL}/console      in a browser, sign in first: ${BASE_URL}/__dev/login?email=${STAFF_EMAIL}
   ingest             ${BASE_URL}/ingest/          health: ${BASE_URL}/ingest/health
   Shopify simulator  ${simulator.url}    control API: ${simulator.url}/__simulator/…
   databases          ${redact(databaseUrl)}   legacy: ${redact(legacyUrl)}
