@@ -20,7 +20,7 @@ import { addDays, shopYesterday } from '../http/date-window.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp, toMoney, toNumber } from '../http/json-values.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
-import { containsPattern } from '../http/text.ts';
+import { containsPattern, safeText } from '../http/text.ts';
 import { type ProductClassification, readClassification } from '../marts/classification.ts';
 
 export const PRODUCT_SORTS = ['title', '-updated_at', '-net_sales_30d'] as const;
@@ -106,7 +106,7 @@ interface ProductRow {
 const cursorSchema = z.discriminatedUnion('s', [
   z.strictObject({
     s: z.literal('title'),
-    k: z.string().max(10_000),
+    k: safeText(10_000),
     id: z
       .number()
       .int()

@@ -65,10 +65,15 @@ async function findTag(sql: Queryable, id: string): Promise<Tag> {
   return toTag(row);
 }
 
-function duplicateName(error: unknown, name: string): unknown {
-  return isUniqueViolation(error, 'tag_designation_tag_name_key')
-    ? new ApiError(409, `tag "${name}" already exists`)
-    : error;
+/** Postgres's view of a tag name write that failed because of the name. */
+function nameProblem(error: unknown, name: string): unknown {
+  if (isUniqueViolation(error, 'tag_designation_tag_name_key'))
+    return new ApiError(409, `tag "${name}" already exists`);
+  const e = error as { code?: string; constraint_name?: string } | null;
+  if (e?.code === '23514' && e.constraint_name === 'tag_designation_tag_name_check') {
+    return new ApiError(400, 'invalid request', [{ path: 'name', message: 'is not a valid tag name' }]);
+  }
+  return error;
 }
 
 export async function createTag(
@@ -83,7 +88,7 @@ export async function createTag(
       returning tag_designation_id as id`;
     return { id: row?.id as string, name, category: input.category ?? null, color: input.color ?? null, products: 0 };
   } catch (error) {
-    throw duplicateName(error, name);
+    throw nameProblem(error, name);
   }
 }
 
@@ -103,7 +108,7 @@ export async function updateTag(
       returning tag_designation_id as id`;
     if (!row) throw new ApiError(404, `tag ${id} not found`);
   } catch (error) {
-    throw duplicateName(error, name ?? '');
+    throw nameProblem(error, name ?? '');
   }
   return findTag(sql, id);
 }
@@ -151,7 +156,9 @@ export async function addProductTag(
       const [row] = await tx<{ id: string }[]>`
         insert into tag_designation (tag_name) values (${tagName})
         on conflict (tag_name) do update set tag_name = excluded.tag_name
-        returning tag_designation_id as id`;
+        returning tag_designation_id as id`.catch((error: unknown) => {
+        throw nameProblem(error, tagName);
+      });
       tagId = row?.id as string;
     }
     try {

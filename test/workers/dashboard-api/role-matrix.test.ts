@@ -1,0 +1,102 @@
+/**
+ * Every route with every role, a service token, an unknown identity and no identity: 401 without
+ * a token, 403 below the route's role or for an unknown identity, the route's success status at
+ * or above it; refused writes change nothing.
+ */
+import type postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleRank } from '../../../workers/shared/access/roles.ts';
+import {
+  type Api,
+  type Caller,
+  createApi,
+  openTestSql,
+  ROLES,
+  type Role,
+  SERVICE_TOKEN,
+  seedStaff,
+} from './support/api.ts';
+import { PUBLIC_ROUTES, type RouteCase, routeCases, seedRouteFixtures } from './support/routes.ts';
+
+let api: Api;
+let sql: postgres.Sql;
+let cases: RouteCase[];
+let n = 0;
+
+beforeAll(async () => {
+  api = await createApi();
+  sql = openTestSql();
+  const staff = await seedStaff(sql);
+  cases = routeCases(sql, await seedRouteFixtures(sql, staff.viewer));
+});
+
+afterAll(async () => {
+  await sql.end({ timeout: 5 });
+});
+
+const CALLERS: { name: string; caller: Caller; role: Role | null }[] = [
+  { name: 'no identity', caller: null, role: null },
+  ...ROLES.map((role) => ({ name: role, caller: role, role })),
+  { name: 'service token (staff)', caller: { commonName: SERVICE_TOKEN }, role: 'staff' as const },
+  { name: 'unknown email', caller: { email: 'nobody@example.com' }, role: null },
+];
+
+/** A count per table a write could touch: a refused request must leave them all as they were. */
+async function tableCounts(): Promise<Record<string, number>> {
+  const [row] = await sql<Record<string, number>[]>`
+    select (select count(*) from tag_designation)::int as tags,
+           (select count(*) from tag_content_entity)::int as product_tags,
+           (select count(*) from media_content_entity)::int as assets,
+           (select count(*) from denotation_relation)::int as mappings,
+           (select count(*) from nominal_classification where is_manual)::int as overrides,
+           (select count(*) from procedure_execution)::int as executions,
+           (select string_agg(person_id || role_name || coalesce(full_name, ''), ',' order by person_id) from person)
+             as people`;
+  return row as Record<string, number>;
+}
+
+describe('the role matrix', () => {
+  it('covers every route of the OpenAPI document', async () => {
+    const document = (await api.get('/openapi.json', { as: null })).body as { paths: Record<string, object> };
+    const documented = Object.entries(document.paths)
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    const covered = [
+      ...cases.map((c) => `${c.method} ${c.path}`),
+      ...PUBLIC_ROUTES.filter((r) => r.path === '/health').map((r) => `${r.method} ${r.path}`),
+    ].sort();
+    expect(covered).toEqual(documented);
+  });
+
+  it('lets anyone reach /health, /openapi.json and /docs', async () => {
+    for (const route of PUBLIC_ROUTES) {
+      for (const { caller } of CALLERS) {
+        const response = await api.request(route.method, route.path, { as: caller });
+        expect(response.status, `${route.path} as ${JSON.stringify(caller)}`).toBe(200);
+      }
+    }
+  });
+
+  it.each(CALLERS.map((c) => [c.name, c] as const))(
+    'answers %s on every /api route as its role allows',
+    async (_, who) => {
+      for (const route of cases) {
+        const call = await route.valid(n++);
+        const before = await tableCounts();
+        const response = await api.request(route.method, call.path, { as: who.caller, body: call.body });
+        const label = `${route.method} ${call.path}`;
+        if (who.caller === null) {
+          expect(response.status, label).toBe(401);
+          expect(response.body.error.code).toBe('unauthenticated');
+        } else if (who.role === null || roleRank(who.role) < roleRank(route.minimum)) {
+          expect(response.status, label).toBe(403);
+          expect(response.body.error.code).toBe('forbidden');
+        } else {
+          expect(response.status, `${label}: ${JSON.stringify(response.body)}`).toBe(route.success);
+          continue;
+        }
+        expect(await tableCounts(), `${label} was refused but changed rows`).toEqual(before);
+      }
+    },
+  );
+});
