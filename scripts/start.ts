@@ -282,6 +282,7 @@ async function main(): Promise<void> {
       vars: {
         'dashboard-api': { ACCESS_JWKS_URL: signerServer.jwksUrl },
         ingest: {
+          ACCESS_JWKS_URL: signerServer.jwksUrl,
           SHOPIFY_SHOP_DOMAIN: simulator.shopDomain,
           SHOPIFY_ADMIN_API_URL: simulator.adminApiUrl,
           SHOPIFY_ACCESS_TOKEN: simulator.accessToken,
