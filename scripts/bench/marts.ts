@@ -56,23 +56,31 @@ export function summarizeTimings(samples: number[]): Timing {
   return { median: round(median), min: round(sorted[0] ?? 0), max: round(sorted.at(-1) ?? 0), runs: sorted.length };
 }
 
-/** Runs `work` `runs` times (after `setup`, untimed, before each run) and returns the timings. */
-export async function measure(
+/**
+ * Times the legacy and the new side of one measurement, alternating run by run so that load from
+ * other processes on a shared machine falls on both alike. `setup` (untimed) runs before each pair.
+ */
+export async function measurePair(
   runs: number,
-  work: (run: number) => Promise<unknown>,
+  legacyWork: (run: number) => Promise<unknown>,
+  newWork: (run: number) => Promise<unknown>,
   setup?: (run: number) => Promise<unknown>,
-): Promise<Timing> {
-  const samples: number[] = [];
+): Promise<{ legacyMs: Timing; newMs: Timing }> {
+  const legacySamples: number[] = [];
+  const newSamples: number[] = [];
   for (let run = 0; run < runs; run++) {
     await setup?.(run);
-    const started = performance.now();
-    await work(run);
-    samples.push(performance.now() - started);
+    let started = performance.now();
+    await legacyWork(run);
+    legacySamples.push(performance.now() - started);
+    started = performance.now();
+    await newWork(run);
+    newSamples.push(performance.now() - started);
   }
-  return summarizeTimings(samples);
+  return { legacyMs: summarizeTimings(legacySamples), newMs: summarizeTimings(newSamples) };
 }
 
-function pair(name: string, legacyMs: Timing, newMs: Timing): PairResult {
+function pair(name: string, { legacyMs, newMs }: { legacyMs: Timing; newMs: Timing }): PairResult {
   return { name, legacyMs, newMs, speedup: Math.round((legacyMs.median / Math.max(newMs.median, 0.01)) * 10) / 10 };
 }
 
@@ -153,10 +161,13 @@ function expectSameResult(name: string, legacy: unknown, next: unknown): void {
 // ---------------------------------------------------------------- measurements
 
 export async function benchFullRefresh(databases: MartBenchDatabases, runs: number): Promise<PairResult> {
-  const legacyMs = await measure(runs, () => databases.legacy`select refresh_mart_performance_metrics()`);
-  const newMs = await measure(runs, () => refreshPerformanceDataset(databases.next));
+  const timings = await measurePair(
+    runs,
+    () => databases.legacy`select refresh_mart_performance_metrics()`,
+    () => refreshPerformanceDataset(databases.next),
+  );
   await expectSameMart(databases, 'the full refresh');
-  return pair('full refresh', legacyMs, newMs);
+  return pair('full refresh', timings);
 }
 
 /**
@@ -182,24 +193,18 @@ export async function benchIncrementalRefresh(
     await loadJsonlLines(databases.next, 'orders', lines.orders);
     await loadJsonlLines(databases.next, 'refunds', lines.refunds);
   };
-  const legacySamples: number[] = [];
-  const newSamples: number[] = [];
-  for (let run = 0; run < input.runs; run++) {
-    await sync(run);
-    let started = performance.now();
-    await databases.legacy`select refresh_mart_performance_metrics(${from}::text::date, ${input.period.lastDate}::text::date)`;
-    legacySamples.push(performance.now() - started);
-    started = performance.now();
-    const result = await refreshTouchedKeys(databases.next);
-    newSamples.push(performance.now() - started);
-    if (result.mode !== 'touched') throw new Error(`the incremental refresh rebuilt everything (${result.reason})`);
-    await expectSameMart(databases, `incremental sync ${run + 1}`);
-  }
-  return pair(
-    `incremental refresh (${orders} orders over ${days} days)`,
-    summarizeTimings(legacySamples),
-    summarizeTimings(newSamples),
+  const timings = await measurePair(
+    input.runs,
+    () =>
+      databases.legacy`select refresh_mart_performance_metrics(${from}::text::date, ${input.period.lastDate}::text::date)`,
+    async (run) => {
+      const result = await refreshTouchedKeys(databases.next);
+      if (result.mode !== 'touched') throw new Error(`the incremental refresh rebuilt everything (${result.reason})`);
+      if (run === input.runs - 1) await expectSameMart(databases, 'the incremental syncs');
+    },
+    sync,
   );
+  return pair(`incremental refresh (${orders} orders over ${days} days)`, timings);
 }
 
 export async function benchClassification(
@@ -207,9 +212,12 @@ export async function benchClassification(
   asOf: string,
   runs: number,
 ): Promise<PairResult> {
-  const legacyMs = await measure(runs, () => databases.legacy`select classify_products(${asOf}::text::date)`);
-  const newMs = await measure(runs, () => classifyProducts(databases.next, asOf));
-  return pair('classify products', legacyMs, newMs);
+  const timings = await measurePair(
+    runs,
+    () => databases.legacy`select classify_products(${asOf}::text::date)`,
+    () => classifyProducts(databases.next, asOf),
+  );
+  return pair('classify products', timings);
 }
 
 /** The dashboard queries over the `windowDays` days ending at the store's last day. */
@@ -257,7 +265,7 @@ export async function benchDashboard(
   for (const c of cases) {
     if (c.name.startsWith('dashboard summary')) expectSameResult(c.name, await c.legacy(), await c.next());
     else await Promise.all([c.legacy(), c.next()]); // warm both
-    results.push(pair(c.name, await measure(input.runs, c.legacy), await measure(input.runs, c.next)));
+    results.push(pair(c.name, await measurePair(input.runs, c.legacy, c.next)));
   }
   return results;
 }
