@@ -30,39 +30,47 @@ export interface WrittenFixture {
   legacy: 'legacy-rest.json' | 'legacy/';
 }
 
-/** Writes lines to a file with backpressure, batching small lines into larger writes. */
-async function writeLines(path: string, lines: Iterable<string>): Promise<{ lines: number; bytes: number }> {
-  const out = createWriteStream(path);
-  let count = 0;
-  let bytes = 0;
-  let batch: string[] = [];
-  let batchLength = 0;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const chunk = batch.join('');
-    batch = [];
-    batchLength = 0;
-    if (!out.write(chunk)) await once(out, 'drain');
-  };
-  try {
-    for (const line of lines) {
-      const text = `${line}\n`;
-      batch.push(text);
-      batchLength += text.length;
-      bytes += Buffer.byteLength(text);
-      count++;
-      if (batchLength >= 1 << 16) await flush();
-    }
-    await flush();
-  } finally {
-    out.end();
-    await once(out, 'close');
+/** A file written line by line with backpressure, small lines batched into larger writes. */
+class LineFile {
+  private readonly out: ReturnType<typeof createWriteStream>;
+  private batch: string[] = [];
+  private batchLength = 0;
+  lines = 0;
+  bytes = 0;
+
+  constructor(path: string) {
+    this.out = createWriteStream(path);
   }
-  return { lines: count, bytes };
+
+  async write(line: string): Promise<void> {
+    const text = `${line}\n`;
+    this.batch.push(text);
+    this.batchLength += text.length;
+    this.bytes += Buffer.byteLength(text);
+    this.lines++;
+    if (this.batchLength >= 1 << 16) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const chunk = this.batch.join('');
+    this.batch = [];
+    this.batchLength = 0;
+    if (!this.out.write(chunk)) await once(this.out, 'drain');
+  }
+
+  async close(): Promise<{ lines: number; bytes: number }> {
+    await this.flush();
+    this.out.end();
+    await once(this.out, 'close');
+    return { lines: this.lines, bytes: this.bytes };
+  }
 }
 
-function* asJsonLines(values: Iterable<object>): Generator<string> {
-  for (const value of values) yield JSON.stringify(value);
+async function writeLines(path: string, lines: Iterable<string>): Promise<{ lines: number; bytes: number }> {
+  const file = new LineFile(path);
+  for (const line of lines) await file.write(line);
+  return file.close();
 }
 
 export async function writeStoreFixture(
@@ -73,34 +81,54 @@ export async function writeStoreFixture(
   const stream = generateStoreStream(options);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'shop.json'), `${JSON.stringify(stream.shop, null, 2)}\n`);
-  const sources: Record<FixtureResource, () => Iterable<string>> = {
-    products: () => stream.productLines(),
-    orders: () => stream.orderLines(),
-    refunds: () => stream.refundLines(),
-    deletions: () => stream.deletionLines(),
-  };
-  const lines = {} as Record<FixtureResource, number>;
-  const bytes = {} as Record<FixtureResource, number>;
-  for (const resource of Object.keys(FIXTURE_FILES) as FixtureResource[]) {
-    const written = await writeLines(join(dir, FIXTURE_FILES[resource]), sources[resource]());
-    lines[resource] = written.lines;
-    bytes[resource] = written.bytes;
-  }
+  const products = await writeLines(join(dir, FIXTURE_FILES.products), stream.productLines());
+  const deletions = await writeLines(join(dir, FIXTURE_FILES.deletions), stream.deletionLines());
+
   const asJson = legacyFormat === 'json' || (legacyFormat === 'auto' && options.orders <= LEGACY_JSON_MAX_ORDERS);
+  if (!asJson) await mkdir(join(dir, 'legacy'), { recursive: true });
+  // Orders, refunds and legacy orders come from one pass over the orders (each generated once).
+  const ordersFile = new LineFile(join(dir, FIXTURE_FILES.orders));
+  const refundsFile = new LineFile(join(dir, FIXTURE_FILES.refunds));
+  const legacyOrdersFile = asJson ? undefined : new LineFile(join(dir, 'legacy', 'orders.jsonl'));
+  const legacyOrders: LegacyOrder[] = [];
+  for (const item of stream.orderFiles()) {
+    switch (item.file) {
+      case 'orders':
+        await ordersFile.write(item.line);
+        break;
+      case 'refunds':
+        await refundsFile.write(item.line);
+        break;
+      case 'legacyOrders':
+        if (legacyOrdersFile) await legacyOrdersFile.write(JSON.stringify(item.order));
+        else legacyOrders.push(item.order);
+    }
+  }
+  const orders = await ordersFile.close();
+  const refunds = await refundsFile.close();
+  await legacyOrdersFile?.close();
+
   if (asJson) {
     const legacy = {
       products: [...stream.legacyProducts()],
-      orders: [...stream.legacyOrders()],
+      orders: legacyOrders,
       deletedProductIds: stream.deletedProductIds(),
     };
     await writeFile(join(dir, 'legacy-rest.json'), JSON.stringify(legacy));
   } else {
-    await mkdir(join(dir, 'legacy'), { recursive: true });
     await writeLines(join(dir, 'legacy', 'products.jsonl'), asJsonLines(stream.legacyProducts()));
-    await writeLines(join(dir, 'legacy', 'orders.jsonl'), asJsonLines(stream.legacyOrders()));
     await writeFile(join(dir, 'legacy', 'deleted-product-ids.json'), JSON.stringify(stream.deletedProductIds()));
   }
-  return { dir, lines, bytes, legacy: asJson ? 'legacy-rest.json' : 'legacy/' };
+  return {
+    dir,
+    lines: { products: products.lines, orders: orders.lines, refunds: refunds.lines, deletions: deletions.lines },
+    bytes: { products: products.bytes, orders: orders.bytes, refunds: refunds.bytes, deletions: deletions.bytes },
+    legacy: asJson ? 'legacy-rest.json' : 'legacy/',
+  };
+}
+
+function* asJsonLines(values: Iterable<object>): Generator<string> {
+  for (const value of values) yield JSON.stringify(value);
 }
 
 async function* readJsonLines<T>(path: string): AsyncGenerator<T> {

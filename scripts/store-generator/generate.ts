@@ -161,8 +161,15 @@ export interface StoreStream {
   deletionLines(): Generator<string>;
   legacyProducts(): Generator<LegacyProduct>;
   legacyOrders(): Generator<LegacyOrder>;
+  /**
+   * orders.jsonl, refunds.jsonl and the legacy orders in one pass over the orders (each order is
+   * generated once): the same lines as orderLines(), refundLines() and legacyOrders(), interleaved.
+   */
+  orderFiles(): Generator<OrderFileLine>;
   deletedProductIds(): number[];
 }
+
+export type OrderFileLine = { file: 'orders' | 'refunds'; line: string } | { file: 'legacyOrders'; order: LegacyOrder };
 
 /** The fixture files a store folder holds, by the name the simulator and the loaders use. */
 export const FIXTURE_FILES = {
@@ -816,26 +823,46 @@ const MAX_DEFERRED = 20_000;
  * it or far away. A small random window reorders neighbours; a few lines (parents or children)
  * are held back to the end of the file. Memory stays bounded by the window and the cap.
  */
-function* scatter(lines: Iterable<string>, random: Random): Generator<string> {
-  const window: string[] = [];
-  const deferred: string[] = [];
-  const takeRandom = (items: string[]): string => {
-    const index = Math.floor(random.next() * items.length);
+class Scatterer {
+  private readonly window: string[] = [];
+  private readonly deferred: string[] = [];
+  private readonly random: Random;
+
+  constructor(random: Random) {
+    this.random = random;
+  }
+
+  private takeRandom(items: string[]): string {
+    const index = Math.floor(this.random.next() * items.length);
     const item = items[index] as string;
     items[index] = items[items.length - 1] as string;
     items.pop();
     return item;
-  };
-  for (const line of lines) {
-    if (deferred.length < MAX_DEFERRED && random.chance(0.01)) {
-      deferred.push(line);
-      continue;
-    }
-    window.push(line);
-    if (window.length >= SHUFFLE_WINDOW) yield takeRandom(window);
   }
-  while (window.length > 0) yield takeRandom(window);
-  while (deferred.length > 0) yield takeRandom(deferred);
+
+  /** Takes a line; returns the line to write now, if any. */
+  push(line: string): string | undefined {
+    if (this.deferred.length < MAX_DEFERRED && this.random.chance(0.01)) {
+      this.deferred.push(line);
+      return undefined;
+    }
+    this.window.push(line);
+    return this.window.length >= SHUFFLE_WINDOW ? this.takeRandom(this.window) : undefined;
+  }
+
+  *drain(): Generator<string> {
+    while (this.window.length > 0) yield this.takeRandom(this.window);
+    while (this.deferred.length > 0) yield this.takeRandom(this.deferred);
+  }
+}
+
+function* scatter(lines: Iterable<string>, random: Random): Generator<string> {
+  const scatterer = new Scatterer(random);
+  for (const line of lines) {
+    const out = scatterer.push(line);
+    if (out !== undefined) yield out;
+  }
+  yield* scatterer.drain();
 }
 
 function* splitMediaBlocks(items: Iterable<string>): Generator<string> {
@@ -921,6 +948,19 @@ export function generateStoreStream(options: StoreOptions): StoreStream {
     },
     *legacyOrders() {
       for (const order of orders()) yield legacyOrder(order, o.currency);
+    },
+    *orderFiles() {
+      const scatterer = o.shuffleChildren ? new Scatterer(Random.for(o.seed, STREAMS.shuffleOrders, 0)) : undefined;
+      for (const order of orders()) {
+        const { parent, children } = orderRecords(order, o.currency);
+        for (const record of [parent, ...children]) {
+          const line = scatterer ? scatterer.push(serialize(record)) : serialize(record);
+          if (line !== undefined) yield { file: 'orders', line };
+        }
+        for (const refund of refundRecords(order, o.currency)) yield { file: 'refunds', line: serialize(refund) };
+        yield { file: 'legacyOrders', order: legacyOrder(order, o.currency) };
+      }
+      if (scatterer) for (const line of scatterer.drain()) yield { file: 'orders', line };
     },
     deletedProductIds() {
       return getCatalog()

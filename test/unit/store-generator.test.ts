@@ -38,6 +38,16 @@ describe('generateStore', () => {
     expect([...stream.legacyOrders()]).toEqual(store.legacy.orders);
   });
 
+  it('writes orders, refunds and legacy orders in one pass exactly as the separate streams do', () => {
+    for (const shuffleChildren of [false, true]) {
+      const stream = generateStoreStream({ ...OPTIONS, shuffleChildren });
+      const items = [...stream.orderFiles()];
+      expect(items.flatMap((i) => (i.file === 'orders' ? [i.line] : []))).toEqual([...stream.orderLines()]);
+      expect(items.flatMap((i) => (i.file === 'refunds' ? [i.line] : []))).toEqual([...stream.refundLines()]);
+      expect(items.flatMap((i) => (i.file === 'legacyOrders' ? [i.order] : []))).toEqual([...stream.legacyOrders()]);
+    }
+  });
+
   it('writes Shopify-style JSON: escaped slashes, gids, ISO UTC timestamps, 2-decimal money strings', () => {
     const store = generateStore(OPTIONS);
     const first = store.fixture.products[0] ?? '';
