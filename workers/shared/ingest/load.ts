@@ -233,6 +233,11 @@ export async function resolveNextBatch(
 ): Promise<LoadProgress> {
   const counts = progress.counts;
   if (progress.phase === 'resolve') {
+    if (progress.afterObjectId === null) {
+      // Fresh statistics for the rows just staged: without them the planner joins children to
+      // parents by scanning the whole staging table per row.
+      await sql`analyze ingest_staged_object`;
+    }
     const parentType = RESOURCE_OBJECTS[target.resource].parent;
     const [batch] = await sql<{ upto: string | null }[]>`
       select max(object_id)::text as upto from (
