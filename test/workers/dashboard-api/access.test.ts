@@ -149,6 +149,15 @@ describe('tokens that are not valid are 401 unauthenticated', () => {
   });
 });
 
+describe('unknown routes under /api', () => {
+  it('are 401 without a token (nothing about the API is revealed) and 404 with one', async () => {
+    expect((await api.get('/api/nope', { as: null })).status).toBe(401);
+    const response = await api.get('/api/nope');
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ error: { code: 'not_found', message: 'no route for GET /api/nope' } });
+  });
+});
+
 describe('identities', () => {
   it('an email that is not a staff member is 403 forbidden', async () => {
     const response = await withToken(await api.access.token({ email: 'stranger@example.com' }));

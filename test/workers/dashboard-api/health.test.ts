@@ -41,8 +41,9 @@ describe('dashboard-api /health', () => {
   });
 
   it('answers unknown routes with the legacy error envelope', async () => {
-    const response = await call('/api/nope');
+    // (under /api/ a caller without an Access token is answered 401 first: see access.test.ts)
+    const response = await call('/nope');
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: { code: 'not_found', message: 'no route for GET /api/nope' } });
+    expect(await response.json()).toEqual({ error: { code: 'not_found', message: 'no route for GET /nope' } });
   });
 });
