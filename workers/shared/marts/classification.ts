@@ -89,6 +89,9 @@ export async function getClassificationDistribution(sql: Queryable): Promise<Cla
 /** The one classification statement, for all products or (productId) for one. */
 async function classify(tx: Queryable, input: { asOf: string | null; productId: string | null }): Promise<number> {
   const timezone = await shopTimezone(tx);
+  // A parameter, not a subquery: the planner then narrows the dataset by its date index.
+  const [today] = await tx<{ day: string }[]>`select (now() at time zone ${timezone})::date::text as day`;
+  const asOf = input.asOf ?? today?.day;
   await tx`
     delete from nominal_classification nc
     using material_artifact p
@@ -96,7 +99,7 @@ async function classify(tx: Queryable, input: { asOf: string | null; productId: 
       and (${input.productId}::text is null or nc.material_artifact_id = ${input.productId}::text::bigint)`;
   const written = await tx`
     with as_of as (
-      select coalesce(${input.asOf}::text::date, (now() at time zone ${timezone})::date) as day
+      select ${asOf}::text::date as day
     ), window_sales as (
       select p.material_artifact_id, (p.created_at at time zone ${timezone})::date as created_on,
              coalesce(sum(m.aggregate_measurement_value), 0) as net_sales
@@ -104,7 +107,7 @@ async function classify(tx: Queryable, input: { asOf: string | null; productId: 
       cross join material_artifact p
       left join performance_measurement_dataset m
         on m.material_artifact_id = p.material_artifact_id
-       and m.measurement_date > as_of.day - 90 and m.measurement_date <= as_of.day
+       and m.measurement_date > ${asOf}::text::date - 90 and m.measurement_date <= ${asOf}::text::date
       where p.deleted_at is null
       group by p.material_artifact_id, p.created_at
     ), ranked as (
