@@ -29,7 +29,7 @@ const OPTIONS = {
   token: { type: 'string' },
   'legacy-token': { type: 'string' },
   'new-token': { type: 'string' },
-  header: { type: 'string', multiple: true, default: [] },
+  header: { type: 'string', multiple: true, default: [] as string[] },
   'include-writes': { type: 'boolean', default: false },
   tolerance: { type: 'string', default: '0.000001' },
   'absolute-tolerance': { type: 'string', default: '0.005' },

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStore } from '../../scripts/store-generator/generate.ts';
 import { compareValues, type ParityCheckResult } from '../../workers/shared/parity/comparison.ts';
 import { type ParityRun, type ParityRunOptions, runParityChecks } from '../../workers/shared/parity/runner.ts';
+import { diffPerformanceMart } from '../../workers/shared/parity/segment-diff.ts';
+import { legacySide, newSide } from '../../workers/shared/parity/sides.ts';
 import { createTestDatabase, type TestDatabase } from '../support/node-databases.ts';
 import { loadStoreIntoBoth } from '../support/parity-stores.ts';
 
@@ -187,6 +189,45 @@ describe('parity checks on one store loaded into both systems', () => {
     );
     expect(keys.sort()).toEqual(deleted);
     expect(dataset.details.differing_keys_truncated).toBe(false);
+  });
+
+  it('the bisection narrows down to single keys, splitting product ranges and then days', async () => {
+    let changed: string[] = [];
+    let result: Awaited<ReturnType<typeof diffPerformanceMart>> | undefined;
+    await legacyDb.sql
+      .begin(async (legacy) => {
+        await newDb.sql.begin(async (next) => {
+          changed = await datasetKeys(
+            next,
+            `(material_artifact_id, measurement_date) in (select material_artifact_id, measurement_date
+               from performance_measurement_dataset order by md5(material_artifact_id::text || measurement_date::text) limit 3)`,
+          );
+          await next.unsafe(
+            `update performance_measurement_dataset set units_refunded_count = units_refunded_count + 1
+             where material_artifact_id::text || '|' || measurement_date::text = any($1)`,
+            [changed],
+          );
+          // Tiny segments: every level splits in two until a segment is one product on one day.
+          result = await diffPerformanceMart(legacySide(legacy), newSide(next), {
+            throughDate: baseline.window.throughDate,
+            firstLevelParts: 2,
+            fanOut: 2,
+            leafRows: 1,
+            maxSegmentsPerLevel: 64,
+          });
+          throw new Rollback();
+        });
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof Rollback)) throw error;
+      });
+    expect(result?.identical).toBe(false);
+    expect(result?.levels).toBeGreaterThan(10);
+    expect(result?.sample.map((k) => `${k.product_id}|${k.metric_date}`).sort()).toEqual(changed);
+    for (const key of result?.sample ?? []) {
+      expect(key).toMatchObject({ difference: 'values', columns: ['units_refunded'] });
+      expect(Number(key.new?.units_refunded)).toBe(Number(key.legacy?.units_refunded) + 1);
+    }
   });
 
   it('the differing-keys sample is bounded and says so', async () => {

@@ -7,12 +7,13 @@
  *
  * Needs Debian's chromium (/usr/bin/chromium; .ci/run installs it when missing).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -201,4 +202,36 @@ describe('the cutover console in Chromium', () => {
     expect(await page.locator('#gate').textContent()).toContain('the latest run failed (dataset_row_count)');
     await page.close();
   }, 180_000);
+
+  it('the shadow comparison runs its whole request set against the real dashboard-api (compared with itself)', async () => {
+    const cli = fileURLToPath(new URL('../../scripts/shadow/cli.ts', import.meta.url));
+    const token = await signer.token({ email: STAFF_EMAIL });
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [cli, '--legacy-base', baseUrl, '--new-base', baseUrl, '--token', token, '--json'],
+        { maxBuffer: 16 * 1024 * 1024 },
+        (error, out) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out }),
+      );
+    });
+    const report = JSON.parse(stdout) as {
+      outcomes: { scenario: string; path: string; outcome: string; legacyStatus?: number }[];
+    };
+    // Every route of the request set exists and answers without a server error.
+    const asked = report.outcomes.filter((o) => o.outcome !== 'skipped');
+    expect(asked.length).toBeGreaterThan(30);
+    for (const o of asked) {
+      expect(o.legacyStatus, `${o.path}`).toBeLessThan(500);
+      expect([200, 400, 403, 404], `${o.path}`).toContain(o.legacyStatus);
+      // The only 404 asked for is the unknown product, the only 403 the admins' staff list.
+      if (o.legacyStatus === 404) expect(o.path).toBe('/api/products/1');
+      if (o.legacyStatus === 403) expect(o.path).toBe('/api/staff');
+    }
+    expect(asked.filter((o) => o.legacyStatus === 200).length).toBeGreaterThan(25);
+    // The product ids discovered on the first page were asked about.
+    expect(asked.some((o) => /^\/api\/products\/\d{6,}$/.test(o.path) && o.legacyStatus === 200)).toBe(true);
+    // Comparing an API with itself finds nothing: the diff and the ignore rules add no noise of their own.
+    expect(report.outcomes.filter((o) => o.outcome === 'different')).toEqual([]);
+    expect(code).toBe(0);
+  }, 120_000);
 });

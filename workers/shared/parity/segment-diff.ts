@@ -22,6 +22,8 @@ export interface SegmentDiffOptions {
   leafRows?: number;
   /** Parts a differing segment is split into. */
   fanOut?: number;
+  /** Segments of the first level (one pass over the table per side). */
+  firstLevelParts?: number;
   /** Differing segments followed per level; the rest are counted, not explored. */
   maxSegmentsPerLevel?: number;
   maxLevels?: number;
@@ -175,26 +177,55 @@ function compareRows(legacyRows: MartRow[], newRows: MartRow[]): DifferingKey[] 
 }
 
 interface Bounds {
-  row_count: number;
-  checksum: string;
   p_min: string | null;
   p_max: string | null;
   d_min: string | null;
   d_max: string | null;
 }
 
-async function wholeTable(side: Side, throughDate: string): Promise<Bounds> {
+/** The key range of the rows compared (cheap: both ends of the primary key and date indexes). */
+async function bounds(side: Side, throughDate: string): Promise<Bounds> {
   const product = side.column(TABLE, 'product_id');
   const day = side.column(TABLE, 'metric_date');
+  const table = side.table(TABLE);
   const [row] = await side.sql<Bounds[]>`
-    select count(*)::int as row_count,
-           coalesce(sum(('x' || substr(md5(${side.sql.unsafe(side.rowText(TABLE, 'm'))}), 1, 15))::bit(60)::bigint), 0)::text
-             as checksum,
-           min(m.${product})::text as p_min, max(m.${product})::text as p_max,
-           min(m.${day})::text as d_min, max(m.${day})::text as d_max
-    from ${side.table(TABLE)} m
-    where m.${day} <= ${throughDate}::text::date`;
+    select (select min(${product}) from ${table} where ${day} <= ${throughDate}::text::date)::text as p_min,
+           (select max(${product}) from ${table} where ${day} <= ${throughDate}::text::date)::text as p_max,
+           (select min(${day}) from ${table})::text as d_min,
+           (select max(${day}) from ${table} where ${day} <= ${throughDate}::text::date)::text as d_max`;
   return row as Bounds;
+}
+
+/**
+ * The first level in one pass over the table per side: `parts` segments of equal product-id width
+ * over the whole key range, each with its row count and checksum (a scan grouped by segment number,
+ * not one index range per segment). Their counts add up to the table's row count.
+ */
+async function firstLevel(
+  side: Side,
+  root: Segment,
+  parts: number,
+  throughDate: string,
+): Promise<Map<number, SegmentSummary>> {
+  const product = side.column(TABLE, 'product_id');
+  const day = side.column(TABLE, 'metric_date');
+  const width = root.pHi - root.pLo + 1n;
+  const rows = await side.sql<SegmentSummary[]>`
+    select floor((m.${product} - ${root.pLo.toString()}::bigint)::numeric * ${parts} / ${width.toString()}::numeric)::int as i,
+           count(*)::int as row_count,
+           sum(('x' || substr(md5(${side.sql.unsafe(side.rowText(TABLE, 'm'))}), 1, 15))::bit(60)::bigint)::text as checksum
+    from ${side.table(TABLE)} m
+    where m.${day} <= ${throughDate}::text::date
+    group by 1`;
+  return new Map(rows.map((r) => [r.i, r]));
+}
+
+/** The segments `firstLevel` numbers: segment i holds the ids p with ⌊(p − lo)·parts / width⌋ = i. */
+function firstLevelSegments(root: Segment, parts: number): Segment[] {
+  const width = root.pHi - root.pLo + 1n;
+  const count = width < BigInt(parts) ? Number(width) : parts;
+  const start = (i: number) => root.pLo + (BigInt(i) * width + BigInt(count) - 1n) / BigInt(count);
+  return Array.from({ length: count }, (_, i) => ({ ...root, pLo: start(i), pHi: start(i + 1) - 1n }));
 }
 
 export async function diffPerformanceMart(
@@ -205,35 +236,55 @@ export async function diffPerformanceMart(
   const sampleLimit = options.sampleLimit ?? 20;
   const leafRows = options.leafRows ?? 200;
   const fanOut = options.fanOut ?? 32;
+  const firstLevelParts = options.firstLevelParts ?? 256;
   const maxSegmentsPerLevel = options.maxSegmentsPerLevel ?? 16;
   const maxLevels = options.maxLevels ?? 24;
 
-  const [a, b] = await Promise.all([wholeTable(legacy, options.throughDate), wholeTable(fresh, options.throughDate)]);
-  const result: SegmentDiffResult = {
-    identical: a.row_count === b.row_count && a.checksum === b.checksum,
-    legacyRows: a.row_count,
-    newRows: b.row_count,
-    sample: [],
-    truncated: false,
-    levels: 1,
-    segmentsCompared: 1,
-  };
-  if (result.identical) return result;
-
+  const [a, b] = await Promise.all([bounds(legacy, options.throughDate), bounds(fresh, options.throughDate)]);
   const mins = [a.p_min, b.p_min].filter((v): v is string => v !== null).map(BigInt);
   const maxs = [a.p_max, b.p_max].filter((v): v is string => v !== null).map(BigInt);
   const dMins = [a.d_min, b.d_min].filter((v): v is string => v !== null).map(toEpochDay);
   const dMaxs = [a.d_max, b.d_max].filter((v): v is string => v !== null).map(toEpochDay);
-  let frontier: Segment[] = [
-    {
-      pLo: mins.sort(byBigInt)[0] ?? 0n,
-      pHi: maxs.sort(byBigInt).at(-1) ?? 0n,
-      dLo: Math.min(...dMins),
-      dHi: Math.max(...dMaxs),
-    },
-  ];
-  // The root differs (checked above); its size decides whether to split or compare rows.
-  let frontierRows = [Math.max(a.row_count, b.row_count)];
+  const result: SegmentDiffResult = {
+    identical: true,
+    legacyRows: 0,
+    newRows: 0,
+    sample: [],
+    truncated: false,
+    levels: 0,
+    segmentsCompared: 0,
+  };
+  // No rows on either side.
+  if (mins.length === 0 || dMins.length === 0) return result;
+  // Segments must cover the rows of both sides: their union's key range.
+  const root: Segment = {
+    pLo: mins.sort(byBigInt)[0] ?? 0n,
+    pHi: maxs.sort(byBigInt).at(-1) ?? 0n,
+    dLo: Math.min(...dMins),
+    dHi: Math.max(...dMaxs),
+  };
+  const segments = firstLevelSegments(root, firstLevelParts);
+  const [left, right] = await Promise.all([
+    firstLevel(legacy, root, segments.length, options.throughDate),
+    firstLevel(fresh, root, segments.length, options.throughDate),
+  ]);
+  result.levels = 1;
+  result.segmentsCompared = segments.length;
+  for (const x of left.values()) result.legacyRows += x.row_count;
+  for (const y of right.values()) result.newRows += y.row_count;
+  const differing: { segment: Segment; rows: number }[] = [];
+  segments.forEach((segment, i) => {
+    const x = left.get(i);
+    const y = right.get(i);
+    if (x?.row_count !== y?.row_count || x?.checksum !== y?.checksum) {
+      differing.push({ segment, rows: Math.max(x?.row_count ?? 0, y?.row_count ?? 0) });
+    }
+  });
+  result.identical = differing.length === 0;
+  if (result.identical) return result;
+  if (differing.length > maxSegmentsPerLevel) result.truncated = true;
+  let frontier = differing.slice(0, maxSegmentsPerLevel).map((d) => d.segment);
+  let frontierRows = differing.slice(0, maxSegmentsPerLevel).map((d) => d.rows);
 
   while (frontier.length > 0 && result.sample.length < sampleLimit) {
     const leaves: Segment[] = [];
