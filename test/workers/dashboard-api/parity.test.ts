@@ -287,6 +287,20 @@ describe('GET /api/cutover-gate', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('describes the parity routes with their roles, bodies and responses', async () => {
+    const document = (await api.get('/openapi.json', { as: null })).body;
+    expect(document.paths['/api/parity-checks'].post.responses['202']).toBeDefined();
+    expect(document.paths['/api/parity-checks'].post.requestBody.required).toBe(false);
+    expect(document.components.schemas.NewParityRun.properties).toHaveProperty('tolerance');
+    expect(document.paths['/api/parity-checks'].get.parameters).toContainEqual(
+      expect.objectContaining({ name: 'cursor' }),
+    );
+    expect(document.paths['/api/parity-checks/{id}'].get.responses['404']).toBeDefined();
+    expect(document.paths['/api/cutover-gate'].get.security).toEqual([{ cloudflareAccess: [] }]);
+  });
+});
+
 describe('the cutover console', () => {
   async function page(as: Role | null, path = '/console'): Promise<{ status: number; html: string }> {
     const response = await api.get(path, { as });
