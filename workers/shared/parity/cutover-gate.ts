@@ -5,7 +5,7 @@
  * gate on their own, and a single failing or errored run among them keeps it closed.
  *
  * N and H come from the dashboard-api's variables PARITY_GATE_REQUIRED_RUNS and
- * PARITY_GATE_MINIMUM_SPAN_HOURS. Runtime-neutral.
+ * PARITY_GATE_MINIMUM_SPAN_HOURS.
  */
 import type postgres from 'postgres';
 import { z } from 'zod';

@@ -4,7 +4,7 @@
  * still queued or running (no results yet) is listed too, with its status.
  *
  * The JSON shapes follow the legacy API's conventions (snake_case, ISO timestamps with Z, lists as
- * {data, next_cursor}). Runtime-neutral: postgres.js only.
+ * {data, next_cursor}); read by the dashboard-api, written by the ingest Worker's procedure.
  */
 import type postgres from 'postgres';
 import { z } from 'zod';

@@ -13,8 +13,11 @@
  */
 import type { Side } from './sides.ts';
 
-/** The kinds of legacy sync_runs (and their new procedure_execution counterparts) that bring Shopify data. */
-export const SYNC_KINDS = ['products', 'orders', 'full'] as const;
+/**
+ * The kinds of legacy sync_runs (and their new procedure_execution counterparts) that bring the
+ * orders the mart is built from; a products-only sync says nothing about how recent the sales are.
+ */
+export const SYNC_KINDS = ['orders', 'full'] as const;
 
 export const DEFAULT_WINDOW_DAYS = 30;
 
