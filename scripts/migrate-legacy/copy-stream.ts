@@ -9,6 +9,10 @@
  * postgres.js does call) and raced against the stream. On any failure the source side is drained
  * to its end instead of destroyed, so the source connection (and its snapshot transaction) stays
  * usable and can be rolled back.
+ *
+ * It also leaves the connection's socket paused when a COPY TO STDOUT's last CopyData filled the
+ * readable's buffer in the same TCP read as CopyDone (porsager/postgres#1016, open): every later
+ * query on that connection then hangs. `resumeAfterCopyOut` undoes that once the readable is done.
  */
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -73,6 +77,7 @@ export async function pipeCopy(
   });
   try {
     await Promise.race([copied, outError, inError, readError, writeError]);
+    resumeAfterCopyOut(readable);
   } catch (error) {
     readable.removeAllListeners('data');
     if (!writable.destroyed) writable.destroy(error as Error); // sends CopyFail; harmless if the server already failed
@@ -83,7 +88,17 @@ export async function pipeCopy(
 }
 
 async function drain(readable: Readable): Promise<void> {
-  if (readable.destroyed || readable.readableEnded) return;
-  readable.resume();
-  await finished(readable).catch(() => {});
+  if (!readable.destroyed && !readable.readableEnded) {
+    readable.resume();
+    await finished(readable).catch(() => {});
+  }
+  resumeAfterCopyOut(readable);
+}
+
+/**
+ * postgres.js's COPY readable implements `_read` as "resume the connection's socket"; calling it
+ * once the stream has ended is exactly the fix of porsager/postgres#1016 (harmless when not paused).
+ */
+export function resumeAfterCopyOut(readable: Readable): void {
+  (readable as Readable & { _read(size: number): void })._read(0);
 }

@@ -33,7 +33,11 @@ const SESSION_SETTINGS = {
  * postgres.js leaves Nagle's algorithm on; COPY's small CopyDone after a CopyData then waits for the
  * server's delayed ACK (~40 ms a batch on Linux). A socket with TCP_NODELAY removes that wait.
  */
-function socketWithoutDelay(options: { host: string[]; port: number[]; path?: string | false }): Promise<Socket> {
+export function socketWithoutDelay(options: {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = options.path
       ? connectSocket({ path: options.path })
