@@ -91,7 +91,7 @@ async function classify(tx: Queryable, input: { asOf: string | null; productId: 
   const timezone = await shopTimezone(tx);
   // A parameter, not a subquery: the planner then narrows the dataset by its date index.
   const [today] = await tx<{ day: string }[]>`select (now() at time zone ${timezone})::date::text as day`;
-  const asOf = input.asOf ?? today?.day;
+  const asOf = input.asOf ?? today?.day ?? null;
   await tx`
     delete from nominal_classification nc
     using material_artifact p
