@@ -612,6 +612,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       const byOrder = new Map<string, Record<string, unknown>[]>();
       const source = store;
       for await (const line of source.lines('orders')) {
+        if (PARENT_ID.test(line)) continue;
         const order = parseJson(line);
         if (order && typeof order.id === 'string' && order.__parentId === undefined) byOrder.set(order.id, []);
       }
