@@ -138,6 +138,14 @@ describe('bad bodies are 400 invalid_request', () => {
     }
   });
 
+  it('an empty body with a JSON content type is no body: {} where a body is optional, named missing fields elsewhere', async () => {
+    const empty = { as: 'master' as const, rawBody: '', headers: { 'content-type': 'application/json' } };
+    expect((await api.request('POST', '/api/classifications/recompute', empty)).status).toBe(200);
+    const tag = await api.request('POST', '/api/tags', empty);
+    expectInvalidRequest(tag, 'POST /api/tags with an empty body');
+    expect(tag.body.error.details).toEqual([expect.objectContaining({ path: 'name' })]);
+  });
+
   it('malformed JSON and a content type that is not JSON', async () => {
     for (const route of withBodies()) {
       const call = await route.valid(n++);

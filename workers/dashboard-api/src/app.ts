@@ -9,6 +9,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
@@ -41,6 +42,29 @@ function allowedOrigins(value: unknown): string[] {
         .map((origin) => origin.trim())
         .filter(Boolean)
     : [];
+}
+
+/**
+ * A JSON content type with an empty body is a request without a body, as the legacy Express API
+ * (body-parser) read it: `POST /api/classifications/recompute` with only the header is `{}`, and a
+ * route that needs fields says which are missing instead of "malformed JSON". Runs after the body
+ * limit, which has buffered any body of unknown length.
+ */
+function emptyBodyIsNoBody(): MiddlewareHandler {
+  return async (c, next) => {
+    const request = c.req.raw;
+    if (request.body && request.headers.has('content-type')) {
+      const empty =
+        request.headers.get('content-length') === '0' || (await request.clone().arrayBuffer()).byteLength === 0;
+      if (empty) {
+        const headers = new Headers(request.headers);
+        headers.delete('content-type');
+        headers.delete('content-length');
+        c.req.raw = new Request(request, { headers, body: null });
+      }
+    }
+    await next();
+  };
 }
 
 export function createApp() {
@@ -82,6 +106,7 @@ export function createApp() {
       },
     }),
   );
+  app.use('/api/*', emptyBodyIsNoBody());
   app.use('*', database());
   app.use('/api/*', authenticate());
 
