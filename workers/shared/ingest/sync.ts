@@ -47,7 +47,6 @@ import {
 import { type ArchivedObject, archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
 import { readJsonlLines } from './jsonl-reader.ts';
 import { loadJsonlRecords } from './load.ts';
-import { enqueueMartsRefresh } from './load-procedure.ts';
 import { advanceCursor, incrementalWindow } from './sync-cursor.ts';
 
 /** Bulk operations one resource sync may start for its window (first run + re-runs). */
@@ -438,6 +437,17 @@ async function fullSyncStep(context: StepContext): Promise<StepResult> {
   }
 
   const startChild = async (input: Parameters<typeof enqueueExecution>[2]) => {
+    // A step killed after it enqueued its child (before its checkpoint) finds that child again.
+    const [earlier] = await sql<{ id: string }[]>`
+      select procedure_execution_id as id from procedure_execution
+      where parent_procedure_execution_id = ${id} and procedure_kind = ${input.kind} and status <> 'failed'
+        and requested_at >= ${execution.started_at ?? execution.requested_at}::timestamptz
+      order by requested_at desc limit 1`;
+    if (earlier && !Object.values(state.children).includes(earlier.id)) {
+      state.child = earlier.id;
+      state.children[state.phase] = earlier.id;
+      return next(60);
+    }
     try {
       const child = await enqueueExecution(sql, env.INGEST_QUEUE, { ...input, parentId: id });
       state.child = child.procedure_execution_id;
@@ -487,14 +497,12 @@ async function fullSyncStep(context: StepContext): Promise<StepResult> {
         parameters: { information_bearing_entity_id: entity.information_bearing_entity_id },
       });
     }
-    case 'marts': {
-      const marts = await enqueueMartsRefresh(sql, env.INGEST_QUEUE, id, 'procedure:full', {
-        classify: mode === 'full',
+    case 'marts':
+      return startChild({
+        kind: 'marts',
+        triggerSource: 'procedure:full',
+        parameters: { mode: 'touched', ...(mode === 'full' ? { classify: true } : {}) },
       });
-      state.child = marts.procedure_execution_id;
-      state.children.marts = marts.procedure_execution_id;
-      return next(60);
-    }
   }
   throw new Error(`unknown sync phase ${String(state.phase)}`);
 }
