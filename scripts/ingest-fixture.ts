@@ -161,7 +161,10 @@ async function main(argv: string[]): Promise<number> {
           from procedure_execution c join tree on c.parent_procedure_execution_id = tree.procedure_execution_id)
         select procedure_kind, status, depth from tree order by depth, requested_at`;
       const line = rows.map((r) => `${'  '.repeat(r.depth)}${r.procedure_kind}:${r.status}`).join(' ');
-      if (line !== shown) say((shown = line));
+      if (line !== shown) {
+        shown = line;
+        say(line);
+      }
       const root = rows[0];
       if (root && ['succeeded', 'failed'].includes(root.status)) break;
       if (exit) throw new Error(`wrangler dev exited during the sync (${exit})\n${log.join('')}`);

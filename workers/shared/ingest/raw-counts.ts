@@ -2,7 +2,9 @@
  * Row counts of the raw tables and the mart: what a replay reports before and after, and what
  * `npm run ingest:fixture` prints. Runtime-neutral (Workers and Node CLIs).
  */
-import type { Sql } from '../db/client.ts';
+import type postgres from 'postgres';
+
+type Sql = postgres.Sql;
 
 /** Row counts of the raw tables (and the mart) a replay reports before and after. */
 export type RawTableCounts = Record<string, number>;
