@@ -158,13 +158,16 @@ function listItem(row: ProductRow): ProductListItem {
   };
 }
 
-/** The per-product columns both the list and the detail show (`p` is the product, `s` its sales). */
+/**
+ * The per-product columns both the list and the detail show, over `p`: a material_artifact row
+ * with its 30-day `net_sales_30d` and `units_sold_30d`. The list applies them to the page's rows
+ * only, after sorting and the limit.
+ */
 function itemColumns(sql: Sql) {
   return sql`
     p.material_artifact_id as id, p.title, p.handle, p.vendor, p.product_type, p.status, p.updated_at,
     (extract(epoch from p.updated_at) * 1000000)::bigint as updated_at_micros,
-    coalesce(s.net_sales, 0) as net_sales_30d,
-    coalesce(s.units_sold, 0) as units_sold_30d,
+    p.net_sales_30d, p.units_sold_30d,
     coalesce((select json_agg(t.tag_name order by t.tag_name)
               from tag_content_entity tc
               join tag_designation t on t.tag_designation_id = tc.tag_designation_id
@@ -217,6 +220,8 @@ export async function listProducts(sql: Sql, query: ProductListQuery): Promise<P
   ];
 
   // Keyset conditions and orders per sort: title ascending, the others descending, ties by id.
+  // Keyset conditions and orders per sort (the same columns inside the page and outside it): title
+  // ascending, the others descending, ties by id.
   let keyset = sql``;
   let order = sql``;
   if (query.sort === 'title') {
@@ -230,19 +235,28 @@ export async function listProducts(sql: Sql, query: ProductListQuery): Promise<P
     order = sql`order by p.updated_at desc, p.material_artifact_id desc`;
   } else {
     if (after?.s === '-net_sales_30d') {
-      keyset = sql`and (coalesce(s.net_sales, 0), p.material_artifact_id) < (${after.k}::numeric, ${after.id})`;
+      keyset = sql`and (p.net_sales_30d, p.material_artifact_id) < (${after.k}::numeric, ${after.id})`;
     }
-    order = sql`order by coalesce(s.net_sales, 0) desc, p.material_artifact_id desc`;
+    order = sql`order by p.net_sales_30d desc, p.material_artifact_id desc`;
   }
 
   const rows = await sql<ProductRow[]>`
-    with s as (${salesWindow(sql, yesterday)})
+    with s as (${salesWindow(sql, yesterday)}),
+    listed as (
+      select p.*, coalesce(s.net_sales, 0) as net_sales_30d, coalesce(s.units_sold, 0) as units_sold_30d
+      from material_artifact p
+      left join s on s.material_artifact_id = p.material_artifact_id
+      where p.deleted_at is null ${filters}
+    ),
+    page as (
+      select p.* from listed p
+      where true ${keyset}
+      ${order}
+      limit ${query.limit + 1}
+    )
     select ${itemColumns(sql)}
-    from material_artifact p
-    left join s on s.material_artifact_id = p.material_artifact_id
-    where p.deleted_at is null ${filters} ${keyset}
-    ${order}
-    limit ${query.limit + 1}`;
+    from page p
+    ${order}`;
   return toPage(rows, query.limit, (row) => position(query.sort, row), listItem);
 }
 
@@ -274,9 +288,13 @@ export async function getProductDetail(sql: Sql, productId: number): Promise<Pro
            coalesce(s.gross_sales, 0) as gross_sales, coalesce(s.discounts, 0) as discounts,
            coalesce(s.refunds, 0) as refunds, coalesce(s.units_refunded, 0) as units_refunded,
            coalesce(s.orders_count, 0) as orders_count
-    from material_artifact p
-    left join s on s.material_artifact_id = p.material_artifact_id
-    where p.material_artifact_id = ${productId} and p.deleted_at is null`;
+    from (
+      select a.*, coalesce(s.net_sales, 0) as net_sales_30d, coalesce(s.units_sold, 0) as units_sold_30d
+      from material_artifact a
+      left join s on s.material_artifact_id = a.material_artifact_id
+      where a.material_artifact_id = ${productId} and a.deleted_at is null
+    ) p
+    left join s on s.material_artifact_id = p.material_artifact_id`;
   if (!row) throw new ApiError(404, `product ${productId} not found`);
 
   const [variants, assets, classification] = await Promise.all([
