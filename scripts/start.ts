@@ -97,7 +97,7 @@ interface ExecutionProgress {
   depth: number;
 }
 
-/** The execution and every execution it started, as one line: `full running · products ✓ 412 rows · …`. */
+/** The execution and every execution it started, as one line: `full …  products ✓ 412 rows  orders ·`. */
 function describeProgress(rows: ExecutionProgress[]): string {
   const mark = (status: string) =>
     ({ succeeded: '✓', failed: '✗', running: '…', waiting: '…', queued: '·' })[status] ?? status;
@@ -125,16 +125,27 @@ async function firstSync(databaseUrl: string, token: string, stopped: () => bool
       return;
     }
     const started = performance.now();
-    const response = await fetch(`${BASE_URL}/api/sync-runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'Cf-Access-Jwt-Assertion': token },
-      body: JSON.stringify({ kind: 'full' }),
-    });
-    if (response.status !== 202) {
-      throw new Error(`POST /api/sync-runs answered ${response.status}: ${await response.text()}`);
+    // A first sync an earlier start left unfinished is followed, not requested again (that is a 409).
+    const [unfinished] = await sql<{ id: string }[]>`
+      select procedure_execution_id as id from procedure_execution
+      where procedure_kind = 'full' and status in ('queued', 'running', 'waiting')
+      order by requested_at desc limit 1`;
+    let run: { id: string };
+    if (unfinished) {
+      run = unfinished;
+      step(`following the full sync an earlier start left unfinished (${run.id}):`);
+    } else {
+      const response = await fetch(`${BASE_URL}/api/sync-runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'Cf-Access-Jwt-Assertion': token },
+        body: JSON.stringify({ kind: 'full' }),
+      });
+      if (response.status !== 202) {
+        throw new Error(`POST /api/sync-runs answered ${response.status}: ${await response.text()}`);
+      }
+      run = (await response.json()) as { id: string };
+      step(`first full sync requested (POST /api/sync-runs → ${run.id}); following procedure_execution:`);
     }
-    const run = (await response.json()) as { id: string };
-    step(`first full sync requested (POST /api/sync-runs → ${run.id}); following procedure_execution:`);
     let shown = '';
     for (;;) {
       if (stopped()) return;
@@ -173,37 +184,63 @@ async function firstSync(databaseUrl: string, token: string, stopped: () => bool
   }
 }
 
+/**
+ * Steps the last stop killed mid-run (only this session runs steps on the embedded database, and
+ * none is running yet) go back to waiting at the same step, so they resume from their last
+ * checkpoint at once instead of after their 15-minute lease.
+ */
+async function releaseInterruptedSteps(databaseUrl: string): Promise<void> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const released = await sql`update procedure_execution set status = 'waiting' where status = 'running' returning 1`;
+    if (released.length > 0) step(`${released.length} step(s) the last stop interrupted will resume`);
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Longer than any delay a step asks for (60 s): an execution idle this long lost its message. */
 const IDLE_BEFORE_REQUEUE_SECONDS = 90;
+/** A running step's lease (EXECUTION_LEASE_SECONDS, 900 s) plus a margin: its step was killed. */
+const RUNNING_BEFORE_REQUEUE_SECONDS = 960;
 
 /**
- * A reload of the dev session (wrangler rebuilds when a source file changes) drops the local
- * queue's pending messages, which would leave a queued or waiting execution idle for ever (and
- * its concurrency key taken). Every 15 s this re-sends the message of any execution idle for
- * longer than a step ever waits, through the dev gateway; the runner ignores it if the step has
- * moved on meanwhile. Deployed queues do not lose messages: there, /health's backlog alert watches.
+ * A stop or a reload of the dev session (wrangler rebuilds when a source file changes) drops the
+ * local queue's pending messages, which would leave an execution idle for ever (and its
+ * concurrency key taken). At start and then every 15 s this re-sends, through the dev gateway, the
+ * message of any execution that has not moved since before this session, or for longer than a
+ * step ever waits (or is running past its lease); the runner ignores a message for a step that
+ * has moved on. Deployed queues do not lose messages; there, /health's backlog alert watches.
  */
 function keepExecutionsMoving(databaseUrl: string): () => Promise<void> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  const timer = setInterval(async () => {
+  // What has not moved since before this session started lost its message with the last one.
+  const sessionStart = new Date();
+  const requeueIdle = async () => {
     try {
       const idle = await sql<{ id: string; step: number }[]>`
         select procedure_execution_id as id, step_count as step from procedure_execution
-        where status in ('queued', 'waiting')
-          and coalesce(heartbeat_at, requested_at) < now() - make_interval(secs => ${IDLE_BEFORE_REQUEUE_SECONDS})`;
+        where (status in ('queued', 'waiting')
+               and (coalesce(heartbeat_at, requested_at) < ${sessionStart}
+                    or coalesce(heartbeat_at, requested_at) < now() - make_interval(secs => ${IDLE_BEFORE_REQUEUE_SECONDS})))
+           or (status = 'running'
+               and coalesce(heartbeat_at, requested_at) < now() - make_interval(secs => ${RUNNING_BEFORE_REQUEUE_SECONDS}))`;
       for (const { id, step: executionStep } of idle) {
         await fetch(`${BASE_URL}/__dev/requeue`, {
           method: 'POST',
           body: JSON.stringify({ procedureExecutionId: id, step: executionStep }),
         });
       }
-      if (idle.length > 0) step(`re-sent the queue message of ${idle.length} idle execution(s) (a reload drops them)`);
+      if (idle.length > 0) step(`re-sent the queue message of ${idle.length} idle execution(s)`);
     } catch {
       // the next round tries again; a stopping session ends here
     }
-  }, 15_000);
+  };
+  const first = requeueIdle();
+  const timer = setInterval(requeueIdle, 15_000);
   return async () => {
     clearInterval(timer);
+    await first;
     await sql.end({ timeout: 1 });
   };
 }
@@ -255,6 +292,7 @@ async function main(): Promise<void> {
     step(`migrating and seeding ${redact(databaseUrl)}`);
     await migrate(databaseUrl, { quiet: true });
     await seed(databaseUrl);
+    if (server) await releaseInterruptedSteps(databaseUrl);
     await ensureLegacySchema(legacyUrl);
 
     const demoStarted = performance.now();
