@@ -13,9 +13,9 @@
  * Wrangler authenticates with CLOUDFLARE_API_TOKEN (+ CLOUDFLARE_ACCOUNT_ID) or `wrangler login`.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { experimental_readRawConfig } from 'wrangler';
 import { migrate, PROJECT_ROOT, runDbmate, withMigrationLock } from './lib/migrations.ts';
 import { ConfigurationError, redact, requireDatabaseUrl } from './lib/postgres-url.ts';
 
@@ -47,19 +47,22 @@ function databaseUrlFor(environment: DeployEnvironment): { variable: string; url
 }
 
 /**
- * Lines of a wrangler config's `[env.<environment>…]` tables that still hold a placeholder
- * (`REPLACE_WITH_…`, `REPLACE-WITH-…`): ids and settings to fill in before a real deploy.
+ * The settings of a wrangler config's `env.<environment>` section that still hold a placeholder
+ * (`REPLACE_WITH_…`, `REPLACE-WITH-…`): ids and values to fill in before a real deploy.
  */
-function findPlaceholders(toml: string, environment: DeployEnvironment): string[] {
+function findPlaceholders(configPath: string, environment: DeployEnvironment): string[] {
+  const { rawConfig } = experimental_readRawConfig({ config: configPath });
   const found: string[] = [];
-  let inEnvironment = false;
-  for (const [index, line] of toml.split('\n').entries()) {
-    const table = /^\s*\[\[?\s*([^\]]+?)\s*\]\]?/.exec(line)?.[1];
-    if (table !== undefined) inEnvironment = table === `env.${environment}` || table.startsWith(`env.${environment}.`);
-    else if (inEnvironment && /REPLACE[_-]WITH/i.test(line) && !line.trimStart().startsWith('#')) {
-      found.push(`line ${index + 1}: ${line.trim()}`);
+  const walk = (value: unknown, path: string): void => {
+    if (typeof value === 'string') {
+      if (/REPLACE[_-]WITH/i.test(value)) found.push(`${path} = ${JSON.stringify(value)}`);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => walk(item, `${path}[${index}]`));
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`);
     }
-  }
+  };
+  walk(rawConfig.env?.[environment], `env.${environment}`);
   return found;
 }
 
@@ -101,8 +104,8 @@ async function deploy(environment: DeployEnvironment, dryRun: boolean): Promise<
   for (const { worker, config } of WORKER_CONFIGS) {
     step(`${worker}: wrangler deploy --dry-run --env ${environment} (${config})`);
     await run(wrangler, ['deploy', '--dry-run', '--config', config, '--env', environment], { quiet: true });
-    for (const line of findPlaceholders(await readFile(join(PROJECT_ROOT, config), 'utf8'), environment)) {
-      placeholders.push(`${config} ${line}`);
+    for (const setting of findPlaceholders(join(PROJECT_ROOT, config), environment)) {
+      placeholders.push(`${config}: ${setting}`);
     }
   }
   if (placeholders.length > 0) {
