@@ -15,7 +15,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { experimental_readRawConfig } from 'wrangler';
 import { migrate, PROJECT_ROOT, runDbmate, withMigrationLock } from './lib/migrations.ts';
 import { ConfigurationError, redact, requireDatabaseUrl } from './lib/postgres-url.ts';
 
@@ -50,7 +49,9 @@ function databaseUrlFor(environment: DeployEnvironment): { variable: string; url
  * The settings of a wrangler config's `env.<environment>` section that still hold a placeholder
  * (`REPLACE_WITH_…`, `REPLACE-WITH-…`): ids and values to fill in before a real deploy.
  */
-function findPlaceholders(configPath: string, environment: DeployEnvironment): string[] {
+async function findPlaceholders(configPath: string, environment: DeployEnvironment): Promise<string[]> {
+  // wrangler's config reader, loaded only when needed (a large module): the same parser wrangler deploys with.
+  const { experimental_readRawConfig } = await import('wrangler');
   const { rawConfig } = experimental_readRawConfig({ config: configPath });
   const found: string[] = [];
   const walk = (value: unknown, path: string): void => {
@@ -104,7 +105,7 @@ async function deploy(environment: DeployEnvironment, dryRun: boolean): Promise<
   for (const { worker, config } of WORKER_CONFIGS) {
     step(`${worker}: wrangler deploy --dry-run --env ${environment} (${config})`);
     await run(wrangler, ['deploy', '--dry-run', '--config', config, '--env', environment], { quiet: true });
-    for (const setting of findPlaceholders(join(PROJECT_ROOT, config), environment)) {
+    for (const setting of await findPlaceholders(join(PROJECT_ROOT, config), environment)) {
       placeholders.push(`${config}: ${setting}`);
     }
   }
