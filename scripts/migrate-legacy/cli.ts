@@ -37,6 +37,15 @@ Source LEGACY_DATABASE_URL (only read), target DATABASE_URL.`;
 type Command = 'assess' | 'plan' | 'run' | 'verify';
 
 function parse(argv: string[]) {
+  try {
+    return parseCommandLine(argv);
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    throw new ConfigurationError(`${(error as Error).message}\n\n${USAGE}`); // unknown or malformed option
+  }
+}
+
+function parseCommandLine(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -124,7 +133,8 @@ async function main(argv: string[]): Promise<number> {
             spotChecks: args.spotChecks,
           });
           verified = report.ok;
-          print(formatVerifyReport(report), { verify: report });
+          const heading = args.dryRun ? 'dry run: verified inside the transaction, before its rollback\n' : '';
+          print(`${heading}${formatVerifyReport(report)}`, { verify: report });
         };
         try {
           const report = await runMigration(db, mappings, {
