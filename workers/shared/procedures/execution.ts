@@ -160,6 +160,19 @@ export async function failExecution(sql: Sql, id: string, cause: unknown): Promi
     where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')`;
 }
 
+/**
+ * Gives a running step back to the queue after a transient error: waiting at the same step, so
+ * the redelivered message claims it again and it resumes from its last checkpoint (as a killed
+ * step does after its lease, without waiting for the lease).
+ */
+export async function releaseExecution(sql: Sql, id: string): Promise<boolean> {
+  const rows = await sql`
+    update procedure_execution set status = 'waiting', heartbeat_at = now()
+    where procedure_execution_id = ${id} and status = 'running'
+    returning procedure_execution_id`;
+  return rows.length > 0;
+}
+
 export async function findExecution(sql: Sql, id: string): Promise<ProcedureExecutionRow | null> {
   const [row] = await sql<ProcedureExecutionRow[]>`
     select * from procedure_execution where procedure_execution_id = ${id}`;
@@ -168,7 +181,9 @@ export async function findExecution(sql: Sql, id: string): Promise<ProcedureExec
 
 export function describeError(cause: unknown): string {
   const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-  return text.slice(0, 4000);
+  // Postgres text cannot hold NUL (an error quoting a bad response may carry one): without this
+  // the cause could not be recorded and the failure would be retried instead of recorded.
+  return text.replaceAll('\u0000', '\\0').slice(0, 4000);
 }
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

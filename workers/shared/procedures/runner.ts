@@ -5,16 +5,19 @@
  * killed step resumes from the last checkpoint.
  */
 import type { Database, Sql } from '../db/client.ts';
+import { isTransientDatabaseError } from '../db/transient-errors.ts';
 import type { Env } from '../env.ts';
 import { log } from '../logging.ts';
 import {
   claimExecution,
   continueExecution,
+  describeError,
   failExecution,
   findExecution,
   type ProcedureExecutionRow,
   type ProcedureKind,
   recordExecution,
+  releaseExecution,
   runningLeaseSeconds,
   succeedExecution,
 } from './execution.ts';
@@ -74,8 +77,35 @@ export async function nudgeExecution(sql: Sql, queue: Queue<IngestMessage>, id: 
   return true;
 }
 
-/** What became of a message: `busy` = a step of this execution is running now; come back later. */
-export type RunOutcome = { kind: 'ran' | 'skipped' } | { kind: 'busy'; retryAfterSeconds: number };
+/**
+ * What became of a message: `busy` = a step of this execution is running now, come back later;
+ * `retry` = the step was interrupted by a transient error (the database connection dropped) and
+ * was given back: deliver the message again.
+ */
+export type RunOutcome =
+  | { kind: 'ran' | 'skipped' }
+  | { kind: 'busy'; retryAfterSeconds: number }
+  | { kind: 'retry'; cause: string };
+
+/** Waits between tries to give a step back while Postgres restarts (about 15 s in all). */
+const RELEASE_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
+
+/**
+ * Gives the step back after a transient error. The database may be restarting, so this is tried
+ * a few times; if it never answers, the error is thrown and the queue's redelivery finds the
+ * step under its lease (it then resumes after the lease, like a killed step).
+ */
+async function releaseAfterTransientError(sql: Sql, id: string, cause: unknown): Promise<boolean> {
+  for (const wait of [0, ...RELEASE_RETRY_DELAYS_MS]) {
+    if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+    try {
+      return await releaseExecution(sql, id);
+    } catch (error) {
+      if (!isTransientDatabaseError(error)) throw error;
+    }
+  }
+  throw cause;
+}
 
 export async function runProcedureExecution(input: {
   database: Database;
@@ -128,6 +158,20 @@ export async function runProcedureExecution(input: {
       return { kind: 'ran' };
     }
   } catch (error) {
+    if (isTransientDatabaseError(error)) {
+      // Every step is idempotent from its last checkpoint (a killed step resumes from it too), so
+      // a dropped connection is not the execution's failure: the queue delivers the step again.
+      const cause = describeError(error);
+      executionLog.warn('step interrupted by a transient database error; the queue delivers it again', {
+        kind: execution.procedure_kind,
+        error: cause,
+      });
+      const released = await releaseAfterTransientError(database.sql, procedureExecutionId, error);
+      // Not running any more: the step's end was recorded before the connection dropped, but its
+      // next message may not have been sent. A message for its current step (a no-op if sent).
+      if (!released) await nudgeExecution(database.sql, env.INGEST_QUEUE, procedureExecutionId);
+      return { kind: 'retry', cause };
+    }
     await failExecution(database.sql, procedureExecutionId, error);
     executionLog.error('execution failed', {
       kind: execution.procedure_kind,
