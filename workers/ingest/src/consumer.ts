@@ -1,13 +1,58 @@
 /**
  * The queue consumer: each message names a recorded ProcedureExecution. A message for an
  * execution that is already finished is acknowledged and does nothing (at-least-once delivery).
- * A message that cannot be parsed is retried until it lands in the dead-letter queue.
+ * A message that cannot be parsed or run is retried; on its last delivery (max_retries) the
+ * execution it names is recorded as failed with the cause before the message goes to the
+ * dead-letter queue, so nothing is left queued or "running" without a reason.
  */
 import { withDatabase } from '../../shared/db/client.ts';
 import { checkEnv, type Env } from '../../shared/env.ts';
 import { log, withLogContext } from '../../shared/logging.ts';
-import { type IngestMessage, ingestMessageSchema } from '../../shared/procedures/messages.ts';
+import { describeError, failExecution } from '../../shared/procedures/execution.ts';
+import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage, ingestMessageSchema } from '../../shared/procedures/messages.ts';
 import { runProcedureExecution } from '../../shared/procedures/runner.ts';
+
+/** Backoff between deliveries of a message whose step could not run (20 s, 40 s, … 5 min). */
+function redeliveryDelaySeconds(attempts: number): number {
+  return Math.min(300, 10 * 2 ** attempts);
+}
+
+/** The execution a message names, even when the rest of it is malformed. */
+function namedExecutionId(body: unknown): string | null {
+  const id = (body as { procedureExecutionId?: unknown } | null)?.procedureExecutionId;
+  return typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
+    ? id
+    : null;
+}
+
+/**
+ * The last delivery of a message that still cannot be run: record the execution as failed with
+ * the cause (when the database answers), then let the queue move the message to the DLQ.
+ */
+async function recordDeadLetter(
+  env: Env,
+  ctx: ExecutionContext,
+  message: Message<unknown>,
+  executionId: string | null,
+  cause: string,
+): Promise<void> {
+  const text = `${cause} (gave up after ${message.attempts} deliveries of queue message ${message.id}; it went to the dead-letter queue)`;
+  log.error('queue message dead-lettered', {
+    procedure_execution_id: executionId,
+    queue_message_id: message.id,
+    delivery_attempt: message.attempts,
+    error: text,
+  });
+  if (!executionId) return;
+  try {
+    await withDatabase(env.HYPERDRIVE, ctx, (database) => failExecution(database.sql, executionId, text));
+  } catch (error) {
+    log.error('could not record the dead-lettered execution as failed', {
+      procedure_execution_id: executionId,
+      error: describeError(error),
+    });
+  }
+}
 
 export async function consumeIngestBatch(
   batch: MessageBatch<IngestMessage>,
@@ -16,9 +61,19 @@ export async function consumeIngestBatch(
 ): Promise<void> {
   checkEnv(env, ['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']);
   for (const message of batch.messages) {
+    const lastDelivery = message.attempts > INGEST_QUEUE_MAX_RETRIES;
     const parsed = ingestMessageSchema.safeParse(message.body);
     if (!parsed.success) {
       log.error('poison message: not an ingest message', { message_id: message.id, attempts: message.attempts });
+      if (lastDelivery) {
+        await recordDeadLetter(
+          env,
+          ctx,
+          message,
+          namedExecutionId(message.body),
+          `the queue message is not an ingest message: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`,
+        );
+      }
       message.retry();
       continue;
     }
@@ -36,8 +91,24 @@ export async function consumeIngestBatch(
             runProcedureExecution({ database, env, ctx, procedureExecutionId, step }),
           ),
       );
-      if (outcome.kind === 'busy') message.retry({ delaySeconds: outcome.retryAfterSeconds });
-      else message.ack();
+      if (outcome.kind === 'ran' || outcome.kind === 'skipped') {
+        message.ack();
+      } else if (lastDelivery) {
+        await recordDeadLetter(
+          env,
+          ctx,
+          message,
+          procedureExecutionId,
+          outcome.kind === 'retry'
+            ? outcome.cause
+            : `step ${step ?? '?'} never finished: the consumer running it was killed or timed out on every delivery`,
+        );
+        message.retry();
+      } else if (outcome.kind === 'busy') {
+        message.retry({ delaySeconds: outcome.retryAfterSeconds });
+      } else {
+        message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
+      }
     } catch (error) {
       // The runner records failures on the execution itself; reaching here means the database
       // itself was unreachable, so let the queue retry with its backoff.
@@ -45,7 +116,8 @@ export async function consumeIngestBatch(
         procedure_execution_id: procedureExecutionId,
         error: error instanceof Error ? error.message : String(error),
       });
-      message.retry({ delaySeconds: Math.min(300, 10 * 2 ** message.attempts) });
+      if (lastDelivery) await recordDeadLetter(env, ctx, message, procedureExecutionId, describeError(error));
+      message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
     }
   }
 }

@@ -17,3 +17,10 @@ export const ingestMessageSchema = z.object({
 });
 
 export type IngestMessage = z.infer<typeof ingestMessageSchema>;
+
+/**
+ * The ingest queue's `max_retries` (workers/ingest/wrangler.toml, every environment; a unit test
+ * keeps them equal): a message is delivered at most this + 1 times, then it goes to the
+ * dead-letter queue. The consumer records the execution's failure on that last delivery.
+ */
+export const INGEST_QUEUE_MAX_RETRIES = 5;
