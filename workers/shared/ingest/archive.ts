@@ -48,6 +48,26 @@ export const SEGMENT_BYTES = 4 * 1024 * 1024;
 export const PART_BYTES = 8 * 1024 * 1024;
 const NEWLINE = 0x0a;
 
+/** Waits before the 2nd and 3rd try of an R2 write. */
+const R2_WRITE_RETRY_DELAYS_MS = [250, 1000];
+
+/**
+ * An R2 write (put, a multipart part, create, complete) tried up to three times: R2 answers the
+ * odd write with a transient error, and the bytes of a part are still in memory, so retrying the
+ * write beats refetching a whole export (or failing the refund and deletion exports outright).
+ */
+async function retryingR2Write<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const wait = R2_WRITE_RETRY_DELAYS_MS[attempt];
+      if (wait === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 /** `shopify/<resource>/<yyyy-mm-dd>/<execution id>-<label>.jsonl.gz` */
 export function archiveKey(resource: ResourceName, executionId: string, label: string, at = new Date()): string {
   return `shopify/${resource}/${at.toISOString().slice(0, 10)}/${executionId}-${label}.jsonl.gz`;
@@ -78,8 +98,11 @@ export async function archiveJsonl(
   let upload: R2MultipartUpload | null = null;
   const parts: R2UploadedPart[] = [];
   const uploadPart = async (bytes: Uint8Array) => {
-    upload ??= await bucket.createMultipartUpload(key, { httpMetadata, customMetadata: options.customMetadata });
-    parts.push(await upload.uploadPart(parts.length + 1, bytes));
+    upload ??= await retryingR2Write(() =>
+      bucket.createMultipartUpload(key, { httpMetadata, customMetadata: options.customMetadata }),
+    );
+    const current = upload;
+    parts.push(await retryingR2Write(() => current.uploadPart(parts.length + 1, bytes)));
   };
   const takePending = (length: number): Uint8Array => {
     const out = new Uint8Array(length);
@@ -160,10 +183,11 @@ export async function archiveJsonl(
     await digestWriter.close();
     const remainder = takePending(pendingBytes);
     if (upload === null) {
-      await bucket.put(key, remainder, { httpMetadata, customMetadata: options.customMetadata });
+      await retryingR2Write(() => bucket.put(key, remainder, { httpMetadata, customMetadata: options.customMetadata }));
     } else {
       if (remainder.length > 0) await uploadPart(remainder);
-      await (upload as R2MultipartUpload).complete(parts);
+      const finished = upload as R2MultipartUpload;
+      await retryingR2Write(() => finished.complete(parts));
     }
   } catch (error) {
     // leave no stream or upload half-open behind
