@@ -8,11 +8,12 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig, defineProject } from 'vitest/config';
 import { withDatabase } from './scripts/lib/postgres-url.ts';
+import { deadLetterObserverWorker } from './test/support/dead-letter-observer.ts';
 import { simulatorAdminApiUrl, TEST_SHOPIFY } from './test/support/shopify-simulator.ts';
 import { WORKER_PROJECT_DATABASES, type WorkerProject } from './test/support/test-databases.ts';
 import { isPostgresCloseArtifact } from './workers/shared/db/postgres-close-artifact.ts';
 
-function workersProject(name: WorkerProject, configPath: string) {
+function workersProject(name: WorkerProject, configPath: string, extraMiniflare: Record<string, unknown> = {}) {
   const databases = WORKER_PROJECT_DATABASES[name];
   return defineProject({
     plugins: [
@@ -34,6 +35,7 @@ function workersProject(name: WorkerProject, configPath: string) {
               HYPERDRIVE: withDatabase(adminUrl, databases.app),
               LEGACY_HYPERDRIVE: withDatabase(adminUrl, databases.legacy),
             },
+            ...extraMiniflare,
           },
         };
       }),
@@ -53,6 +55,12 @@ function workersProject(name: WorkerProject, configPath: string) {
 export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],
+    // The reliability suite (RELIABILITY.md, npm run reliability:report): tagged tests, counted
+    // from their recorded results (test/support/reliability.ts).
+    tags: [
+      { name: 'fault', description: 'a fault injected into a real run: nothing lost, nothing duplicated' },
+      { name: 'bad-input', description: 'bad input: a clear refusal and no state change' },
+    ],
     // postgres.js's Workers build rejects once per closed connection (porsager/postgres#1202);
     // only that exact error is ignored, see workers/shared/db/postgres-close-workaround.ts.
     onUnhandledError: (error) => !isPostgresCloseArtifact(error),
@@ -67,7 +75,11 @@ export default defineConfig({
         },
       },
       workersProject('dashboard-api', './wrangler.toml'),
-      workersProject('ingest', './workers/ingest/wrangler.toml'),
+      workersProject('ingest', './workers/ingest/wrangler.toml', {
+        // Sees what the queue moves to the dead-letter queue (test/support/dead-letter-observer.ts).
+        workers: [deadLetterObserverWorker],
+        serviceBindings: { DEAD_LETTER_OBSERVER: deadLetterObserverWorker.name },
+      }),
     ],
   },
 });

@@ -1,0 +1,490 @@
+/**
+ * The fault matrix of the ingest Worker (RELIABILITY.md), inside workerd through Hyperdrive and
+ * miniflare's real queue and R2. Each test injects one fault into a real run and compares the rows
+ * it ends with against a clean run of the same store (the legacy functions on the same data):
+ * nothing lost, nothing duplicated. The counts are recorded by test/support/reliability.ts.
+ *
+ * - Postgres drops the connection of a load step and of a mart refresh (pg_terminate_backend of
+ *   the Worker's backend, held deterministically behind a lock the test owns): the step is given
+ *   back to the queue and completes on redelivery.
+ * - R2 fails the first write of every archived object once.
+ * - A queue message delivered twice and out of order.
+ * - A poison message ends in the dead-letter queue with its execution failed and the cause recorded.
+ * - Two syncs of the same resource started at once: one runs, the other is refused.
+ */
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
+import worker from '../../../workers/ingest/src/index.ts';
+import type { Env } from '../../../workers/shared/env.ts';
+import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
+import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
+import { refreshPerformanceDataset } from '../../../workers/shared/marts/performance-dataset.ts';
+import {
+  ExecutionConflictError,
+  failExecution,
+  type ProcedureExecutionRow,
+  recordExecution,
+} from '../../../workers/shared/procedures/execution.ts';
+import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage } from '../../../workers/shared/procedures/messages.ts';
+import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
+import { triggerSyncRun } from '../../../workers/shared/procedures/sync-runs.ts';
+import { legacyMartRows, loadLegacyStore, loadNewStore, newMartRows } from '../../support/marts-oracle.ts';
+import { expectSameRows, expectSameTables } from '../../support/reliability.ts';
+import { waitForExecution } from './support/executions.ts';
+import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
+import { simulator } from './support/simulator.ts';
+
+const bindings = env as unknown as Env;
+let sql: postgres.Sql;
+let legacy: postgres.Sql;
+
+beforeAll(() => {
+  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 3, fetch_types: false, onnotice: () => {} });
+  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+});
+afterAll(async () => {
+  await simulator.reset();
+  await sql.end({ timeout: 5 });
+  await legacy.end({ timeout: 5 });
+});
+beforeEach(async () => {
+  await sql`truncate material_artifact, act_of_sale, media_content_entity, tag_designation, quarantined_line,
+            ingest_staged_object, information_bearing_entity, procedure_execution, sync_cursor,
+            performance_measurement_dataset, performance_measurement_daily_total,
+            performance_measurement_refresh_key cascade`;
+  await legacy`truncate products, orders, assets, tags, mart_performance_metrics cascade`;
+});
+
+const encoder = new TextEncoder();
+
+async function* chunks(body: string, size = 1000): AsyncGenerator<Uint8Array> {
+  const bytes = encoder.encode(body);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
+}
+
+async function archive(resource: ResourceName, lines: string[], segmentBytes = 4096) {
+  const key = `test/${resource}-${crypto.randomUUID()}.jsonl.gz`;
+  const body = lines.map((l) => `${l}\n`).join('');
+  const archived = await archiveJsonl(bindings.RAW_ARCHIVE, key, chunks(body), { segmentBytes });
+  return recordArchivedObject(sql, archived, { resource, procedureExecutionId: null });
+}
+
+/** Every raw table of the new side against the legacy functions' rows for the same store. */
+async function expectRawTablesOfTheStore(tables: readonly string[] = RAW_LEGACY_TABLES) {
+  const compared = await compareRawTables(legacy, sql);
+  const wanted = (side: 'legacy' | 'new') =>
+    Object.fromEntries(tables.map((table) => [table, compared[table]?.[side] ?? []]));
+  expectSameTables(wanted('legacy'), wanted('new'));
+}
+
+/**
+ * Drops the Worker's database connection at a chosen point: `holder` holds a lock the Worker's
+ * next statement waits for; once a backend is waiting on it, that backend is terminated from this
+ * second connection (pg_terminate_backend, as a failover or an operator would), then the lock is
+ * released. Returns the terminated backend's pid.
+ */
+async function dropConnectionBlockedBy(holder: postgres.ReservedSql, timeoutMs = 45_000): Promise<number> {
+  const [{ pid: holderPid } = { pid: 0 }] = await holder<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const [blocked] = await sql<{ pid: number }[]>`
+        select pid from pg_stat_activity where ${holderPid}::int = any(pg_blocking_pids(pid))`;
+      if (blocked) {
+        await sql`select pg_terminate_backend(${blocked.pid}::int)`;
+        return blocked.pid;
+      }
+      if (Date.now() > deadline) throw new Error('no statement of the Worker came to wait on the held lock');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  } finally {
+    await holder`rollback`;
+    holder.release();
+  }
+}
+
+async function holdInTransaction(statement: (holder: postgres.ReservedSql) => Promise<unknown>) {
+  const holder = await sql.reserve();
+  await holder`begin`;
+  await statement(holder);
+  return holder;
+}
+
+async function executionRow(id: string): Promise<ProcedureExecutionRow> {
+  const [row] = await sql<
+    ProcedureExecutionRow[]
+  >`select * from procedure_execution where procedure_execution_id = ${id}`;
+  if (!row) throw new Error(`execution ${id} is gone`);
+  return row;
+}
+
+describe('Postgres drops the connection', () => {
+  it('fault: mid-load (staging the fourth archive segment) — the step is redelivered, resumes from its checkpoint and loads every row once', {
+    tags: ['fault'],
+  }, async () => {
+    const store = generateStore({ seed: 61, products: 60, orders: 0, shuffleChildren: true });
+    const entity = await archive('products', store.fixture.products);
+    expect(entity.segment_index.length).toBeGreaterThan(4);
+    const execution = await recordExecution(sql, {
+      kind: 'load',
+      triggerSource: 'test',
+      parameters: { information_bearing_entity_id: entity.information_bearing_entity_id },
+    });
+    const id = execution.procedure_execution_id;
+    // An uncommitted row under the load's first line of segment 4: its staging insert waits on it.
+    const fourthSegmentFirstLine = entity.segment_index[3]?.[2] as number;
+    const holder = await holdInTransaction(
+      (h) => h`insert into ingest_staged_object (load_key, line_number, resource_name, object_type, object_id, payload)
+                 values (${id}, ${fourthSegmentFirstLine}, 'products', 'Product', 1, '{}')`,
+    );
+    await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 0 });
+    await dropConnectionBlockedBy(holder);
+
+    const done = await waitForExecution(sql, id, { timeoutMs: 90_000 });
+    expect(done.status, done.error_text ?? '').toBe('succeeded');
+    expect(done.attempt_count, 'claimed again after the dropped connection').toBeGreaterThanOrEqual(2);
+    expect(done.checkpoint_state).toMatchObject({
+      counts: { linesRead: store.fixture.products.length, quarantined: 0 },
+    });
+    await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
+    await expectRawTablesOfTheStore([
+      'products',
+      'product_variants',
+      'assets',
+      'product_asset_mappings',
+      'tags',
+      'tag_classifications',
+    ]);
+    const [staged] = await sql`select count(*)::int as n from ingest_staged_object`;
+    expect(staged?.n).toBe(0);
+  });
+
+  it('fault: mid-refresh (the full mart rebuild, before it commits) — redelivered, the mart equals the legacy refresh', {
+    tags: ['fault'],
+  }, async () => {
+    const store = generateStore({ seed: 62, products: 15, orders: 200, timezone: 'America/New_York' });
+    await loadLegacyStore(legacy, { timezone: store.shop.ianaTimezone, ...store.legacy });
+    await legacy`select refresh_mart_performance_metrics()`;
+    await loadNewStore(sql, store);
+    // The refresh-state row exists after a first build; the rebuild updates it last, inside its
+    // transaction, so holding it stops the rebuild after all its work and before its commit.
+    await refreshPerformanceDataset(sql);
+    await sql`truncate performance_measurement_dataset, performance_measurement_daily_total`;
+    const holder = await holdInTransaction((h) => h`select * from performance_measurement_refresh_state for update`);
+    const execution = await recordExecution(sql, {
+      kind: 'marts',
+      triggerSource: 'test',
+      parameters: { mode: 'full', classify: false },
+    });
+    await bindings.INGEST_QUEUE.send({ procedureExecutionId: execution.procedure_execution_id, step: 0 });
+    await dropConnectionBlockedBy(holder);
+
+    const done = await waitForExecution(sql, execution.procedure_execution_id, { timeoutMs: 90_000 });
+    expect(done.status, done.error_text ?? '').toBe('succeeded');
+    expect(done.attempt_count).toBeGreaterThanOrEqual(2);
+    const asText = (rows: Record<string, string>[]) => rows.map((row) => JSON.stringify(row));
+    expectSameRows(asText(await legacyMartRows(legacy)), asText(await newMartRows(sql)), 'mart_performance_metrics');
+  });
+});
+
+// ---------------------------------------------------------------- syncs through the simulator
+
+const SYNC_STORE: StoreOptions = { seed: 64, products: 20, orders: 80, shuffleChildren: true };
+
+/** The simulator serves the store; the legacy side holds the same store (the clean run). */
+async function serveStore() {
+  await simulator.reset();
+  await simulator.setStore({ generate: SYNC_STORE });
+  await simulator.configure({ timing: { createdMs: 20, runningMs: 200 } });
+  await ingestLegacy(legacy, generateStore(SYNC_STORE).legacy);
+}
+
+async function runFullSync() {
+  const execution = await enqueueExecution(sql, bindings.INGEST_QUEUE, {
+    kind: 'full',
+    triggerSource: 'test',
+    parameters: { mode: 'full', poll_seconds: 1 },
+    concurrencyKey: 'full',
+  });
+  return waitForExecution(sql, execution.procedure_execution_id, { timeoutMs: 90_000 });
+}
+
+/**
+ * A test double of a failure around the real bucket: the first write of every object key throws
+ * (as R2 does with a transient internal error); the write after it goes to miniflare's R2.
+ */
+function failFirstWriteOfEveryObject(bucket: R2Bucket) {
+  const failed: string[] = [];
+  const original = { put: bucket.put, createMultipartUpload: bucket.createMultipartUpload };
+  const failOnce = (key: string) => {
+    if (failed.includes(key)) return;
+    failed.push(key);
+    throw new Error('put: We encountered an internal error. Please try again. (10001)');
+  };
+  const patched = bucket as unknown as Record<string, unknown>;
+  patched.put = async (key: string, ...rest: unknown[]) => {
+    failOnce(key);
+    return (original.put as (...args: unknown[]) => unknown).call(bucket, key, ...rest);
+  };
+  patched.createMultipartUpload = async (key: string, ...rest: unknown[]) => {
+    failOnce(key);
+    return (original.createMultipartUpload as (...args: unknown[]) => unknown).call(bucket, key, ...rest);
+  };
+  return {
+    failed,
+    restore() {
+      delete patched.put;
+      delete patched.createMultipartUpload;
+    },
+  };
+}
+
+describe('a sync through the Shopify simulator', () => {
+  it('fault: R2 fails the first write of every archived export once — the sync ends with the rows of a clean run', {
+    tags: ['fault'],
+  }, async () => {
+    await serveStore();
+    const r2 = failFirstWriteOfEveryObject(bindings.RAW_ARCHIVE);
+    let done: ProcedureExecutionRow;
+    try {
+      done = await runFullSync();
+    } finally {
+      r2.restore();
+    }
+    expect(done.status, done.error_text ?? '').toBe('succeeded');
+    // products, orders, refunds and deletions exports: each write failed once, then stored
+    expect(r2.failed.map((key) => key.split('/')[1]).sort()).toEqual(['deletions', 'orders', 'products', 'refunds']);
+    for (const key of r2.failed) expect(await bindings.RAW_ARCHIVE.head(key), key).not.toBeNull();
+    await expectRawTablesOfTheStore();
+  });
+
+  it('fault: two syncs of the store started at once (two crons, staff, a webhook path) — one runs, the others are refused, rows as a clean run', {
+    tags: ['fault'],
+  }, async () => {
+    await serveStore();
+    const cron = async () => {
+      const ctx = createExecutionContext();
+      await worker.scheduled(
+        createScheduledController({ cron: '0 3 * * *', scheduledTime: Date.now() }),
+        bindings,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return 'cron';
+    };
+    const attempts = await Promise.allSettled([
+      enqueueExecution(sql, bindings.INGEST_QUEUE, {
+        kind: 'full',
+        triggerSource: 'test',
+        parameters: { mode: 'full', poll_seconds: 1 },
+        concurrencyKey: 'full',
+      }),
+      cron(),
+      cron(),
+      triggerSyncRun(sql, bindings.INGEST_QUEUE, 'full', 'staff@example.com'),
+    ]);
+    const syncs = await sql<ProcedureExecutionRow[]>`select * from procedure_execution where procedure_kind = 'full'`;
+    expect(syncs, 'exactly one full sync was recorded').toHaveLength(1);
+    const refused = attempts.filter(
+      (a) =>
+        a.status === 'rejected' &&
+        (a.reason instanceof ExecutionConflictError || (a.reason as { status?: number }).status === 409),
+    );
+    // the crons skip quietly (logged); the others are refused with a conflict
+    expect(refused.length + 2).toBeGreaterThanOrEqual(attempts.length - 1);
+    expect(attempts.filter((a) => a.status === 'rejected' && !refused.includes(a))).toEqual([]);
+    const done = await waitForExecution(sql, syncs[0]?.procedure_execution_id as string, { timeoutMs: 120_000 });
+    expect(done.status, done.error_text ?? '').toBe('succeeded');
+    const children = await sql`select procedure_kind, count(*)::int as n from procedure_execution
+                                 where procedure_kind in ('products', 'orders') group by 1 order by 1`;
+    expect(children).toEqual([
+      { procedure_kind: 'orders', n: 1 },
+      { procedure_kind: 'products', n: 1 },
+    ]);
+    await expectRawTablesOfTheStore();
+  });
+});
+
+// ---------------------------------------------------------------- duplicated and reordered messages
+
+describe('queue messages', () => {
+  it('fault: delivered twice and out of order (a future step early, a step twice, finished steps again in reverse) — no step runs twice, every row once', {
+    tags: ['fault'],
+  }, async () => {
+    const store = generateStore({ seed: 65, products: 30, orders: 0, shuffleChildren: true });
+    const entity = await archive('products', store.fixture.products);
+    const execution = await recordExecution(sql, {
+      kind: 'load',
+      triggerSource: 'test',
+      parameters: { information_bearing_entity_id: entity.information_bearing_entity_id, units_per_step: 1 },
+    });
+    const id = execution.procedure_execution_id;
+    const message = (step: number, n: string) => ({
+      id: `${n}-${crypto.randomUUID()}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body: { procedureExecutionId: id, step },
+    });
+    // step 2 before its time, step 0, step 0 again; the real queue carries the run on from step 1
+    const first = createMessageBatch<IngestMessage>('ingest-jobs', [
+      message(2, 'early'),
+      message(0, 'first'),
+      message(0, 'twice'),
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(first, bindings, ctx);
+    expect((await getQueueResult(first, ctx)).explicitAcks).toHaveLength(3);
+    const done = await waitForExecution(sql, id, { timeoutMs: 60_000 });
+    expect(done.status, done.error_text ?? '').toBe('succeeded');
+    expect(done.step_count).toBeGreaterThan(3);
+    expect(done.attempt_count, 'one claim per step: none ran twice').toBe(done.step_count + 1);
+
+    // every finished step's message once more, newest first: acknowledged, nothing changes
+    const late = createMessageBatch<IngestMessage>(
+      'ingest-jobs',
+      Array.from({ length: done.step_count + 1 }, (_, i) => message(done.step_count - i, 'late')),
+    );
+    const ctx2 = createExecutionContext();
+    await worker.queue(late, bindings, ctx2);
+    expect((await getQueueResult(late, ctx2)).explicitAcks).toHaveLength(done.step_count + 1);
+    const after = await executionRow(id);
+    expect([after.status, after.attempt_count, after.step_count]).toEqual([
+      'succeeded',
+      done.attempt_count,
+      done.step_count,
+    ]);
+
+    await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
+    await expectRawTablesOfTheStore([
+      'products',
+      'product_variants',
+      'assets',
+      'product_asset_mappings',
+      'tags',
+      'tag_classifications',
+    ]);
+  });
+});
+
+// ---------------------------------------------------------------- poison messages
+
+interface DeadLetter {
+  queue: string;
+  id: string;
+  body: unknown;
+  attempts: number;
+}
+
+async function deadLetters(): Promise<DeadLetter[]> {
+  const observer = (env as unknown as { DEAD_LETTER_OBSERVER: Fetcher }).DEAD_LETTER_OBSERVER;
+  return (await (await observer.fetch('https://dead-letter-observer/')).json()) as DeadLetter[];
+}
+
+async function deliverOnce(message: IngestMessage, attempts: number) {
+  const batch = createMessageBatch<IngestMessage>('ingest-jobs', [
+    { id: `m-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body: message },
+  ]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch, bindings, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+describe('a poison message', () => {
+  it('fault: a message the consumer cannot read is retried max_retries times, lands in the dead-letter queue, and the execution it names is failed with the cause', {
+    tags: ['fault'],
+  }, async () => {
+    const execution = await recordExecution(sql, { kind: 'marts', triggerSource: 'test' });
+    const id = execution.procedure_execution_id;
+    await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 'first' } as unknown as IngestMessage);
+    const deadline = Date.now() + 60_000;
+    let letter: DeadLetter | undefined;
+    while (!letter && Date.now() < deadline) {
+      letter = (await deadLetters()).find((l) => (l.body as IngestMessage).procedureExecutionId === id);
+      if (!letter) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(letter, 'the message reached the dead-letter queue').toMatchObject({
+      queue: 'ingest-jobs-dlq',
+      body: { procedureExecutionId: id, step: 'first' },
+    });
+    const failed = await executionRow(id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error_text).toMatch(/not an ingest message: step: /);
+    expect(failed.error_text).toContain(`gave up after ${INGEST_QUEUE_MAX_RETRIES + 1} deliveries`);
+    expect(failed.attempt_count, 'no step ever ran').toBe(0);
+    // nothing lost or duplicated: the execution did no work and no row appeared
+    expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the poison message');
+  });
+
+  it('fault: a step killed on every delivery — on the last one the execution is failed with the cause and the message goes on to the DLQ', {
+    tags: ['fault'],
+  }, async () => {
+    const execution = await recordExecution(sql, { kind: 'marts', triggerSource: 'test' });
+    const id = execution.procedure_execution_id;
+    // what a consumer killed mid-step leaves: running, at step 0, its heartbeat fresh
+    await sql`update procedure_execution set status = 'running', attempt_count = 3, heartbeat_at = now()
+                where procedure_execution_id = ${id}`;
+    const early = await deliverOnce({ procedureExecutionId: id, step: 0 }, 2);
+    expect(early.retryMessages, 'before the last delivery: retried after the lease').toHaveLength(1);
+    expect((await executionRow(id)).status).toBe('running');
+
+    const last = await deliverOnce({ procedureExecutionId: id, step: 0 }, INGEST_QUEUE_MAX_RETRIES + 1);
+    expect(last.retryMessages, 'the last delivery is retried once more: into the DLQ').toHaveLength(1);
+    const failed = await executionRow(id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error_text).toMatch(/step 0 never finished: the consumer running it was killed or timed out/);
+    expect(failed.error_text).toContain('dead-letter queue');
+    expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the killed step');
+  });
+
+  it('fault: a step whose database connection drops on the last delivery too — failed with the database error as its cause', {
+    tags: ['fault'],
+  }, async () => {
+    const store = generateStore({ seed: 63, products: 20, orders: 0 });
+    const entity = await archive('products', store.fixture.products);
+    const execution = await recordExecution(sql, {
+      kind: 'load',
+      triggerSource: 'test',
+      parameters: { information_bearing_entity_id: entity.information_bearing_entity_id },
+    });
+    const id = execution.procedure_execution_id;
+    const holder = await holdInTransaction(
+      (h) => h`insert into ingest_staged_object (load_key, line_number, resource_name, object_type, object_id, payload)
+                 values (${id}, 1, 'products', 'Product', 1, '{}')`,
+    );
+    const delivered = deliverOnce({ procedureExecutionId: id, step: 0 }, INGEST_QUEUE_MAX_RETRIES + 1);
+    await dropConnectionBlockedBy(holder);
+    const result = await delivered;
+    expect(result.retryMessages).toHaveLength(1);
+    const failed = await executionRow(id);
+    expect(failed.status).toBe('failed');
+    // miniflare's Hyperdrive closes the socket; a direct connection reports 57P01 (both transient)
+    expect(failed.error_text).toMatch(/CONNECTION_CLOSED|terminating connection due to administrator command/);
+    expect(failed.error_text).toContain('dead-letter queue');
+    // the step's staging was rolled back with its connection: nothing half-written remains
+    const [staged] = await sql`select count(*)::int as n from ingest_staged_object`;
+    expect(staged?.n).toBe(0);
+    expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the failed load');
+  });
+
+  it('records a cause that holds a NUL character (Postgres text cannot) instead of failing to record it', async () => {
+    const execution = await recordExecution(sql, { kind: 'marts', triggerSource: 'test' });
+    await failExecution(sql, execution.procedure_execution_id, new Error('Unexpected token \u0000 in JSON'));
+    const failed = await executionRow(execution.procedure_execution_id);
+    expect(failed).toMatchObject({ status: 'failed', error_text: 'Error: Unexpected token \\0 in JSON' });
+  });
+});
+
+/** Every raw table's rows (new side), for faults that must have written nothing. */
+async function rawRowsOfEveryTable(): Promise<string[]> {
+  const compared = await compareRawTables(legacy, sql);
+  return RAW_LEGACY_TABLES.flatMap((table) => (compared[table]?.new ?? []).map((row) => `${table} ${row}`));
+}
