@@ -319,15 +319,23 @@ async function recomputeTouchedKeys(
           and (r.created_at at time zone ${timezone})::date = t.measurement_date
         offset 0
       ) r
+    ), day_line as materialized (
+      -- the touched days' product lines first, then the keys by hash: the planner underestimates
+      -- day_order and otherwise pairs every key with every order of its day (1.3 M index probes
+      -- for a 1k-order sync at 200k orders: 5 s instead of 30 ms)
+      select li.material_artifact_id, d.measurement_date, d.act_of_sale_id, li.quantity_count,
+             li.unit_price_measurement_value, li.total_discount_measurement_value
+      from day_order d
+      join act_of_sale_line li on li.act_of_sale_id = d.act_of_sale_id
+      where li.material_artifact_id is not null
     ), sales as (
-      select li.material_artifact_id, d.measurement_date,
-             count(distinct d.act_of_sale_id) as orders_count,
+      select li.material_artifact_id, li.measurement_date,
+             count(distinct li.act_of_sale_id) as orders_count,
              sum(li.quantity_count) as units_sold,
              sum(li.unit_price_measurement_value * li.quantity_count) as gross_sales,
              sum(li.total_discount_measurement_value) as discounts
-      from day_order d
-      join act_of_sale_line li on li.act_of_sale_id = d.act_of_sale_id
-      join touched_key k on k.material_artifact_id = li.material_artifact_id and k.measurement_date = d.measurement_date
+      from day_line li
+      join touched_key k on k.material_artifact_id = li.material_artifact_id and k.measurement_date = li.measurement_date
       group by 1, 2
     ), refunds as (
       select li.material_artifact_id, d.measurement_date,
