@@ -16,6 +16,11 @@ export interface ReliabilityRecord {
   tried: number;
   /** Bad inputs refused with a clear 4xx (or quarantined) and no state change. */
   rejected: number;
+  /**
+   * Hostile but valid text (SQL metacharacters, LIKE wildcards, unicode) taken literally: stored
+   * and matched exactly as given, nothing else changed.
+   */
+  literal: number;
   /** Rows of the clean run compared with the faulted one. */
   compared: number;
   /** Rows of the clean run missing after the fault. */
@@ -29,7 +34,7 @@ function currentRecord(): ReliabilityRecord | null {
   const test = TestRunner.getCurrentTest();
   if (!test) return null;
   const meta = test.meta as { reliability?: ReliabilityRecord };
-  meta.reliability ??= { tried: 0, rejected: 0, compared: 0, lost: 0, duplicated: 0 };
+  meta.reliability ??= { tried: 0, rejected: 0, literal: 0, compared: 0, lost: 0, duplicated: 0 };
   return meta.reliability;
 }
 
@@ -87,6 +92,18 @@ export async function badInput<T>(attempt: () => Promise<T>): Promise<T> {
   if (record) record.tried += 1;
   const result = await attempt();
   if (record) record.rejected += 1;
+  return result;
+}
+
+/**
+ * Counts one hostile-but-valid input: tried before `attempt` runs, taken literally once it has
+ * returned (its own assertions — the exact value stored or matched, nothing else changed — passed).
+ */
+export async function takenLiterally<T>(attempt: () => Promise<T>): Promise<T> {
+  const record = currentRecord();
+  if (record) record.tried += 1;
+  const result = await attempt();
+  if (record) record.literal += 1;
   return result;
 }
 

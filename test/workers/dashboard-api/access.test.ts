@@ -7,6 +7,7 @@ import { base64url, SignJWT } from 'jose';
 import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLocalAccessSigner } from '../../../scripts/dev/local-access-signer.ts';
+import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { createTestAccess, installJwksServer, jwksFetches, UNAVAILABLE_JWKS_URL } from './support/access.ts';
 import { type Api, createApi, openTestSql, SERVICE_TOKEN, STAFF_EMAILS, seedStaff } from './support/api.ts';
 
@@ -31,11 +32,25 @@ function withToken(token: string) {
   return api.get('/api/me', { as: null, headers: { 'Cf-Access-Jwt-Assertion': token } });
 }
 
+/**
+ * The token is refused on a read and on a write (a master's tag creation), and the write changed
+ * nothing (counted as one bad input by the reliability report).
+ */
 async function expectUnauthenticated(token: string, message?: RegExp) {
-  const response = await withToken(token);
-  expect(response.status).toBe(401);
-  expect(response.body.error.code).toBe('unauthenticated');
-  if (message) expect(response.body.error.message).toMatch(message);
+  await expectRefusedWithoutChange(sql, async () => {
+    for (const response of [
+      await withToken(token),
+      await api.request('POST', '/api/tags', {
+        as: null,
+        headers: { 'Cf-Access-Jwt-Assertion': token },
+        body: { name: `written with a bad token ${crypto.randomUUID()}` },
+      }),
+    ]) {
+      expect(response.status).toBe(401);
+      expect(response.body.error.code).toBe('unauthenticated');
+      if (message) expect(response.body.error.message).toMatch(message);
+    }
+  });
 }
 
 function encodeSegment(value: unknown): string {
@@ -56,15 +71,21 @@ describe('a valid Access token', () => {
   });
 });
 
-describe('tokens that are not valid are 401 unauthenticated', () => {
+describe('tokens that are not valid are 401 unauthenticated', { tags: ['bad-input'] }, () => {
   it('no Cf-Access-Jwt-Assertion header', async () => {
-    const response = await api.get('/api/me', { as: null });
-    expect(response.status).toBe(401);
-    expect(response.body).toEqual({
-      error: {
-        code: 'unauthenticated',
-        message: 'the Cf-Access-Jwt-Assertion header is missing: sign in through Cloudflare Access',
-      },
+    await expectRefusedWithoutChange(sql, async () => {
+      for (const response of [
+        await api.get('/api/me', { as: null }),
+        await api.request('POST', '/api/tags', { as: null, body: { name: 'written without a token' } }),
+      ]) {
+        expect(response.status).toBe(401);
+        expect(response.body).toEqual({
+          error: {
+            code: 'unauthenticated',
+            message: 'the Cf-Access-Jwt-Assertion header is missing: sign in through Cloudflare Access',
+          },
+        });
+      }
     });
   });
 

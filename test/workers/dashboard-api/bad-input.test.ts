@@ -8,6 +8,7 @@ import { fc, it as propertyIt } from '@fast-check/vitest';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../../workers/dashboard-api/src/app.ts';
+import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { type Api, type ApiResponse, createApi, openTestSql, seedStaff } from './support/api.ts';
 import { type RouteCase, type RouteFixtures, routeCases, seedRouteFixtures } from './support/routes.ts';
 
@@ -46,6 +47,22 @@ function expectInvalidRequest(response: ApiResponse, label: string) {
   expect(typeof response.body.error.message, label).toBe('string');
 }
 
+/**
+ * One bad request: a 400 with the envelope and the database unchanged (a fingerprint of every
+ * table before and after), counted as one bad input by the reliability report.
+ */
+async function expectRejected(send: () => Promise<ApiResponse>, label: string): Promise<ApiResponse> {
+  return expectRefusedWithoutChange(
+    sql,
+    async () => {
+      const response = await send();
+      expectInvalidRequest(response, label);
+      return response;
+    },
+    label,
+  );
+}
+
 /** Bad values per query parameter name (each one alone makes the request invalid). */
 const BAD_QUERY_VALUES: Record<string, string[]> = {
   limit: ['0', '-1', 'abc', '100000', '1.5', ''],
@@ -67,7 +84,7 @@ const BAD_QUERY_VALUES: Record<string, string[]> = {
   category: ['x'.repeat(300)],
 };
 
-describe('bad parameters are 400 invalid_request', () => {
+describe('bad parameters are 400 invalid_request, changing nothing', { tags: ['bad-input'] }, () => {
   it.each(TEMPLATES.filter((t) => t.query.length > 0).map((t) => [`${t.method} ${t.path}`, t] as const))(
     '%s: bad query values',
     async (_, template) => {
@@ -77,11 +94,10 @@ describe('bad parameters are 400 invalid_request', () => {
           const call = await route.valid(n++);
           const url = new URL(call.path, 'https://api.test');
           url.searchParams.set(name, value);
-          const response = await api.request(route.method, `${url.pathname}${url.search}`, {
-            as: 'master',
-            body: call.body,
-          });
-          expectInvalidRequest(response, `${route.method} ${url.pathname}?${name}=${value}`);
+          await expectRejected(
+            () => api.request(route.method, `${url.pathname}${url.search}`, { as: 'master', body: call.body }),
+            `${route.method} ${url.pathname}?${name}=${value}`,
+          );
         }
       }
     },
@@ -100,15 +116,17 @@ describe('bad parameters are 400 invalid_request', () => {
           if (!/^\d+$/.test(segment) && !/^[0-9a-f-]{36}$/.test(segment)) continue;
           if (/^\d+$/.test(segment) && bad === 'not-a-uuid') continue;
           const path = segments.map((s, j) => (j === i ? bad : s)).join('/');
-          const response = await api.request(route.method, path, { as: 'master', body: call.body });
-          expectInvalidRequest(response, `${route.method} ${path}`);
+          await expectRejected(
+            () => api.request(route.method, path, { as: 'master', body: call.body }),
+            `${route.method} ${path}`,
+          );
         }
       }
     },
   );
 });
 
-describe('bad bodies are 400 invalid_request', () => {
+describe('bad bodies are 400 invalid_request, changing nothing', { tags: ['bad-input'] }, () => {
   const withBodies = () => cases.filter((c) => c.method !== 'GET' && c.method !== 'DELETE');
 
   it('unknown fields, wrong types and bodies that are not JSON objects', async () => {
@@ -117,20 +135,20 @@ describe('bad bodies are 400 invalid_request', () => {
       const call = await route.valid(n++);
       const valid = (call.body ?? {}) as Record<string, unknown>;
       const label = `${route.method} ${route.path}`;
-      expectInvalidRequest(
-        await api.request(route.method, call.path, { as: 'master', body: { ...valid, unexpected_field: 1 } }),
+      await expectRejected(
+        () => api.request(route.method, call.path, { as: 'master', body: { ...valid, unexpected_field: 1 } }),
         `${label} with an unknown field`,
       );
       for (const body of [[], 'text', 42, null, [valid]]) {
-        expectInvalidRequest(
-          await api.request(route.method, call.path, { as: 'master', body }),
+        await expectRejected(
+          () => api.request(route.method, call.path, { as: 'master', body }),
           `${label} with ${JSON.stringify(body)}`,
         );
       }
       for (const key of Object.keys(valid)) {
         for (const wrong of [{ nested: true }, [1, 2], true, 2 ** 64]) {
-          expectInvalidRequest(
-            await api.request(route.method, call.path, { as: 'master', body: { ...valid, [key]: wrong } }),
+          await expectRejected(
+            () => api.request(route.method, call.path, { as: 'master', body: { ...valid, [key]: wrong } }),
             `${label} with ${key}=${JSON.stringify(wrong)}`,
           );
         }
@@ -141,8 +159,10 @@ describe('bad bodies are 400 invalid_request', () => {
   it('an empty body with a JSON content type is no body: {} where a body is optional, named missing fields elsewhere', async () => {
     const empty = { as: 'master' as const, rawBody: '', headers: { 'content-type': 'application/json' } };
     expect((await api.request('POST', '/api/classifications/recompute', empty)).status).toBe(200);
-    const tag = await api.request('POST', '/api/tags', empty);
-    expectInvalidRequest(tag, 'POST /api/tags with an empty body');
+    const tag = await expectRejected(
+      () => api.request('POST', '/api/tags', empty),
+      'POST /api/tags with an empty body',
+    );
     expect(tag.body.error.details).toEqual([expect.objectContaining({ path: 'name' })]);
   });
 
@@ -151,21 +171,23 @@ describe('bad bodies are 400 invalid_request', () => {
       const call = await route.valid(n++);
       const label = `${route.method} ${route.path}`;
       for (const rawBody of ['{"name": ', '{name: 1}', '\u0000', '{"a":1}}']) {
-        expectInvalidRequest(
-          await api.request(route.method, call.path, {
-            as: 'master',
-            rawBody,
-            headers: { 'content-type': 'application/json' },
-          }),
+        await expectRejected(
+          () =>
+            api.request(route.method, call.path, {
+              as: 'master',
+              rawBody,
+              headers: { 'content-type': 'application/json' },
+            }),
           `${label} with ${JSON.stringify(rawBody)}`,
         );
       }
-      expectInvalidRequest(
-        await api.request(route.method, call.path, {
-          as: 'master',
-          rawBody: JSON.stringify(call.body ?? {}),
-          headers: { 'content-type': 'text/plain' },
-        }),
+      await expectRejected(
+        () =>
+          api.request(route.method, call.path, {
+            as: 'master',
+            rawBody: JSON.stringify(call.body ?? {}),
+            headers: { 'content-type': 'text/plain' },
+          }),
         `${label} as text/plain`,
       );
     }
@@ -176,25 +198,31 @@ describe('bad bodies are 400 invalid_request', () => {
       const call = await route.valid(n++);
       const huge = JSON.stringify({ ...(call.body as object), padding: 'x'.repeat(MAX_BODY_BYTES) });
       const label = `${route.method} ${route.path}`;
-      const announced = await api.request(route.method, call.path, {
-        as: 'master',
-        rawBody: huge,
-        headers: { 'content-type': 'application/json' },
-      });
-      expectInvalidRequest(announced, `${label} with content-length`);
+      const announced = await expectRejected(
+        () =>
+          api.request(route.method, call.path, {
+            as: 'master',
+            rawBody: huge,
+            headers: { 'content-type': 'application/json' },
+          }),
+        `${label} with content-length`,
+      );
       expect(announced.body.error.message).toBe(`the request body is larger than ${MAX_BODY_BYTES} bytes`);
       const bytes = new TextEncoder().encode(huge);
-      const streamed = await api.request(route.method, call.path, {
-        as: 'master',
-        rawBody: new ReadableStream({
-          start(controller) {
-            for (let i = 0; i < bytes.length; i += 8192) controller.enqueue(bytes.slice(i, i + 8192));
-            controller.close();
-          },
-        }),
-        headers: { 'content-type': 'application/json' },
-      });
-      expectInvalidRequest(streamed, `${label} streamed`);
+      await expectRejected(
+        () =>
+          api.request(route.method, call.path, {
+            as: 'master',
+            rawBody: new ReadableStream({
+              start(controller) {
+                for (let i = 0; i < bytes.length; i += 8192) controller.enqueue(bytes.slice(i, i + 8192));
+                controller.close();
+              },
+            }),
+            headers: { 'content-type': 'application/json' },
+          }),
+        `${label} streamed`,
+      );
     }
   });
 });
