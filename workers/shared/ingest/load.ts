@@ -180,8 +180,8 @@ function postgresTextProblem(json: string): string | null {
   return null;
 }
 
-/** Replaces what Postgres text cannot hold, for excerpts. */
-function storableText(text: string): string {
+/** Replaces what Postgres text cannot hold (NUL, unpaired surrogates) with U+FFFD: excerpts, webhook payloads. */
+export function storableText(text: string): string {
   return text.replaceAll('\u0000', '\uFFFD').replace(/[\uD800-\uDFFF]/g, (c, i: number, s: string) => {
     const code = c.charCodeAt(0);
     const pairedHigh = code <= 0xdbff && /[\uDC00-\uDFFF]/.test(s[i + 1] ?? '');

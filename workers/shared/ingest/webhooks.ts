@@ -23,6 +23,7 @@ import { log } from '../logging.ts';
 import { ExecutionConflictError } from '../procedures/execution.ts';
 import { enqueueExecution, nudgeExecution } from '../procedures/runner.ts';
 import { archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
+import { storableText } from './load.ts';
 
 export const WEBHOOK_MAX_BYTES = 1024 * 1024;
 
@@ -66,6 +67,20 @@ function base64ToBytes(text: string): Uint8Array | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The payload as jsonb can hold it: a NUL or an unpaired surrogate (which jsonb refuses) in any
+ * string or key becomes U+FFFD. The webhook is authentic, so it is recorded and acted on rather
+ * than refused (a refusal would only make Shopify resend it); the copy kept is for the record.
+ */
+function storablePayload(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storablePayload);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storablePayload(item)]));
+  }
+  return value;
 }
 
 /** True when `signature` (base64) is the HMAC-SHA256 of `body` under one of `secrets`. */
@@ -112,7 +127,8 @@ export async function receiveShopifyWebhook(sql: postgres.Sql, env: Env, request
   }
   const [receipt] = await sql<{ webhook_id: string }[]>`
     insert into webhook_receipt (webhook_id, topic_name, shop_domain, payload)
-    values (${webhookId}, ${topic}, ${request.headers.get('x-shopify-shop-domain')}, ${text}::text::jsonb)
+    values (${webhookId}, ${topic}, ${request.headers.get('x-shopify-shop-domain')},
+            ${JSON.stringify(storablePayload(payload))}::text::jsonb)
     on conflict (webhook_id) do nothing
     returning webhook_id`;
   if (!receipt) return { status: 'duplicate', topic, action: 'none' };
