@@ -8,6 +8,7 @@ import type { Env } from '../../../workers/shared/env.ts';
 import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
 import { WEBHOOK_MAX_BYTES } from '../../../workers/shared/ingest/webhooks.ts';
 import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
+import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { waitForExecution } from './support/executions.ts';
 
 const bindings = env as unknown as Env;
@@ -67,23 +68,39 @@ async function receipts() {
 }
 
 describe('POST /webhooks/shopify', () => {
-  it('accepts a correctly signed webhook once; a redelivery with the same webhook id does nothing', async () => {
+  it('accepts a correctly signed webhook once; a redelivery with the same webhook id does nothing', {
+    tags: ['bad-input'],
+  }, async () => {
     const body = JSON.stringify({ id: 1, title: 'x' });
     const first = await deliver('shop/update', body, { webhookId: 'w-1' });
     expect(first).toEqual({ status: 200, body: { status: 'accepted', topic: 'shop/update', action: 'none' } });
-    const again = await deliver('shop/update', body, { webhookId: 'w-1' });
-    expect(again.body).toMatchObject({ status: 'duplicate' });
+    // A replay (same X-Shopify-Webhook-Id), even of a topic that would start a sync: 200 so Shopify
+    // stops resending, and nothing recorded, enqueued or changed.
+    for (const topic of ['shop/update', 'products/update']) {
+      await expectRefusedWithoutChange(sql, async () => {
+        const again = await deliver(topic, body, { webhookId: 'w-1' });
+        expect(again).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+      });
+    }
     expect(await receipts()).toBe(1);
   });
 
-  it('answers 401 and stores nothing for a bad, missing, or foreign signature, or a body changed after signing', async () => {
+  it('answers 401 and stores nothing for a bad, missing, or foreign signature, or a body changed after signing', {
+    tags: ['bad-input'],
+  }, async () => {
     const body = JSON.stringify({ id: 1 });
-    expect((await deliver('products/update', body, { signature: null })).status).toBe(401);
-    expect((await deliver('products/update', body, { signature: 'not base64!' })).status).toBe(401);
-    expect((await deliver('products/update', body, { secret: 'some-other-secret' })).status).toBe(401);
-    const signedOther = await sign(JSON.stringify({ id: 2 }), bindings.SHOPIFY_WEBHOOK_SECRET as string);
-    const tampered = await deliver('products/update', body, { signature: signedOther });
-    expect(tampered).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
+    const expectUnauthenticated = (options: Parameters<typeof deliver>[2]) =>
+      expectRefusedWithoutChange(sql, async () => {
+        const response = await deliver('products/update', body, options);
+        expect(response).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
+      });
+    await expectUnauthenticated({ signature: null });
+    await expectUnauthenticated({ signature: '' });
+    await expectUnauthenticated({ signature: 'not base64!' });
+    await expectUnauthenticated({ secret: 'some-other-secret' });
+    await expectUnauthenticated({
+      signature: await sign(JSON.stringify({ id: 2 }), bindings.SHOPIFY_WEBHOOK_SECRET as string),
+    });
     expect(await receipts()).toBe(0);
     const [executions] = await sql`select count(*)::int as n from procedure_execution`;
     expect(executions?.n).toBe(0);
@@ -96,10 +113,12 @@ describe('POST /webhooks/shopify', () => {
     expect(await receipts()).toBe(1);
   });
 
-  it('refuses an oversize body with 413 before reading it, storing nothing', async () => {
+  it('refuses an oversize body with 413 before reading it, storing nothing', { tags: ['bad-input'] }, async () => {
     const body = JSON.stringify({ id: 4, padding: 'x'.repeat(WEBHOOK_MAX_BYTES) });
-    const response = await deliver('products/update', body);
-    expect(response).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
+    await expectRefusedWithoutChange(sql, async () => {
+      const response = await deliver('products/update', body);
+      expect(response).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
+    });
     expect(await receipts()).toBe(0);
   });
 
