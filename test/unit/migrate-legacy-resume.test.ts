@@ -13,6 +13,7 @@ import {
   snapshotDatabase,
 } from '../support/legacy-migration-fixture.ts';
 import { createTestDatabase, type TestDatabase } from '../support/node-databases.ts';
+import { expectSameTables } from '../support/reliability.ts';
 
 const BATCH = 50;
 
@@ -39,7 +40,9 @@ describe('migrate:legacy run killed with SIGKILL mid-table', () => {
   });
   afterAll(() => Promise.all([legacy.drop(), interrupted.drop(), uninterrupted.drop()]));
 
-  it('resumes after the last committed batch and ends identical to an uninterrupted run', async () => {
+  it('fault: resumes after the last committed batch and ends identical to an uninterrupted run', {
+    tags: ['fault'],
+  }, async () => {
     const urls = { legacy: legacy.url, target: interrupted.url };
     const [third] = await legacy.sql<{ id: string }[]>`
       select id::text from orders order by id offset ${2 * BATCH + 7} limit 1`;
@@ -101,7 +104,10 @@ describe('migrate:legacy run killed with SIGKILL mid-table', () => {
 
     // Identical: every table, every row (the checkpoint table only differs in its timestamps).
     const except = ['data_migration_checkpoint', 'schema_migrations'];
-    expect(await snapshotDatabase(interrupted.sql, except)).toEqual(await snapshotDatabase(uninterrupted.sql, except));
+    expectSameTables(
+      await snapshotDatabase(uninterrupted.sql, except),
+      await snapshotDatabase(interrupted.sql, except),
+    );
     const progress = (sql: TestDatabase['sql']) => sql`
       select legacy_table_name, status, last_legacy_key, rows_copied_count, batch_count
       from data_migration_checkpoint order by legacy_table_name`;
