@@ -3,8 +3,8 @@
  * Routes are declared with @hono/zod-openapi, so validation and the OpenAPI document come from
  * one definition; every error leaves through the legacy envelope.
  *
- * Order of the middleware: request id → configuration checks (bindings, Access) → security
- * headers → CORS (preflights end here) → body size limit → per-request database → Access
+ * Order of the middleware: request id → security headers → CORS (preflights end here) →
+ * configuration checks (bindings, Access) → body size limit → per-request database → Access
  * authentication for /api/* → the routes, each with its role check.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -81,8 +81,7 @@ export function createApp() {
     },
   });
   app.use('*', requestId());
-  app.use('*', configurationCheck(['HYPERDRIVE', 'LEGACY_HYPERDRIVE', 'INGEST_QUEUE']));
-  app.use('*', accessConfiguration());
+  // Before the configuration checks, so a 503 carries them too (and the frontend can read it).
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
   app.use(
     '/api/*',
@@ -95,6 +94,8 @@ export function createApp() {
       maxAge: 600,
     }),
   );
+  app.use('*', configurationCheck(['HYPERDRIVE', 'LEGACY_HYPERDRIVE', 'INGEST_QUEUE']));
+  app.use('*', accessConfiguration());
   app.use(
     '/api/*',
     bodyLimit({
