@@ -1,13 +1,19 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
 import { checkHealth, readHealthThresholds } from '../../shared/health.ts';
-import { envelope, errorResponse } from '../../shared/http/errors.ts';
+import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
 import { replayRoutes } from './replay.routes.ts';
 
+/** A replay request is a time range or a list of archive keys; far below this. */
+export const MAX_REPLAY_BODY_BYTES = 64 * 1024;
+
 export function createIngestApp() {
   const app = new Hono<AppBindings>();
   app.use('*', requestId());
+  app.use('*', secureHeaders());
   app.use('*', configurationCheck(['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']));
   app.use('*', database());
   app.get('/health', async (c) => {
@@ -17,6 +23,15 @@ export function createIngestApp() {
   // Shopify webhooks: authenticated by their HMAC signature (workers/shared/ingest/webhooks.ts).
   app.post('/webhooks/shopify', async (c) => c.json(await receiveShopifyWebhook(c.var.database.sql, c.env, c.req.raw)));
   // Operators: replay archived exports (Cloudflare Access, admin), workers/ingest/src/replay.routes.ts.
+  app.use(
+    '/replay/*',
+    bodyLimit({
+      maxSize: MAX_REPLAY_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, `the request body is larger than ${MAX_REPLAY_BODY_BYTES} bytes`);
+      },
+    }),
+  );
   app.route('/replay', replayRoutes());
   app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(errorResponse);
