@@ -8,6 +8,7 @@ import type { Env } from '../../../workers/shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
 import type { ReplayState } from '../../../workers/shared/ingest/replay.ts';
 import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
+import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
@@ -97,19 +98,26 @@ describe('replay', () => {
     expect((third.done.checkpoint_state as unknown as ReplayState).entities).toHaveLength(4);
   });
 
-  it('is for admins through Cloudflare Access, and refuses requests naming nothing or unknown exports', async () => {
-    expect((await request('POST', '/replay', { keys: [keys.products] }, '')).status).toBe(401);
-    expect((await request('POST', '/replay', { keys: [keys.products] }, 'clerk@example.com')).status).toBe(403);
-    expect((await request('POST', '/replay', {})).status).toBe(400);
-    expect(
-      (await request('POST', '/replay', { from: '2026-12-02T00:00:00Z', to: '2026-12-01T00:00:00Z' })).status,
-    ).toBe(400);
-    const unknown = await request('POST', '/replay', { keys: ['shopify/products/nope.jsonl.gz'] });
-    expect(unknown).toMatchObject({
-      status: 404,
-      body: { error: { details: { keys: ['shopify/products/nope.jsonl.gz'] } } },
+  it('is for admins through Cloudflare Access, and refuses requests naming nothing, unknown exports or an oversize body, changing nothing', {
+    tags: ['bad-input'],
+  }, async () => {
+    const refused = (status: number, method: string, path: string, body?: unknown, email?: string) =>
+      expectRefusedWithoutChange(sql, async () => {
+        const response = await request(method, path, body, email);
+        expect(response.status, `${method} ${path} ${JSON.stringify(body)?.slice(0, 80)}`).toBe(status);
+        return response;
+      });
+    await refused(401, 'POST', '/replay', { keys: [keys.products] }, '');
+    await refused(403, 'POST', '/replay', { keys: [keys.products] }, 'clerk@example.com');
+    await refused(400, 'POST', '/replay', {});
+    await refused(400, 'POST', '/replay', { from: '2026-12-02T00:00:00Z', to: '2026-12-01T00:00:00Z' });
+    const unknown = await refused(404, 'POST', '/replay', { keys: ['shopify/products/nope.jsonl.gz'] });
+    expect(unknown.body).toMatchObject({ error: { details: { keys: ['shopify/products/nope.jsonl.gz'] } } });
+    await refused(404, 'POST', '/replay', { from: '2030-01-01T00:00:00Z' });
+    await refused(404, 'GET', `/replay/${crypto.randomUUID()}`);
+    const oversize = await refused(413, 'POST', '/replay', {
+      keys: Array.from({ length: 2000 }, (_, i) => `shopify/orders/2026-11-02/${'x'.repeat(40)}-${i}.jsonl.gz`),
     });
-    expect((await request('POST', '/replay', { from: '2030-01-01T00:00:00Z' })).status).toBe(404);
-    expect((await request('GET', `/replay/${crypto.randomUUID()}`)).status).toBe(404);
+    expect(oversize.body).toMatchObject({ error: { code: 'payload_too_large' } });
   });
 });
