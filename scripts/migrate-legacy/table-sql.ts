@@ -61,8 +61,13 @@ export type Side = 'legacy' | 'target';
 
 const q = quoteIdent;
 
+/**
+ * A key value as a SQL literal. Keys are embedded rather than bound because `COPY (query) TO
+ * STDOUT` takes no parameters; they come from the legacy rows, not from a caller. An escape string
+ * (E'…', backslashes and quotes doubled) reads the same whatever standard_conforming_strings is.
+ */
 export function literal(value: string, type: string): string {
-  return `'${value.replaceAll("'", "''")}'::${type}`;
+  return `E'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'::${type}`;
 }
 
 /** `(sql)::type as "new_column", …` over the legacy row: what the source COPYs out. */
