@@ -2,6 +2,10 @@
  * SQL text for one legacy → new table, built from the names map and the two catalogs: the mapped
  * select list the source COPYs out, key predicates for batches, and the canonical row rendering
  * both sides hash for verification. The one place that turns a TableMapping into SQL.
+ *
+ * The migration runs this text with `unsafe` (COPY takes no bind parameters): it holds only
+ * identifiers from the names map and the catalogs, quoted by quoteIdent, types from the catalog,
+ * and key values read from the legacy rows, escaped by literal() — never operator input.
  */
 import { mappedColumns, newColumnFor, quoteIdent, type TableMapping } from '../../db/names-map.ts';
 import type { CatalogColumn } from './catalog.ts';

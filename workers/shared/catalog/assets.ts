@@ -121,6 +121,7 @@ const toMapping = (row: MappingRow): AssetMapping => ({
   created_at: toIsoTimestamp(row.created_at),
 });
 
+// Spliced into queries with sql.unsafe: a constant column list of this module, never input.
 const MAPPING_COLUMNS = `denotation_relation_id as mapping_id, media_content_entity_id as asset_id,
   material_artifact_id as product_id, role_name as role, display_position as position,
   source_system as source, created_at`;

@@ -301,6 +301,7 @@ async function analyzeGrownTables(sql: Sql, resource: ResourceName): Promise<voi
     join pg_class c on c.oid = s.relid
     where s.schemaname = 'public' and s.relname in ${sql(RESOLVED_TABLES[resource])}
       and s.n_mod_since_analyze > greatest(10000, c.reltuples)`;
+  // sql.unsafe: ANALYZE takes no parameters; the names are RESOLVED_TABLES (code) as the catalog spells them
   for (const { name } of grown) await sql.unsafe(`analyze "${name}"`);
 }
 

@@ -26,6 +26,8 @@ export interface Side {
   /** The column as an identifier to interpolate into a query. */
   column(legacyTable: string, legacyColumn: string): postgres.Helper<string, []>;
   /**
+   * (This and rowText are spliced with sql.unsafe: identifiers from db/names-map.ts, quoted, never
+   * input.)
    * SQL text selecting every column the names map carries over, each as text and aliased to its
    * legacy name (`"aggregate_measurement_value"::text as "net_sales"`), over the table alias given.
    */

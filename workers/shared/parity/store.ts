@@ -57,6 +57,8 @@ interface RunRow {
 
 const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+// runColumns() and FROM are spliced with sql.unsafe: SQL text built only from this module's
+// constants, never from input (the values of a query are always bound parameters).
 /** `checks`: full results, or summaries without the (large) details for lists. */
 function runColumns(checks: 'full' | 'summary'): string {
   const checksSql =

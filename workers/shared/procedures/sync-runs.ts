@@ -60,6 +60,7 @@ const toSyncRun = (row: SyncRunRow): SyncRun => ({
   error: row.error,
 });
 
+// Spliced with sql.unsafe: a constant column list, never input.
 const SYNC_RUN_COLUMNS = `procedure_execution_id as id, procedure_kind as kind, status,
   coalesce(started_at, requested_at) as started_at,
   (extract(epoch from coalesce(started_at, requested_at)) * 1000000)::bigint as started_at_micros,
