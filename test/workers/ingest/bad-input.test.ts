@@ -187,7 +187,8 @@ describe('bad lines in an archived export', { tags: ['bad-input'] }, () => {
     expect(quarantined).toHaveLength(expected.length);
 
     // nothing from the bad lines; the good ones exactly as the legacy functions load them
-    const [strays] = await sql`select count(*)::int as n from material_artifact where material_artifact_id between 990000 and 990099`;
+    const [strays] =
+      await sql`select count(*)::int as n from material_artifact where material_artifact_id between 990000 and 990099`;
     expect(strays?.n).toBe(0);
     await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
     const tables = await compareRawTables(legacy, sql);
