@@ -58,7 +58,7 @@ async function findPlaceholders(configPath: string, environment: DeployEnvironme
     if (typeof value === 'string') {
       if (/REPLACE[_-]WITH/i.test(value)) found.push(`${path} = ${JSON.stringify(value)}`);
     } else if (Array.isArray(value)) {
-      value.forEach((item, index) => walk(item, `${path}[${index}]`));
+      for (const [index, item] of value.entries()) walk(item, `${path}[${index}]`);
     } else if (value && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`);
     }
