@@ -17,6 +17,14 @@ function redeliveryDelaySeconds(attempts: number): number {
   return Math.min(300, 10 * 2 ** attempts);
 }
 
+/**
+ * Backoff after a step was interrupted by a transient database error and given back (5 s, 10 s,
+ * … 80 s): the give-back itself reached the database, so it is answering again.
+ */
+function retryAfterTransientErrorSeconds(attempts: number): number {
+  return Math.min(300, 5 * 2 ** (attempts - 1));
+}
+
 /** The execution a message names, even when the rest of it is malformed. */
 function namedExecutionId(body: unknown): string | null {
   const id = (body as { procedureExecutionId?: unknown } | null)?.procedureExecutionId;
@@ -107,7 +115,7 @@ export async function consumeIngestBatch(
       } else if (outcome.kind === 'busy') {
         message.retry({ delaySeconds: outcome.retryAfterSeconds });
       } else {
-        message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
+        message.retry({ delaySeconds: retryAfterTransientErrorSeconds(message.attempts) });
       }
     } catch (error) {
       // The runner records failures on the execution itself; reaching here means the database
