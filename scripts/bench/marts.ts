@@ -16,6 +16,7 @@ import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
 import { classifyProducts } from '../../workers/shared/marts/classification.ts';
 import { getDashboardSummary, getSalesTimeseries, getTopProducts } from '../../workers/shared/marts/dashboard.ts';
 import { refreshPerformanceDataset, refreshTouchedKeys } from '../../workers/shared/marts/performance-dataset.ts';
+import { ingestLegacyOrders, loadLegacyStore } from '../lib/legacy-store.ts';
 import { fixtureLinesOfOrders, withFreshIds } from '../lib/order-edits.ts';
 import { requireDatabaseUrl } from '../lib/postgres-url.ts';
 import {
@@ -94,36 +95,19 @@ export async function loadBenchStore(databases: MartBenchDatabases, options: Sto
   const { legacy, next } = databases;
   const stream = generateStoreStream(options);
   const timezone = stream.shop.ianaTimezone;
-  await legacy`insert into app_settings (key, value) values ('shop_timezone', to_jsonb(${timezone}::text))
-               on conflict (key) do update set value = excluded.value`;
   await next`insert into configuration_setting (setting_key, setting_value) values ('shop_timezone', to_jsonb(${timezone}::text))
              on conflict (setting_key) do update set setting_value = excluded.setting_value`;
-  await inBatches(
-    stream.legacyProducts(),
-    (batch) => legacy`select ingest_product(p) from jsonb_array_elements(${JSON.stringify(batch)}::text::jsonb) p`,
-  );
-  await inBatches(
-    stream.legacyOrders(),
-    (batch) => legacy`select ingest_order(o) from jsonb_array_elements(${JSON.stringify(batch)}::text::jsonb) o`,
-  );
-  await legacy`select delete_product(id::bigint) from jsonb_array_elements_text(${JSON.stringify(stream.deletedProductIds())}::text::jsonb) id`;
+  await loadLegacyStore(legacy, {
+    timezone,
+    products: stream.legacyProducts(),
+    orders: stream.legacyOrders(),
+    deletedProductIds: stream.deletedProductIds(),
+  });
   await loadJsonlLines(next, 'products', stream.productLines());
   await loadJsonlLines(next, 'orders', stream.orderLines());
   await loadJsonlLines(next, 'refunds', stream.refundLines());
   await loadJsonlLines(next, 'deletions', stream.deletionLines());
   return stream.period;
-}
-
-async function inBatches<T>(items: Iterable<T>, load: (batch: T[]) => Promise<unknown>, size = 500): Promise<void> {
-  let batch: T[] = [];
-  for (const item of items) {
-    batch.push(item);
-    if (batch.length === size) {
-      await load(batch);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) await load(batch);
 }
 
 // ---------------------------------------------------------------- checks
@@ -184,11 +168,7 @@ export async function benchIncrementalRefresh(
   const sync = async (run: number) => {
     const delta = generateStore({ ...input.options, orders, startDate: from, days, shuffleChildren: false });
     const fresh = delta.legacy.orders.map((o) => withFreshIds(o, run + 1));
-    await inBatches(
-      fresh,
-      (batch) =>
-        databases.legacy`select ingest_order(o) from jsonb_array_elements(${JSON.stringify(batch)}::text::jsonb) o`,
-    );
+    await ingestLegacyOrders(databases.legacy, fresh);
     const lines = fixtureLinesOfOrders(fresh);
     await loadJsonlLines(databases.next, 'orders', lines.orders);
     await loadJsonlLines(databases.next, 'refunds', lines.refunds);

@@ -23,6 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { mappedColumns, quoteIdent, TABLE_MAPPINGS } from '../../db/names-map.ts';
+import { loadLegacyStore } from '../lib/legacy-store.ts';
 import { type LocalPostgres, startLocalPostgres } from '../lib/local-postgres.ts';
 import { migrate, PROJECT_ROOT } from '../lib/migrations.ts';
 import { withDatabase } from '../lib/postgres-url.ts';
@@ -61,35 +62,25 @@ async function seconds<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, (performance.now() - started) / 1000];
 }
 
-async function inBatches<T>(items: Iterable<T>, load: (batch: T[]) => Promise<unknown>, size = 500): Promise<void> {
-  let batch: T[] = [];
-  for (const item of items) {
-    batch.push(item);
-    if (batch.length === size) {
-      await load(batch);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) await load(batch);
-}
-
 async function fillLegacy(url: string, store: { seed: number; products: number; orders: number }): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql.file(LEGACY_SCHEMA);
     const stream = generateStoreStream(store);
-    await sql`insert into app_settings (key, value) values ('shop_timezone', to_jsonb(${stream.shop.ianaTimezone}::text))`;
-    await inBatches(
-      stream.legacyProducts(),
-      (batch) => sql`select ingest_product(p) from jsonb_array_elements(${JSON.stringify(batch)}::text::jsonb) p`,
+    await loadLegacyStore(
+      sql,
+      {
+        timezone: stream.shop.ianaTimezone,
+        products: stream.legacyProducts(),
+        orders: stream.legacyOrders(),
+        deletedProductIds: stream.deletedProductIds(),
+      },
+      {
+        onOrders: (loaded) => {
+          if (loaded % 20_000 === 0) log(`  legacy: ${loaded} orders ingested`);
+        },
+      },
     );
-    let loaded = 0;
-    await inBatches(stream.legacyOrders(), async (batch) => {
-      await sql`select ingest_order(o) from jsonb_array_elements(${JSON.stringify(batch)}::text::jsonb) o`;
-      loaded += batch.length;
-      if (loaded % 20_000 === 0) log(`  legacy: ${loaded} orders ingested`);
-    });
-    await sql`select delete_product(id::bigint) from jsonb_array_elements_text(${JSON.stringify(stream.deletedProductIds())}::text::jsonb) id`;
     await sql`select refresh_mart_performance_metrics()`;
     await sql`select classify_products()`;
     await sql`vacuum analyze`;

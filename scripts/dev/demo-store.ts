@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { loadLegacyStore } from '../lib/legacy-store.ts';
 import { readLegacyStore, writeStoreFixture } from '../store-generator/fixture-folder.ts';
-import type { LegacyOrder, LegacyProduct, ShopInfo, StoreOptions } from '../store-generator/generate.ts';
+import type { ShopInfo, StoreOptions } from '../store-generator/generate.ts';
 
 export interface DemoStore {
   dir: string;
@@ -33,23 +34,6 @@ export async function ensureDemoStore(dataDir: string, options: StoreOptions): P
   return { dir, shop, generated };
 }
 
-const BATCH = 250;
-
-async function forEachBatch<T>(items: AsyncIterable<T>, work: (batch: T[]) => Promise<unknown>): Promise<number> {
-  let batch: T[] = [];
-  let count = 0;
-  for await (const item of items) {
-    batch.push(item);
-    count++;
-    if (batch.length === BATCH) {
-      await work(batch);
-      batch = [];
-    }
-  }
-  if (batch.length > 0) await work(batch);
-  return count;
-}
-
 /**
  * Loads the demo store into the legacy database as the old Express app did (ingest_product,
  * ingest_order, delete_product, then its nightly refresh and classification) and records a
@@ -61,18 +45,16 @@ export async function loadLegacyDemo(legacyUrl: string, store: DemoStore): Promi
     const [existing] = await sql<{ orders: number }[]>`select count(*)::int as orders from orders`;
     if ((existing?.orders ?? 0) > 0) return 0;
     const legacy = readLegacyStore(store.dir);
-    await sql`
-      insert into app_settings (key, value) values ('shop_timezone', to_jsonb(${store.shop.ianaTimezone}::text))
-      on conflict (key) do update set value = excluded.value`;
-    await forEachBatch<LegacyProduct>(
-      legacy.products(),
-      (batch) => sql`select ingest_product(p) from jsonb_array_elements(${JSON.stringify(batch)}::text::jsonb) p`,
+    const orders = await loadLegacyStore(
+      sql,
+      {
+        timezone: store.shop.ianaTimezone,
+        products: legacy.products(),
+        orders: legacy.orders(),
+        deletedProductIds: await legacy.deletedProductIds(),
+      },
+      { batchSize: 250 },
     );
-    const orders = await forEachBatch<LegacyOrder>(
-      legacy.orders(),
-      (batch) => sql`select ingest_order(o) from jsonb_array_elements(${JSON.stringify(batch)}::text::jsonb) o`,
-    );
-    for (const id of await legacy.deletedProductIds()) await sql`select delete_product(${String(id)}::bigint)`;
     await sql`select refresh_mart_performance_metrics()`;
     await sql`select classify_products()`;
     // The parity watermark is the older of the two systems' last completed syncs.

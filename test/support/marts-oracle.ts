@@ -5,7 +5,7 @@
  */
 import type postgres from 'postgres';
 import { mappedColumns, mappingForLegacyTable, quoteIdent } from '../../db/names-map.ts';
-import type { GeneratedStore, LegacyOrder, LegacyProduct } from '../../scripts/store-generator/generate.ts';
+import type { GeneratedStore } from '../../scripts/store-generator/generate.ts';
 import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
 import type {
   DashboardSummary,
@@ -17,43 +17,14 @@ import type {
 
 type Sql = postgres.Sql;
 
+/** The legacy REST side of a store into the legacy schema, as the old Express app did it. */
+export { ingestLegacyOrders, loadLegacyStore } from '../../scripts/lib/legacy-store.ts';
+
 /** 'YYYY-MM-DD' plus n days. */
 export function addDays(isoDate: string, days: number): string {
   const date = new Date(`${isoDate}T00:00:00Z`);
   date.setUTCDate(date.getUTCDate() + days);
   return date.toISOString().slice(0, 10);
-}
-
-const BATCH = 500;
-
-function* batches<T>(items: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < items.length; i += BATCH) yield items.slice(i, i + BATCH);
-}
-
-/** The legacy REST side of a store into the legacy schema, as the old Express app did it. */
-export async function loadLegacyStore(
-  sql: Sql,
-  store: {
-    timezone: string;
-    products: readonly LegacyProduct[];
-    orders: readonly LegacyOrder[];
-    deletedProductIds: readonly number[];
-  },
-): Promise<void> {
-  await sql`
-    insert into app_settings (key, value) values ('shop_timezone', to_jsonb(${store.timezone}::text))
-    on conflict (key) do update set value = excluded.value`;
-  for (const chunk of batches(store.products)) {
-    await sql`select ingest_product(p) from jsonb_array_elements(${JSON.stringify(chunk)}::text::jsonb) p`;
-  }
-  await ingestLegacyOrders(sql, store.orders);
-  for (const id of store.deletedProductIds) await sql`select delete_product(${String(id)}::bigint)`;
-}
-
-export async function ingestLegacyOrders(sql: Sql, orders: readonly LegacyOrder[]): Promise<void> {
-  for (const chunk of batches(orders)) {
-    await sql`select ingest_order(o) from jsonb_array_elements(${JSON.stringify(chunk)}::text::jsonb) o`;
-  }
 }
 
 /** Sets the same staff override on both sides (legacy product_classifications, new nominal_classification). */
