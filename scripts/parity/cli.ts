@@ -8,16 +8,14 @@
  * watermark), --tolerance (default 0.01), --json (the whole run with every check's details).
  * LEGACY_DATABASE_URL and DATABASE_URL stand in for --legacy and --new.
  */
-import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { runParityChecks } from '../../workers/shared/parity/runner.ts';
+import { type CliValues, runCli, UsageError } from '../lib/cli.ts';
 import { redact } from '../lib/postgres-url.ts';
 import { formatParityRun } from './report.ts';
 
 const USAGE = `usage: npm run parity -- --legacy <postgres-url> --new <postgres-url>
          [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--tolerance 0.01] [--json]`;
-
-class UsageError extends Error {}
 
 function connectionString(value: string | undefined, flag: string, variable: string): string {
   const url = value ?? process.env[variable];
@@ -50,17 +48,7 @@ function tolerance(value: string | undefined): number | undefined {
   return number;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+async function main(values: CliValues<typeof OPTIONS>): Promise<number> {
   const legacyUrl = connectionString(values.legacy, '--legacy', 'LEGACY_DATABASE_URL');
   const newUrl = connectionString(values.new, '--new', 'DATABASE_URL');
   const parameters = { from: values.from, to: values.to, tolerance: tolerance(values.tolerance) };
@@ -85,13 +73,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError) console.error(`${error.message}\n${USAGE}`);
-    else console.error(`parity: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 2;
-  },
-);
+runCli({ name: 'parity', usage: USAGE, options: OPTIONS, main });

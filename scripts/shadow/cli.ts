@@ -14,7 +14,7 @@
  * side, --header "Name: value" adds a header to both.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { type CliValues, runCli, UsageError } from '../lib/cli.ts';
 import { type DiffResult, diffJson, type IgnoreRule, type Json, parseIgnoreRules, rulesFor } from './diff.ts';
 import { requestSet, SCENARIOS, type SideMemory, type Step } from './requests.ts';
 
@@ -40,7 +40,6 @@ const OPTIONS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-class UsageError extends Error {}
 class UnreachableError extends Error {}
 
 interface Answer {
@@ -136,17 +135,7 @@ function show(value: Json | undefined): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+async function main(values: CliValues<typeof OPTIONS>): Promise<number> {
   const legacyBase = baseUrl(values['legacy-base'], '--legacy-base');
   const newBase = baseUrl(values['new-base'], '--new-base');
   const tolerance = {
@@ -266,13 +255,4 @@ async function main(argv: string[]): Promise<number> {
   return differing.length > 0 ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError) console.error(`${error.message}\n${USAGE}`);
-    else console.error(`shadow: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 2;
-  },
-);
+runCli({ name: 'shadow', usage: USAGE, options: OPTIONS, main });
