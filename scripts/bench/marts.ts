@@ -270,14 +270,18 @@ export function markdownTable(results: PairResult[]): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
+/**
+ * The command line of a benchmark run alone (this file, parity.ts): the store to generate
+ * (--orders, --products, --seed, --days, --timezone), --runs and --skip-load.
+ */
+export function benchCommandLine(defaultDays: number): { options: StoreOptions; runs: number; skipLoad: boolean } {
   const { values } = parseArgs({
     options: {
       orders: { type: 'string', default: '200000' },
       products: { type: 'string', default: '2000' },
       seed: { type: 'string', default: '7' },
       runs: { type: 'string', default: '5' },
-      days: { type: 'string', default: '365' },
+      days: { type: 'string', default: String(defaultDays) },
       timezone: { type: 'string', default: 'America/New_York' },
       'skip-load': { type: 'boolean', default: false },
     },
@@ -288,26 +292,37 @@ async function main(): Promise<void> {
     orders: Number(values.orders),
     days: Number(values.days),
     timezone: values.timezone,
-    startDate: '2025-01-01',
   };
+  return { options, runs: Number(values.runs), skipLoad: values['skip-load'] };
+}
+
+/** Connects to LEGACY_DATABASE_URL and DATABASE_URL for `work`, and closes both after it. */
+export async function withBenchDatabases<T>(work: (databases: MartBenchDatabases) => Promise<T>): Promise<T> {
   const legacy = postgres(requireDatabaseUrl('LEGACY_DATABASE_URL'), { max: 4, onnotice: () => {} });
   const next = postgres(requireDatabaseUrl(), { max: 4, onnotice: () => {} });
   try {
-    const databases = { legacy, next };
+    return await work({ legacy, next });
+  } finally {
+    await Promise.all([legacy.end({ timeout: 5 }), next.end({ timeout: 5 })]);
+  }
+}
+
+async function main(): Promise<void> {
+  const commandLine = benchCommandLine(365);
+  const options: StoreOptions = { ...commandLine.options, startDate: '2025-01-01' };
+  await withBenchDatabases(async (databases) => {
     let period: StorePeriod = generateStoreStream({ ...options, orders: 0 }).period;
-    if (!values['skip-load']) {
+    if (!commandLine.skipLoad) {
       const started = performance.now();
       period = await loadBenchStore(databases, options);
       console.error(
         `loaded ${options.orders} orders into both databases in ${Math.round(performance.now() - started)} ms`,
       );
     }
-    const results = await runMartBenchmarks(databases, { options, period, runs: Number(values.runs) });
+    const results = await runMartBenchmarks(databases, { options, period, runs: commandLine.runs });
     console.log(JSON.stringify({ options, period, results }, null, 2));
     console.log(markdownTable(results));
-  } finally {
-    await Promise.all([legacy.end({ timeout: 5 }), next.end({ timeout: 5 })]);
-  }
+  });
 }
 
 if (import.meta.main) {

@@ -10,14 +10,17 @@
  * Each run must pass, and a second measurement with a planted discrepancy must find it, so the
  * figures never come from a run that skipped its work.
  */
-import { parseArgs } from 'node:util';
-import postgres from 'postgres';
 import { classifyProducts } from '../../workers/shared/marts/classification.ts';
 import { refreshPerformanceDataset } from '../../workers/shared/marts/performance-dataset.ts';
 import { type ParityRun, runParityChecks } from '../../workers/shared/parity/runner.ts';
-import { requireDatabaseUrl } from '../lib/postgres-url.ts';
-import type { StoreOptions } from '../store-generator/generate.ts';
-import { loadBenchStore, type MartBenchDatabases, summarizeTimings, type Timing } from './marts.ts';
+import {
+  benchCommandLine,
+  loadBenchStore,
+  type MartBenchDatabases,
+  summarizeTimings,
+  type Timing,
+  withBenchDatabases,
+} from './marts.ts';
 
 export interface ParityBenchResult {
   /** A run on identical data: every check passes. */
@@ -89,30 +92,10 @@ export async function benchParity(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      orders: { type: 'string', default: '200000' },
-      products: { type: 'string', default: '2000' },
-      seed: { type: 'string', default: '7' },
-      runs: { type: 'string', default: '5' },
-      // Days ending yesterday: the parity window (the last 30 days) holds a full share of the sales.
-      days: { type: 'string', default: '90' },
-      timezone: { type: 'string', default: 'America/New_York' },
-      'skip-load': { type: 'boolean', default: false },
-    },
-  });
-  const options: StoreOptions = {
-    seed: Number(values.seed),
-    products: Number(values.products),
-    orders: Number(values.orders),
-    days: Number(values.days),
-    timezone: values.timezone,
-  };
-  const legacy = postgres(requireDatabaseUrl('LEGACY_DATABASE_URL'), { max: 4, onnotice: () => {} });
-  const next = postgres(requireDatabaseUrl(), { max: 4, onnotice: () => {} });
-  try {
-    const databases = { legacy, next };
-    if (!values['skip-load']) {
+  // 90 days ending yesterday by default: the parity window (the last 30 days) holds a full share of the sales.
+  const { options, runs, skipLoad } = benchCommandLine(90);
+  await withBenchDatabases(async (databases) => {
+    if (!skipLoad) {
       const started = performance.now();
       await loadBenchStore(databases, options);
       await prepareParityBench(databases);
@@ -120,15 +103,13 @@ async function main(): Promise<void> {
         `loaded and refreshed ${options.orders} orders in both databases in ${Math.round(performance.now() - started)} ms`,
       );
     }
-    const result = await benchParity(databases, { runs: Number(values.runs) });
+    const result = await benchParity(databases, { runs });
     console.log(JSON.stringify({ options, result }, null, 2));
     console.log(
       `parity run, ${options.orders} orders (${result.datasetRows} mart rows, ${result.windowOrders} orders in the window): ` +
         `${result.identical.median} ms median on identical data, ${result.withDifferences.median} ms with 2% of the mart rows missing`,
     );
-  } finally {
-    await Promise.all([legacy.end({ timeout: 5 }), next.end({ timeout: 5 })]);
-  }
+  });
 }
 
 if (import.meta.main) {
