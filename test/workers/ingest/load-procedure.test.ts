@@ -12,7 +12,7 @@ import {
   recordArchivedObject,
 } from '../../../workers/shared/ingest/archive.ts';
 import { readJsonlLines } from '../../../workers/shared/ingest/jsonl-reader.ts';
-import { stageRecords } from '../../../workers/shared/ingest/load.ts';
+import { streamRecords } from '../../../workers/shared/ingest/load.ts';
 import { type LoadCheckpoint, loadTargetFor, runLoadUnit } from '../../../workers/shared/ingest/load-procedure.ts';
 import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
 import { checkpointExecution, recordExecution } from '../../../workers/shared/procedures/execution.ts';
@@ -256,7 +256,7 @@ describe('load executions', () => {
     let state: LoadCheckpoint = {
       segment: 0,
       progress: null,
-      counts: { linesRead: 0, staged: 0, ignored: 0, quarantined: 0, upserted: {}, touchedOrders: 0 },
+      counts: { linesRead: 0, accepted: 0, ignored: 0, quarantined: 0, upserted: {}, touchedOrders: 0 },
     };
     for (let i = 0; i < 3; i++) state = await runLoadUnit(sql, bindings.RAW_ARCHIVE, entity, target, state);
     await checkpointExecution(sql, id, { checkpoint: { ...state } });
@@ -265,7 +265,7 @@ describe('load executions', () => {
     const partial = (
       await readAllLines(await readSegment(bindings.RAW_ARCHIVE, entity.object_key, fourth), fourth[2])
     ).slice(0, 5);
-    await stageRecords(
+    await streamRecords(
       sql,
       target,
       partial.map((l) => ({ kind: 'line' as const, ...l })),
@@ -278,7 +278,7 @@ describe('load executions', () => {
     expect(done.status, done.error_text ?? '').toBe('succeeded');
     expect(done.attempt_count).toBe(2);
     const counts = (done.checkpoint_state as unknown as LoadCheckpoint).counts;
-    expect(counts).toMatchObject({ linesRead: lines.length, staged: lines.length, quarantined: 0 });
+    expect(counts).toMatchObject({ linesRead: lines.length, accepted: lines.length, quarantined: 0 });
 
     await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
     const tables = await compareRawTables(legacy, sql);

@@ -40,7 +40,7 @@ describe('loadJsonlLines', () => {
     for (const resource of RESOURCE_ORDER) {
       const summary = await loadJsonlLines(sql, resource, store.fixture[resource]);
       expect(summary.quarantined, resource).toBe(0);
-      expect(summary.staged, resource).toBe(store.fixture[resource].length);
+      expect(summary.accepted, resource).toBe(store.fixture[resource].length);
     }
     await ingestLegacy(legacy, store.legacy);
     const tables = await expectSameRawTables();
@@ -179,7 +179,7 @@ describe('loadJsonlLines', () => {
 
   it('loads the real Shopify exports: unknown fields and types skipped, lines without required fields quarantined', async () => {
     const products = await loadJsonlLines(sql, 'products', REAL_PRODUCTS.split('\n'));
-    expect(products).toMatchObject({ linesRead: 5, staged: 3, ignored: 2, quarantined: 0 });
+    expect(products).toMatchObject({ linesRead: 5, accepted: 3, ignored: 2, quarantined: 0 });
     const media = await sql`select url, shopify_image_id, alt_text from media_content_entity`;
     expect(media).toEqual([
       {
@@ -197,7 +197,7 @@ describe('loadJsonlLines', () => {
 
     // The orders sample comes from a narrower query (no name, no money): quarantined with the reason.
     const orders = await loadJsonlLines(sql, 'orders', REAL_ORDERS.split('\n'));
-    expect(orders).toMatchObject({ linesRead: 2, staged: 0, quarantined: 2 });
+    expect(orders).toMatchObject({ linesRead: 2, accepted: 0, quarantined: 2 });
     const reasons =
       await sql`select line_number::int, reason_text from quarantined_line where load_key = ${orders.loadKey} order by 1`;
     expect(reasons).toEqual([

@@ -1,7 +1,7 @@
 /**
  * The `load` ProcedureExecution: loads one archived export (information_bearing_entity) from R2
- * into the raw tables in bounded steps. Each unit of work is one archive segment staged (an R2
- * range read, decompressed and streamed through the reader) or one resolve batch; after each
+ * into the raw tables in bounded steps. Each unit of work is one archive segment read (an R2
+ * range read, decompressed and streamed through the loader) or one resolve batch; after each
  * unit the checkpoint is recorded, and after a time budget the step ends with `continue`, so a
  * multi-GB export loads in constant memory and a killed step resumes from its last unit.
  *
@@ -21,8 +21,8 @@ import {
   type LoadProgress,
   type LoadTarget,
   resolveNextBatch,
-  stageRecords,
   startProgress,
+  streamRecords,
   summarize,
 } from './load.ts';
 
@@ -72,7 +72,7 @@ export async function runLoadUnit(
   if (state.segment < segments.length) {
     const segment = segments[state.segment] as (typeof segments)[number];
     const bytes = await readSegment(bucket, entity.object_key, segment);
-    await stageRecords(sql, target, readJsonlLines(bytes, { firstLineNumber: segment[2] }), counts);
+    await streamRecords(sql, target, readJsonlLines(bytes, { firstLineNumber: segment[2] }), counts);
     return { segment: state.segment + 1, progress: null, counts };
   }
   const progress = await resolveNextBatch(

@@ -5,13 +5,17 @@
  *
  * A load has two halves, because with groupObjects false a child line may come before or after
  * its parent anywhere in a file of gigabytes:
- *   1. stage: every line is parsed, validated and written to ingest_staged_object (batches of a
- *      few thousand rows, one statement each); bad lines go to quarantined_line with their line
- *      number and reason. Re-staging the same lines (a killed step) is a no-op: (load_key,
- *      line_number) is the key.
- *   2. resolve, once the whole file is staged: parents in batches of ids, each batch one
- *      transaction of a few set-based statements that upsert the parent and its children; then
- *      children whose parent never appeared are quarantined, and the staged rows deleted.
+ *   1. stream: every line is parsed and validated in batches of a few thousand; bad lines go to
+ *      quarantined_line with their line number and reason. Orders, refunds and deletions, whose
+ *      rows are upserted and never replaced as a family, are written at once (one transaction a
+ *      batch, its statements pipelined); an order line whose order is not loaded yet waits in
+ *      ingest_staged_object. Products are staged whole: a product's variants, images and tags
+ *      replace the Shopify-owned ones, so it waits until the file has been read. Running a batch
+ *      again (a killed step) writes the same rows: upserts, and (load_key, line_number) keys the
+ *      staged ones.
+ *   2. resolve, once the whole file has been read: staged families in batches of ids, each batch
+ *      one transaction of a few set-based statements; then staged children whose parent never
+ *      appeared are quarantined, and the staged rows deleted.
  * Both halves are resumable: `resolveNextBatch` takes and returns a serialisable LoadProgress.
  *
  * Legacy semantics kept (per parent): variants, Shopify images (denotation_relation source
@@ -24,7 +28,13 @@
 import type postgres from 'postgres';
 import { recordTouchedOrders } from '../marts/performance-dataset.ts';
 import { excerptOf, type JsonlRecord, numberLines } from './jsonl-reader.ts';
-import { classifyLine, RESOURCE_OBJECTS, type ResourceName, type StagedObject } from './shopify-objects.ts';
+import {
+  classifyLine,
+  type ObjectType,
+  RESOURCE_OBJECTS,
+  type ResourceName,
+  type StagedObject,
+} from './shopify-objects.ts';
 
 type Sql = postgres.Sql;
 type Tx = postgres.TransactionSql;
@@ -41,8 +51,8 @@ export interface LoadTarget {
 export interface LoadCounts {
   /** Non-blank lines read. */
   linesRead: number;
-  /** Lines staged (objects of the types this resource loads). */
-  staged: number;
+  /** Lines accepted: valid objects of the types this resource loads (written, or staged until their family is read). */
+  accepted: number;
   /** Lines of types the loader does not consume (Metafield, …): skipped by design. */
   ignored: number;
   /** Lines in quarantined_line (bad at staging, or unresolvable at the end). */
@@ -69,13 +79,13 @@ export interface LoadSummary extends LoadCounts {
   rowsUpserted: number;
 }
 
-export const STAGE_BATCH_LINES = 2000;
+export const STREAM_BATCH_LINES = 2000;
 export const RESOLVE_BATCH_PARENTS = 1000;
 /** Line-number window for the orphan check and the cleanup (each window one bounded statement). */
 export const LINE_WINDOW = 100_000;
 
 export function emptyCounts(): LoadCounts {
-  return { linesRead: 0, staged: 0, ignored: 0, quarantined: 0, upserted: {}, touchedOrders: 0 };
+  return { linesRead: 0, accepted: 0, ignored: 0, quarantined: 0, upserted: {}, touchedOrders: 0 };
 }
 
 export function startProgress(counts: LoadCounts = emptyCounts()): LoadProgress {
@@ -99,51 +109,58 @@ interface QuarantineRow {
 }
 
 /**
- * Stages `records` (from readJsonlLines or numberLines) in batches; adds to `counts`. Returns the
- * last line number seen (0 when none).
+ * Reads `records` (from readJsonlLines or numberLines) in batches and writes each batch: a
+ * streamed resource's objects go straight to the raw tables, products (and children that came
+ * before their parent) to the staging table. Adds to `counts`; returns the last line number seen
+ * (0 when none).
  */
-export async function stageRecords(
+export async function streamRecords(
   sql: Sql,
   target: LoadTarget,
   records: AsyncIterable<JsonlRecord> | Iterable<JsonlRecord>,
   counts: LoadCounts,
   options: { batchLines?: number } = {},
 ): Promise<number> {
-  const batchLines = options.batchLines ?? STAGE_BATCH_LINES;
-  let staged: StagedRow[] = [];
+  const batchLines = options.batchLines ?? STREAM_BATCH_LINES;
+  let objects: StagedRow[] = [];
   let quarantined: QuarantineRow[] = [];
   let lastLineNumber = 0;
+  // One batch is written while the next is read and parsed (the database and the parsing overlap);
+  // batches are still written one after another, in line order.
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
-    await writeStaged(sql, target, staged, quarantined);
-    counts.staged += staged.length;
-    counts.quarantined += quarantined.length;
-    staged = [];
+    await writing;
+    writing = writeBatch(sql, target, objects, quarantined, counts);
+    // observed here, awaited (and so thrown) at the next flush or at the end
+    writing.catch(() => {});
+    objects = [];
     quarantined = [];
   };
   for await (const record of records as AsyncIterable<JsonlRecord>) {
     lastLineNumber = record.lineNumber;
     counts.linesRead += 1;
-    const outcome = stageOne(target.resource, record);
-    if (outcome.kind === 'staged') staged.push(outcome.row);
+    const outcome = readLine(target.resource, record);
+    if (outcome.kind === 'accepted') objects.push(outcome.row);
     else if (outcome.kind === 'quarantined') quarantined.push(outcome.row);
     else counts.ignored += 1;
-    if (staged.length + quarantined.length >= batchLines) await flush();
+    if (objects.length + quarantined.length >= batchLines) await flush();
   }
-  if (staged.length + quarantined.length > 0) await flush();
+  if (objects.length + quarantined.length > 0) await flush();
+  await writing;
   return lastLineNumber;
 }
 
-type StageOutcome =
-  | { kind: 'staged'; row: StagedRow }
+type LineOutcome =
+  | { kind: 'accepted'; row: StagedRow }
   | { kind: 'quarantined'; row: QuarantineRow }
   | { kind: 'ignored' };
 
-function stageOne(resource: ResourceName, record: JsonlRecord): StageOutcome {
+function readLine(resource: ResourceName, record: JsonlRecord): LineOutcome {
   const { lineNumber } = record;
   if (record.kind === 'invalid') {
     return { kind: 'quarantined', row: { line_number: lineNumber, reason: record.reason, excerpt: record.excerpt } };
   }
-  const quarantine = (reason: string): StageOutcome => ({
+  const quarantine = (reason: string): LineOutcome => ({
     kind: 'quarantined',
     row: { line_number: lineNumber, reason, excerpt: excerptOf(record.text) },
   });
@@ -160,7 +177,7 @@ function stageOne(resource: ResourceName, record: JsonlRecord): StageOutcome {
   const problem = postgresTextProblem(JSON.stringify(object.payload));
   if (problem) return quarantine(problem);
   return {
-    kind: 'staged',
+    kind: 'accepted',
     row: {
       line_number: lineNumber,
       object_type: object.objectType,
@@ -190,21 +207,37 @@ export function storableText(text: string): string {
   });
 }
 
-async function writeStaged(sql: Sql, target: LoadTarget, staged: StagedRow[], quarantined: QuarantineRow[]) {
-  if (staged.length > 0) {
-    await sql`
-      insert into ingest_staged_object
-        (load_key, line_number, resource_name, object_type, object_id, parent_object_id, payload)
-      select ${target.loadKey}::uuid, x.line_number, ${target.resource}, x.object_type, x.object_id,
-             x.parent_object_id, x.payload
-      from jsonb_to_recordset(${JSON.stringify(staged)}::text::jsonb)
-        as x(line_number bigint, object_type text, object_id bigint, parent_object_id bigint, payload jsonb)
-      on conflict (load_key, line_number) do nothing`;
+async function writeBatch(
+  sql: Sql,
+  target: LoadTarget,
+  objects: StagedRow[],
+  quarantined: QuarantineRow[],
+  counts: LoadCounts,
+): Promise<void> {
+  const write = STREAMED_WRITERS[target.resource];
+  if (objects.length > 0 && write) {
+    await analyzeGrownTables(sql, target.resource);
+    await sql.begin((tx) => write(tx, target, objects, counts));
+  } else if (objects.length > 0) {
+    await stage(sql, target, objects);
   }
+  counts.accepted += objects.length;
   if (quarantined.length > 0) {
     const rows = quarantined.map((q) => ({ ...q, reason: storableText(q.reason), excerpt: storableText(q.excerpt) }));
     await insertQuarantine(sql, target, rows);
+    counts.quarantined += quarantined.length;
   }
+}
+
+async function stage(sql: Sql | Tx, target: LoadTarget, rows: StagedRow[]): Promise<void> {
+  await sql`
+    insert into ingest_staged_object
+      (load_key, line_number, resource_name, object_type, object_id, parent_object_id, payload)
+    select ${target.loadKey}::uuid, x.line_number, ${target.resource}, x.object_type, x.object_id,
+           x.parent_object_id, x.payload
+    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb)
+      as x(line_number bigint, object_type text, object_id bigint, parent_object_id bigint, payload jsonb)
+    on conflict (load_key, line_number) do nothing`;
 }
 
 async function insertQuarantine(sql: Sql | Tx, target: LoadTarget, rows: QuarantineRow[]): Promise<number> {
@@ -219,11 +252,250 @@ async function insertQuarantine(sql: Sql | Tx, target: LoadTarget, rows: Quarant
   return result.count;
 }
 
-// ---------------------------------------------------------------------------------- resolve
+// ---------------------------------------------------------------------------------- streamed writes
+
+type StreamedWriter = (tx: Tx, target: LoadTarget, objects: StagedRow[], counts: LoadCounts) => Promise<void>;
 
 /**
- * Does the next bounded unit of the resolve half: one batch of parents (one transaction), one
- * line window of the orphan check or of the cleanup. Call until the phase is 'done'.
+ * Resources whose objects are written as they stream, one transaction a batch: their rows are
+ * upserted and never replaced as a family, so nothing needs the rest of the file first. Products
+ * are not: a product's variants, images and tags replace the Shopify-owned ones it had, so a
+ * product waits (staged) until its whole family has been read.
+ */
+const STREAMED_WRITERS: Partial<Record<ResourceName, StreamedWriter>> = {
+  orders: writeOrders,
+  refunds: (tx, target, objects, counts) => writeRefunds(tx, target, objectSource(tx, objects), counts),
+  deletions: (tx, _target, objects, counts) => writeDeletions(tx, objectSource(tx, objects), counts),
+};
+
+/** A batch's objects as rows (id, parent_id, line_number, payload): the last line of each id wins. */
+function objectSource(tx: Tx, objects: StagedRow[]) {
+  const rows = lastOfEach(objects).map((o) => ({
+    id: o.object_id,
+    parent_id: o.parent_object_id,
+    line_number: o.line_number,
+    payload: o.payload,
+  }));
+  return tx`
+    select x.id, x.parent_id, x.line_number, x.payload
+    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb)
+      as x(id bigint, parent_id bigint, line_number bigint, payload jsonb)`;
+}
+
+/** The last line of each object id (a file may repeat an object: the last wins), in line order. */
+function lastOfEach(objects: StagedRow[]): StagedRow[] {
+  const last = new Map<string, StagedRow>();
+  for (const o of objects) last.set(`${o.object_type}:${o.object_id}`, o);
+  return [...last.values()];
+}
+
+/**
+ * Orders and their lines. A line whose order is not loaded yet (with groupObjects false it may
+ * come first) is staged and written once the file has been read (resolveWaitingOrderLines).
+ * The (product, day) keys the touched orders count on are recorded before and after, for the
+ * incremental mart refresh.
+ */
+async function writeOrders(tx: Tx, target: LoadTarget, objects: StagedRow[], counts: LoadCounts): Promise<void> {
+  const orders = objects.filter((o) => o.object_type === 'Order');
+  const lines = objects.filter((o) => o.object_type === 'LineItem');
+  const orderIds = [...new Set([...orders.map((o) => o.object_id), ...lines.map((l) => l.parent_object_id ?? '')])];
+  // Issued together, so postgres.js pipelines them: the batch costs one round trip, not four.
+  await Promise.all([
+    recordTouchedOrders(tx, orderIds),
+    orders.length > 0 ? upsertOrders(tx, objectSource(tx, orders), counts) : null,
+    lines.length > 0
+      ? upsertOrderLines(tx, target, objectSource(tx, lines)).then((written) =>
+          add(counts, 'act_of_sale_line', written),
+        )
+      : null,
+    recordTouchedOrders(tx, orderIds),
+  ]);
+  counts.touchedOrders += orderIds.length;
+}
+
+/** act_of_sale and the refunds the orders list (id, time; their lines come from the refunds export). */
+async function upsertOrders(tx: Tx, source: postgres.PendingQuery<postgres.Row[]>, counts: LoadCounts): Promise<void> {
+  const [written] = await tx<{ orders: number; refunds: number }[]>`
+    with o as materialized (${source}), orders as (
+      insert into act_of_sale
+        (act_of_sale_id, order_name, processed_at, created_at, updated_at, cancelled_at, currency_code,
+         financial_status, fulfillment_status, subtotal_price_measurement_value, total_discounts_measurement_value,
+         total_tax_measurement_value, total_price_measurement_value, is_test, synced_at)
+      select o.id, o.payload ->> 'name', (o.payload ->> 'processedAt')::timestamptz,
+             (o.payload ->> 'createdAt')::timestamptz, (o.payload ->> 'updatedAt')::timestamptz,
+             (o.payload ->> 'cancelledAt')::timestamptz, o.payload ->> 'currencyCode',
+             o.payload ->> 'financialStatus', o.payload ->> 'fulfillmentStatus',
+             (o.payload ->> 'subtotalPrice')::numeric, coalesce((o.payload ->> 'totalDiscounts')::numeric, 0),
+             coalesce((o.payload ->> 'totalTax')::numeric, 0), (o.payload ->> 'totalPrice')::numeric,
+             coalesce((o.payload ->> 'test')::boolean, false), now()
+      from o
+      on conflict (act_of_sale_id) do update set
+        order_name = excluded.order_name, processed_at = excluded.processed_at, created_at = excluded.created_at,
+        updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at, currency_code = excluded.currency_code,
+        financial_status = excluded.financial_status, fulfillment_status = excluded.fulfillment_status,
+        subtotal_price_measurement_value = excluded.subtotal_price_measurement_value,
+        total_discounts_measurement_value = excluded.total_discounts_measurement_value,
+        total_tax_measurement_value = excluded.total_tax_measurement_value,
+        total_price_measurement_value = excluded.total_price_measurement_value, is_test = excluded.is_test,
+        synced_at = now()
+      returning 1
+    ), refunds as (
+      -- foreign keys are checked at the end of the statement, when the orders above are in
+      insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
+      select distinct on ((r ->> 'id')::bigint) (r ->> 'id')::bigint, o.id, (r ->> 'createdAt')::timestamptz
+      from o, jsonb_array_elements(o.payload -> 'refunds') as r
+      order by (r ->> 'id')::bigint, o.id desc
+      on conflict (act_of_refund_id) do update set act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at
+      returning 1
+    )
+    select (select count(*) from orders)::int as orders, (select count(*) from refunds)::int as refunds`;
+  add(counts, 'act_of_sale', written?.orders ?? 0);
+  add(counts, 'act_of_refund', written?.refunds ?? 0);
+}
+
+/**
+ * Upserts the lines whose order is loaded (returns how many) and stages the others (their order may come later in
+ * the file); a staged earlier copy of a line written now is dropped, so it cannot win over it.
+ */
+async function upsertOrderLines(
+  tx: Tx,
+  target: LoadTarget,
+  source: postgres.PendingQuery<postgres.Row[]>,
+): Promise<number> {
+  const [result] = await tx<{ written: number }[]>`
+    with li as materialized (${source}), written as (
+      insert into act_of_sale_line
+        (act_of_sale_line_id, act_of_sale_id, material_artifact_id, material_artifact_variant_id, title, sku,
+         quantity_count, unit_price_measurement_value, total_discount_measurement_value)
+      select li.id, li.parent_id, (li.payload ->> 'productId')::bigint, (li.payload ->> 'variantId')::bigint,
+             li.payload ->> 'title', nullif(li.payload ->> 'sku', ''), (li.payload ->> 'quantity')::integer,
+             (li.payload ->> 'price')::numeric, coalesce((li.payload ->> 'totalDiscount')::numeric, 0)
+      from li
+      where exists (select 1 from act_of_sale o where o.act_of_sale_id = li.parent_id)
+      on conflict (act_of_sale_line_id) do update set
+        act_of_sale_id = excluded.act_of_sale_id, material_artifact_id = excluded.material_artifact_id,
+        material_artifact_variant_id = excluded.material_artifact_variant_id, title = excluded.title, sku = excluded.sku,
+        quantity_count = excluded.quantity_count, unit_price_measurement_value = excluded.unit_price_measurement_value,
+        total_discount_measurement_value = excluded.total_discount_measurement_value
+      returning act_of_sale_line_id as id
+    ), superseded as (
+      delete from ingest_staged_object s
+      using written w
+      where s.load_key = ${target.loadKey} and s.object_type = 'LineItem' and s.object_id = w.id
+    ), waiting as (
+      insert into ingest_staged_object
+        (load_key, line_number, resource_name, object_type, object_id, parent_object_id, payload)
+      select ${target.loadKey}::uuid, li.line_number, ${target.resource}, 'LineItem', li.id, li.parent_id, li.payload
+      from li
+      where not exists (select 1 from act_of_sale o where o.act_of_sale_id = li.parent_id)
+      on conflict (load_key, line_number) do nothing
+    )
+    select (select count(*) from written)::int as written`;
+  return result?.written ?? 0;
+}
+
+async function writeRefunds(
+  tx: Tx,
+  target: LoadTarget,
+  source: postgres.PendingQuery<postgres.Row[]>,
+  counts: LoadCounts,
+): Promise<void> {
+  // A refund needs its order and every refunded order line loaded (foreign keys, like the legacy).
+  const refund = tx`
+    select p.id, p.line_number, p.payload,
+           case
+             when not exists (select 1 from act_of_sale o where o.act_of_sale_id = (p.payload ->> 'orderId')::bigint)
+               then format('order %s is not loaded', p.payload ->> 'orderId')
+             else (select 'order lines ' || string_agg(l ->> 'lineItemId', ', ') || ' are not loaded'
+                   from jsonb_array_elements(p.payload -> 'lines') l
+                   where not exists (select 1 from act_of_sale_line x
+                                     where x.act_of_sale_line_id = (l ->> 'lineItemId')::bigint))
+           end as problem
+    from (${source}) p`;
+  const problems = await tx<QuarantineRow[]>`
+    select line_number::float8 as line_number, problem as reason, left(payload::text, 200) as excerpt
+    from (${refund}) x where problem is not null`;
+  if (problems.length > 0) counts.quarantined += await insertQuarantine(tx, target, problems);
+  const orderIds = (
+    await tx<{ id: string }[]>`
+      select distinct payload ->> 'orderId' as id from (${refund}) x where problem is null`
+  ).map((row) => row.id);
+  await recordTouchedOrders(tx, orderIds);
+  const refunds = await tx`
+    insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
+    select id, (payload ->> 'orderId')::bigint, (payload ->> 'createdAt')::timestamptz
+    from (${refund}) x where problem is null
+    on conflict (act_of_refund_id) do update set act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at`;
+  add(counts, 'act_of_refund', refunds.count);
+  const lines = await tx`
+    insert into act_of_refund_line
+      (act_of_refund_line_id, act_of_refund_id, act_of_sale_line_id, quantity_count, subtotal_measurement_value)
+    select distinct on ((l ->> 'id')::bigint)
+           (l ->> 'id')::bigint, x.id, (l ->> 'lineItemId')::bigint, (l ->> 'quantity')::integer,
+           (l ->> 'subtotal')::numeric
+    from (${refund}) x, jsonb_array_elements(x.payload -> 'lines') as l
+    where x.problem is null
+    order by (l ->> 'id')::bigint, x.id desc
+    on conflict (act_of_refund_line_id) do update set
+      act_of_refund_id = excluded.act_of_refund_id, act_of_sale_line_id = excluded.act_of_sale_line_id,
+      quantity_count = excluded.quantity_count, subtotal_measurement_value = excluded.subtotal_measurement_value`;
+  add(counts, 'act_of_refund_line', lines.count);
+  await recordTouchedOrders(tx, orderIds);
+  counts.touchedOrders += orderIds.length;
+}
+
+async function writeDeletions(tx: Tx, source: postgres.PendingQuery<postgres.Row[]>, counts: LoadCounts) {
+  // delete_product: a tombstone, set once. The event's time (not now()) so a replay gives the same value.
+  const tombstones = await tx`
+    update material_artifact a
+    set deleted_at = coalesce(a.deleted_at, (d.payload ->> 'deletedAt')::timestamptz, now())
+    from (${source}) d
+    where a.material_artifact_id = d.id`;
+  add(counts, 'material_artifact_tombstone', tombstones.count);
+}
+
+// ---------------------------------------------------------------------------------- resolve
+
+/** Staged rows of one load, in ranges of `rangeColumn` (ids in (after, upto]) of staged `rangeType` rows. */
+interface IdRange {
+  loadKey: string;
+  after: string;
+  upto: string;
+}
+
+interface StagedFamily {
+  /** The staged rows whose ids, in ranges, make the resolve batches. */
+  rangeType: ObjectType;
+  rangeColumn: 'object_id' | 'parent_object_id';
+  resolve: (tx: Tx, target: LoadTarget, range: IdRange, counts: LoadCounts) => Promise<void>;
+  /** Whether a staged child `c`'s parent is there to attach to: else it is quarantined at the end. */
+  parentPresent: (sql: Sql) => postgres.PendingQuery<postgres.Row[]>;
+  orphanReason: string;
+}
+
+const STAGED_FAMILIES: Partial<Record<ResourceName, StagedFamily>> = {
+  products: {
+    rangeType: 'Product',
+    rangeColumn: 'object_id',
+    resolve: resolveProducts,
+    parentPresent: (sql) => sql`exists (select 1 from ingest_staged_object p
+                                        where p.load_key = c.load_key and p.object_type = 'Product'
+                                          and p.object_id = c.parent_object_id)`,
+    orphanReason: 'is not in this file (or its line was quarantined)',
+  },
+  orders: {
+    rangeType: 'LineItem',
+    rangeColumn: 'parent_object_id',
+    resolve: resolveWaitingOrderLines,
+    parentPresent: (sql) => sql`exists (select 1 from act_of_sale p where p.act_of_sale_id = c.parent_object_id)`,
+    orphanReason: 'is not loaded (not in this file, or its line was quarantined)',
+  },
+};
+
+/**
+ * Does the next bounded unit of the resolve half: one batch of staged families (one transaction),
+ * one line window of the orphan check or of the cleanup. Call until the phase is 'done'. A
+ * resource that stages nothing (refunds, deletions) is done at once.
  */
 export async function resolveNextBatch(
   sql: Sql,
@@ -232,6 +504,8 @@ export async function resolveNextBatch(
   options: { batchParents?: number; lineWindow?: number } = {},
 ): Promise<LoadProgress> {
   const counts = progress.counts;
+  const family = STAGED_FAMILIES[target.resource];
+  if (!family) return { ...progress, phase: 'done' };
   if (progress.phase === 'resolve') {
     if (progress.afterObjectId === null) {
       // Fresh statistics for the rows just staged: without them the planner joins children to
@@ -239,17 +513,16 @@ export async function resolveNextBatch(
       await sql`analyze ingest_staged_object`;
     }
     await analyzeGrownTables(sql, target.resource);
-    const parentType = RESOURCE_OBJECTS[target.resource].parent;
     const [batch] = await sql<{ upto: string | null }[]>`
-      select max(object_id)::text as upto from (
-        select distinct object_id from ingest_staged_object
-        where load_key = ${target.loadKey} and object_type = ${parentType}
-          and object_id > ${progress.afterObjectId ?? '-1'}::bigint
-        order by object_id
+      select max(id)::text as upto from (
+        select distinct ${sql(family.rangeColumn)} as id from ingest_staged_object
+        where load_key = ${target.loadKey} and object_type = ${family.rangeType}
+          and ${sql(family.rangeColumn)} > ${progress.afterObjectId ?? '-1'}::bigint
+        order by 1
         limit ${options.batchParents ?? RESOLVE_BATCH_PARENTS}) b`;
     if (!batch?.upto) return { ...progress, phase: 'orphans', afterLineNumber: 0 };
     const range: IdRange = { loadKey: target.loadKey, after: progress.afterObjectId ?? '-1', upto: batch.upto };
-    await sql.begin((tx) => RESOLVERS[target.resource](tx, target, range, counts));
+    await sql.begin((tx) => family.resolve(tx, target, range, counts));
     return { ...progress, afterObjectId: batch.upto };
   }
   if (progress.phase === 'orphans' || progress.phase === 'cleanup') {
@@ -263,7 +536,7 @@ export async function resolveNextBatch(
         : { ...progress, phase: 'done' };
     }
     const to = from + (options.lineWindow ?? LINE_WINDOW);
-    if (progress.phase === 'orphans') counts.quarantined += await quarantineOrphans(sql, target, from, to);
+    if (progress.phase === 'orphans') counts.quarantined += await quarantineOrphans(sql, target, family, from, to);
     else
       await sql`
       delete from ingest_staged_object
@@ -273,7 +546,7 @@ export async function resolveNextBatch(
   return progress;
 }
 
-/** The raw tables a resource's resolve batches write and join (recordTouchedOrders included). */
+/** The raw tables a resource's writes and resolve batches write and join (recordTouchedOrders included). */
 const RESOLVED_TABLES: Record<ResourceName, string[]> = {
   products: [
     'material_artifact',
@@ -305,25 +578,9 @@ async function analyzeGrownTables(sql: Sql, resource: ResourceName): Promise<voi
   for (const { name } of grown) await sql.unsafe(`analyze "${name}"`);
 }
 
-/** Parents with ids in (after, upto] of one load. */
-interface IdRange {
-  loadKey: string;
-  after: string;
-  upto: string;
-}
-
-type Resolver = (tx: Tx, target: LoadTarget, range: IdRange, counts: LoadCounts) => Promise<void>;
-
 function add(counts: LoadCounts, table: string, n: number) {
   counts.upserted[table] = (counts.upserted[table] ?? 0) + n;
 }
-
-const RESOLVERS: Record<ResourceName, Resolver> = {
-  products: resolveProducts,
-  orders: resolveOrders,
-  refunds: resolveRefunds,
-  deletions: resolveDeletions,
-};
 
 /** The last staged line of each parent in the range (a file may repeat an object: the last wins). */
 function parents(tx: Tx, type: string, r: IdRange) {
@@ -335,16 +592,65 @@ function parents(tx: Tx, type: string, r: IdRange) {
     order by object_id, line_number desc`;
 }
 
-/** The last staged line of each child of `type` whose parent is a staged parent in the range. */
-function children(tx: Tx, type: string, parentType: string, r: IdRange) {
+/**
+ * The last staged line of each child of `type` whose parent id is in the range; with
+ * `parentType`, only those whose parent is staged in this load too.
+ */
+function children(tx: Tx, type: string, r: IdRange, parentType?: string) {
   return tx`
     select distinct on (c.object_id) c.object_id as id, c.parent_object_id as parent_id, c.line_number, c.payload
     from ingest_staged_object c
     where c.load_key = ${r.loadKey} and c.object_type = ${type}
       and c.parent_object_id > ${r.after}::bigint and c.parent_object_id <= ${r.upto}::bigint
-      and exists (select 1 from ingest_staged_object p
-                  where p.load_key = c.load_key and p.object_type = ${parentType} and p.object_id = c.parent_object_id)
+      ${
+        parentType
+          ? tx`and exists (select 1 from ingest_staged_object p
+                           where p.load_key = c.load_key and p.object_type = ${parentType}
+                             and p.object_id = c.parent_object_id)`
+          : tx``
+      }
     order by c.object_id, c.line_number desc`;
+}
+
+/** Order lines staged while their order was missing, now that the whole file has been read. */
+async function resolveWaitingOrderLines(tx: Tx, target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
+  const orderIds = (
+    await tx<{ id: string }[]>`
+      select distinct c.parent_object_id::text as id from ingest_staged_object c
+      where c.load_key = ${r.loadKey} and c.object_type = 'LineItem'
+        and c.parent_object_id > ${r.after}::bigint and c.parent_object_id <= ${r.upto}::bigint`
+  ).map((row) => row.id);
+  await recordTouchedOrders(tx, orderIds);
+  // the ones whose order is still missing stay staged: the orphan check quarantines them
+  add(counts, 'act_of_sale_line', await upsertOrderLines(tx, target, children(tx, 'LineItem', r)));
+  await recordTouchedOrders(tx, orderIds);
+  counts.touchedOrders += orderIds.length;
+}
+
+/** Staged children in the line window whose parent is not there (see StagedFamily.parentPresent). */
+async function quarantineOrphans(
+  sql: Sql,
+  target: LoadTarget,
+  family: StagedFamily,
+  from: number,
+  to: number,
+): Promise<number> {
+  const parentType = RESOURCE_OBJECTS[target.resource].parent;
+  const result = await sql`
+    insert into quarantined_line
+      (load_key, procedure_execution_id, information_bearing_entity_id, resource_name, line_number, reason_text,
+       line_excerpt)
+    select c.load_key, ${target.procedureExecutionId ?? null}::uuid, ${target.informationBearingEntityId ?? null}::uuid,
+           c.resource_name, c.line_number,
+           format('%s %s: its parent %s %s %s', c.object_type, c.object_id, ${parentType}::text, c.parent_object_id,
+                  ${family.orphanReason}::text),
+           left(c.payload::text, 200)
+    from ingest_staged_object c
+    where c.load_key = ${target.loadKey} and c.line_number > ${from} and c.line_number <= ${to}
+      and c.parent_object_id is not null
+      and not ${family.parentPresent(sql)}
+    on conflict (load_key, line_number) do nothing`;
+  return result.count;
 }
 
 /**
@@ -357,7 +663,7 @@ function productImages(tx: Tx, r: IdRange) {
     with image as (
       select id, parent_id as product_id, payload as m,
              row_number() over (partition by parent_id order by line_number) as position
-      from (${children(tx, 'MediaImage', 'Product', r)}) i
+      from (${children(tx, 'MediaImage', r, 'Product')}) i
     ), by_url as (
       select distinct on (split_part(a.url, '?', 1)) split_part(a.url, '?', 1) as url_path, a.media_content_entity_id
       from media_content_entity a
@@ -412,7 +718,7 @@ async function resolveProducts(tx: Tx, _target: LoadTarget, r: IdRange, counts: 
            (v.payload ->> 'price')::numeric, (v.payload ->> 'compareAtPrice')::numeric,
            (v.payload ->> 'inventoryQuantity')::integer, (v.payload ->> 'createdAt')::timestamptz,
            (v.payload ->> 'updatedAt')::timestamptz
-    from (${children(tx, 'ProductVariant', 'Product', r)}) v
+    from (${children(tx, 'ProductVariant', r, 'Product')}) v
     on conflict (material_artifact_variant_id) do update set
       material_artifact_id = excluded.material_artifact_id, title = excluded.title, sku = excluded.sku,
       price_measurement_value = excluded.price_measurement_value,
@@ -499,142 +805,6 @@ async function resolveProducts(tx: Tx, _target: LoadTarget, r: IdRange, counts: 
       and exists (select 1 from ingest_staged_object s where s.load_key = ${r.loadKey} and s.object_type = 'Product'
                   and s.object_id = a.material_artifact_id)`;
 }
-
-async function resolveOrders(tx: Tx, _target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
-  const orderIds = (
-    await tx<{ id: string }[]>`
-      select distinct object_id::text as id from ingest_staged_object
-      where load_key = ${r.loadKey} and object_type = 'Order'
-        and object_id > ${r.after}::bigint and object_id <= ${r.upto}::bigint`
-  ).map((row) => row.id);
-  // The (product, day) keys these orders count on now, and below on what they count on after.
-  await recordTouchedOrders(tx, orderIds);
-  const orders = await tx`
-    insert into act_of_sale
-      (act_of_sale_id, order_name, processed_at, created_at, updated_at, cancelled_at, currency_code,
-       financial_status, fulfillment_status, subtotal_price_measurement_value, total_discounts_measurement_value,
-       total_tax_measurement_value, total_price_measurement_value, is_test, synced_at)
-    select o.id, o.payload ->> 'name', (o.payload ->> 'processedAt')::timestamptz,
-           (o.payload ->> 'createdAt')::timestamptz, (o.payload ->> 'updatedAt')::timestamptz,
-           (o.payload ->> 'cancelledAt')::timestamptz, o.payload ->> 'currencyCode',
-           o.payload ->> 'financialStatus', o.payload ->> 'fulfillmentStatus',
-           (o.payload ->> 'subtotalPrice')::numeric, coalesce((o.payload ->> 'totalDiscounts')::numeric, 0),
-           coalesce((o.payload ->> 'totalTax')::numeric, 0), (o.payload ->> 'totalPrice')::numeric,
-           coalesce((o.payload ->> 'test')::boolean, false), now()
-    from (${parents(tx, 'Order', r)}) o
-    on conflict (act_of_sale_id) do update set
-      order_name = excluded.order_name, processed_at = excluded.processed_at, created_at = excluded.created_at,
-      updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at, currency_code = excluded.currency_code,
-      financial_status = excluded.financial_status, fulfillment_status = excluded.fulfillment_status,
-      subtotal_price_measurement_value = excluded.subtotal_price_measurement_value,
-      total_discounts_measurement_value = excluded.total_discounts_measurement_value,
-      total_tax_measurement_value = excluded.total_tax_measurement_value,
-      total_price_measurement_value = excluded.total_price_measurement_value, is_test = excluded.is_test,
-      synced_at = now()`;
-  add(counts, 'act_of_sale', orders.count);
-  const lines = await tx`
-    insert into act_of_sale_line
-      (act_of_sale_line_id, act_of_sale_id, material_artifact_id, material_artifact_variant_id, title, sku,
-       quantity_count, unit_price_measurement_value, total_discount_measurement_value)
-    select li.id, li.parent_id, (li.payload ->> 'productId')::bigint, (li.payload ->> 'variantId')::bigint,
-           li.payload ->> 'title', nullif(li.payload ->> 'sku', ''), (li.payload ->> 'quantity')::integer,
-           (li.payload ->> 'price')::numeric, coalesce((li.payload ->> 'totalDiscount')::numeric, 0)
-    from (${children(tx, 'LineItem', 'Order', r)}) li
-    on conflict (act_of_sale_line_id) do update set
-      act_of_sale_id = excluded.act_of_sale_id, material_artifact_id = excluded.material_artifact_id,
-      material_artifact_variant_id = excluded.material_artifact_variant_id, title = excluded.title, sku = excluded.sku,
-      quantity_count = excluded.quantity_count, unit_price_measurement_value = excluded.unit_price_measurement_value,
-      total_discount_measurement_value = excluded.total_discount_measurement_value`;
-  add(counts, 'act_of_sale_line', lines.count);
-  // The order's refunds (id, time); their lines come from the refunds export.
-  const refunds = await tx`
-    insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
-    select distinct on ((r ->> 'id')::bigint) (r ->> 'id')::bigint, o.id, (r ->> 'createdAt')::timestamptz
-    from (${parents(tx, 'Order', r)}) o, jsonb_array_elements(o.payload -> 'refunds') as r
-    order by (r ->> 'id')::bigint, o.id desc
-    on conflict (act_of_refund_id) do update set act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at`;
-  add(counts, 'act_of_refund', refunds.count);
-  await recordTouchedOrders(tx, orderIds);
-  counts.touchedOrders += orderIds.length;
-}
-
-async function resolveRefunds(tx: Tx, target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
-  // A refund needs its order and every refunded order line loaded (foreign keys, like the legacy).
-  const refund = tx`
-    select p.id, p.line_number, p.payload,
-           case
-             when not exists (select 1 from act_of_sale o where o.act_of_sale_id = (p.payload ->> 'orderId')::bigint)
-               then format('order %s is not loaded', p.payload ->> 'orderId')
-             else (select 'order lines ' || string_agg(l ->> 'lineItemId', ', ') || ' are not loaded'
-                   from jsonb_array_elements(p.payload -> 'lines') l
-                   where not exists (select 1 from act_of_sale_line x
-                                     where x.act_of_sale_line_id = (l ->> 'lineItemId')::bigint))
-           end as problem
-    from (${parents(tx, 'Refund', r)}) p`;
-  const problems = await tx<QuarantineRow[]>`
-    select line_number::float8 as line_number, problem as reason, left(payload::text, 200) as excerpt
-    from (${refund}) x where problem is not null`;
-  if (problems.length > 0) counts.quarantined += await insertQuarantine(tx, target, problems);
-  const orderIds = (
-    await tx<{ id: string }[]>`
-      select distinct payload ->> 'orderId' as id from (${refund}) x where problem is null`
-  ).map((row) => row.id);
-  await recordTouchedOrders(tx, orderIds);
-  const refunds = await tx`
-    insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
-    select id, (payload ->> 'orderId')::bigint, (payload ->> 'createdAt')::timestamptz
-    from (${refund}) x where problem is null
-    on conflict (act_of_refund_id) do update set act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at`;
-  add(counts, 'act_of_refund', refunds.count);
-  const lines = await tx`
-    insert into act_of_refund_line
-      (act_of_refund_line_id, act_of_refund_id, act_of_sale_line_id, quantity_count, subtotal_measurement_value)
-    select distinct on ((l ->> 'id')::bigint)
-           (l ->> 'id')::bigint, x.id, (l ->> 'lineItemId')::bigint, (l ->> 'quantity')::integer,
-           (l ->> 'subtotal')::numeric
-    from (${refund}) x, jsonb_array_elements(x.payload -> 'lines') as l
-    where x.problem is null
-    order by (l ->> 'id')::bigint, x.id desc
-    on conflict (act_of_refund_line_id) do update set
-      act_of_refund_id = excluded.act_of_refund_id, act_of_sale_line_id = excluded.act_of_sale_line_id,
-      quantity_count = excluded.quantity_count, subtotal_measurement_value = excluded.subtotal_measurement_value`;
-  add(counts, 'act_of_refund_line', lines.count);
-  await recordTouchedOrders(tx, orderIds);
-  counts.touchedOrders += orderIds.length;
-}
-
-async function resolveDeletions(tx: Tx, _target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
-  // delete_product: a tombstone, set once. The event's time (not now()) so a replay gives the same value.
-  const tombstones = await tx`
-    update material_artifact a
-    set deleted_at = coalesce(a.deleted_at, (d.payload ->> 'deletedAt')::timestamptz, now())
-    from (${parents(tx, 'Deletion', r)}) d
-    where a.material_artifact_id = d.id`;
-  add(counts, 'material_artifact_tombstone', tombstones.count);
-}
-
-/** Children in the line window whose parent is not a staged parent of this load. */
-async function quarantineOrphans(sql: Sql, target: LoadTarget, from: number, to: number): Promise<number> {
-  const parentType = RESOURCE_OBJECTS[target.resource].parent;
-  const result = await sql`
-    insert into quarantined_line
-      (load_key, procedure_execution_id, information_bearing_entity_id, resource_name, line_number, reason_text,
-       line_excerpt)
-    select c.load_key, ${target.procedureExecutionId ?? null}::uuid, ${target.informationBearingEntityId ?? null}::uuid,
-           c.resource_name, c.line_number,
-           format('%s %s: its parent %s %s is not in this file (or its line was quarantined)',
-                  c.object_type, c.object_id, ${parentType}::text, c.parent_object_id),
-           left(c.payload::text, 200)
-    from ingest_staged_object c
-    where c.load_key = ${target.loadKey} and c.line_number > ${from} and c.line_number <= ${to}
-      and c.parent_object_id is not null
-      and not exists (select 1 from ingest_staged_object p
-                      where p.load_key = c.load_key and p.object_type = ${parentType}
-                        and p.object_id = c.parent_object_id)
-    on conflict (load_key, line_number) do nothing`;
-  return result.count;
-}
-
 // ---------------------------------------------------------------------------------- whole loads
 
 /** Resolves everything staged under `target` (all batches, orphans, cleanup). */
@@ -677,7 +847,7 @@ export async function loadJsonlRecords(
     informationBearingEntityId: options.informationBearingEntityId ?? null,
   };
   const counts = emptyCounts();
-  await stageRecords(sql, target, records, counts);
+  await streamRecords(sql, target, records, counts);
   await resolveAll(sql, target, counts);
   return summarize(target, counts);
 }
