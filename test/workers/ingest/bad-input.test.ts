@@ -22,6 +22,7 @@ import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
 import { badInput, expectRefusedWithoutChange, expectSameTables, takenLiterally } from '../../support/reliability.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
+import { signWebhook } from './support/webhook-signature.ts';
 
 const bindings = env as unknown as Env;
 let sql: postgres.Sql;
@@ -43,21 +44,10 @@ beforeEach(async () => {
 
 const encoder = new TextEncoder();
 
-async function signed(body: Uint8Array): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(bindings.SHOPIFY_WEBHOOK_SECRET as string),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, body))));
-}
-
 async function deliver(body: Uint8Array, headers: Record<string, string | undefined>) {
   const all: Record<string, string> = {
     'content-type': 'application/json',
-    'x-shopify-hmac-sha256': await signed(body),
+    'x-shopify-hmac-sha256': await signWebhook(body, bindings.SHOPIFY_WEBHOOK_SECRET as string),
     'x-shopify-shop-domain': 'generated-store-1.myshopify.com',
   };
   for (const [name, value] of Object.entries(headers)) {

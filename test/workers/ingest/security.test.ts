@@ -13,6 +13,7 @@ import type { Env } from '../../../workers/shared/env.ts';
 import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
 import { createTestAccess } from '../dashboard-api/support/access.ts';
+import { signWebhook } from './support/webhook-signature.ts';
 
 const bindings = env as unknown as Env;
 let sql: postgres.Sql;
@@ -49,19 +50,6 @@ async function fetchIngest(request: Request, environment: Env = bindings) {
   return response;
 }
 
-async function hmac(body: string, secret: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  return btoa(
-    String.fromCharCode(...new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body)))),
-  );
-}
-
 describe('the ingest Worker', () => {
   it('answers with the security headers, refusals included', async () => {
     const health = await fetchIngest(new Request('https://ingest.test/health'));
@@ -84,7 +72,7 @@ describe('the ingest Worker', () => {
     const shopifyToken = 'shpat_must_never_be_logged_5e1b';
     const secret = bindings.SHOPIFY_WEBHOOK_SECRET as string;
     const body = JSON.stringify({ id: 42 });
-    const signature = await hmac(body, secret);
+    const signature = await signWebhook(body, secret);
     const access = await createTestAccess();
     const accessToken = (await access.headers({ email: 'ops@example.com' }))['Cf-Access-Jwt-Assertion'] as string;
     let failed: ProcedureExecutionRow | undefined;
@@ -93,7 +81,7 @@ describe('the ingest Worker', () => {
       // webhooks: accepted, refused (signed with another secret), refused (tampered body)
       for (const [payload, sig] of [
         [body, signature],
-        [body, await hmac(body, 'another-secret')],
+        [body, await signWebhook(body, 'another-secret')],
         [JSON.stringify({ id: 43 }), signature],
       ] as const) {
         const response = await fetchIngest(

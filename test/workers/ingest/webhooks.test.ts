@@ -10,6 +10,7 @@ import { WEBHOOK_MAX_BYTES } from '../../../workers/shared/ingest/webhooks.ts';
 import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { waitForExecution } from './support/executions.ts';
+import { signWebhook } from './support/webhook-signature.ts';
 
 const bindings = env as unknown as Env;
 let sql: postgres.Sql;
@@ -21,18 +22,6 @@ afterAll(() => sql.end({ timeout: 5 }));
 beforeEach(async () => {
   await sql`truncate webhook_receipt, material_artifact, information_bearing_entity, procedure_execution cascade`;
 });
-
-async function sign(body: string, secret: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
-  const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body));
-  return btoa(String.fromCharCode(...new Uint8Array(mac)));
-}
 
 async function deliver(
   topic: string,
@@ -49,7 +38,7 @@ async function deliver(
   };
   const signature =
     options.signature === undefined
-      ? await sign(body, options.secret ?? (bindings.SHOPIFY_WEBHOOK_SECRET as string))
+      ? await signWebhook(body, options.secret ?? (bindings.SHOPIFY_WEBHOOK_SECRET as string))
       : options.signature;
   if (signature !== null) headers['x-shopify-hmac-sha256'] = signature;
   const ctx = createExecutionContext();
@@ -99,7 +88,7 @@ describe('POST /webhooks/shopify', () => {
     await expectUnauthenticated({ signature: 'not base64!' });
     await expectUnauthenticated({ secret: 'some-other-secret' });
     await expectUnauthenticated({
-      signature: await sign(JSON.stringify({ id: 2 }), bindings.SHOPIFY_WEBHOOK_SECRET as string),
+      signature: await signWebhook(JSON.stringify({ id: 2 }), bindings.SHOPIFY_WEBHOOK_SECRET as string),
     });
     expect(await receipts()).toBe(0);
     const [executions] = await sql`select count(*)::int as n from procedure_execution`;
