@@ -22,7 +22,7 @@ import {
 import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
+import { type GeneratedStore, generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
@@ -84,6 +84,19 @@ async function expectRawTablesOfTheStore(tables: readonly string[] = RAW_LEGACY_
   const wanted = (side: 'legacy' | 'new') =>
     Object.fromEntries(tables.map((table) => [table, compared[table]?.[side] ?? []]));
   expectSameTables(wanted('legacy'), wanted('new'));
+}
+
+/** The store's products (no orders) fed to the legacy functions, then the product-side raw tables compared. */
+async function expectProductTablesOfTheStore(store: GeneratedStore) {
+  await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
+  await expectRawTablesOfTheStore([
+    'products',
+    'product_variants',
+    'assets',
+    'product_asset_mappings',
+    'tags',
+    'tag_classifications',
+  ]);
 }
 
 /**
@@ -155,15 +168,7 @@ describe('Postgres drops the connection', () => {
     expect(done.checkpoint_state).toMatchObject({
       counts: { linesRead: store.fixture.products.length, quarantined: 0 },
     });
-    await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
-    await expectRawTablesOfTheStore([
-      'products',
-      'product_variants',
-      'assets',
-      'product_asset_mappings',
-      'tags',
-      'tag_classifications',
-    ]);
+    await expectProductTablesOfTheStore(store);
     const [staged] = await sql`select count(*)::int as n from ingest_staged_object`;
     expect(staged?.n).toBe(0);
   });
@@ -363,15 +368,7 @@ describe('queue messages', () => {
       done.step_count,
     ]);
 
-    await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
-    await expectRawTablesOfTheStore([
-      'products',
-      'product_variants',
-      'assets',
-      'product_asset_mappings',
-      'tags',
-      'tag_classifications',
-    ]);
+    await expectProductTablesOfTheStore(store);
   });
 });
 
