@@ -21,6 +21,10 @@ const recordingQueue = {
   sendBatch: realQueue.sendBatch.bind(realQueue),
 } as unknown as Env['INGEST_QUEUE'];
 
+/** POST /api/sync-runs as staff, with the queue that records what was sent. */
+const requestSync = (kind: string) =>
+  api.request('POST', '/api/sync-runs', { as: 'staff', body: { kind }, env: { INGEST_QUEUE: recordingQueue } });
+
 async function seedExecution(
   name: string,
   row: {
@@ -164,11 +168,7 @@ describe('GET /api/sync-runs/:id', () => {
 
 describe('POST /api/sync-runs', () => {
   it('records a queued execution, enqueues it for the ingest Worker and answers 202', async () => {
-    const response = await api.request('POST', '/api/sync-runs', {
-      as: 'staff',
-      body: { kind: 'products' },
-      env: { INGEST_QUEUE: recordingQueue },
-    });
+    const response = await requestSync('products');
     expect(response.status).toBe(202);
     expect(response.body).toEqual({
       id: expect.any(String),
@@ -194,20 +194,12 @@ describe('POST /api/sync-runs', () => {
   });
 
   it('is 409 while a run of the same kind is queued or running; other kinds may start', async () => {
-    const again = await api.request('POST', '/api/sync-runs', {
-      as: 'staff',
-      body: { kind: 'products' },
-      env: { INGEST_QUEUE: recordingQueue },
-    });
+    const again = await requestSync('products');
     expect(again.status).toBe(409);
     expect(again.body).toEqual({
       error: { code: 'conflict', message: 'a products sync is already queued or running' },
     });
-    const orders = await api.request('POST', '/api/sync-runs', {
-      as: 'staff',
-      body: { kind: 'orders' },
-      env: { INGEST_QUEUE: recordingQueue },
-    });
+    const orders = await requestSync('orders');
     expect(orders.status).toBe(202);
   });
 
