@@ -8,8 +8,7 @@ import { connect as connectSocket, type Socket } from 'node:net';
 import postgres from 'postgres';
 import { ConfigurationError, redact, requireDatabaseUrl } from '../lib/postgres-url.ts';
 
-/** A pool, reserved session or transaction: anything queries can run on. */
-export type Queryable = postgres.ISql;
+export type { Queryable } from '../../workers/shared/db/queryable.ts';
 
 export interface MigrationDatabases {
   legacy: postgres.Sql;

@@ -9,8 +9,7 @@ import * as schema from '../../../db/schema.ts';
 import './postgres-close-workaround.ts';
 
 export type Sql = postgres.Sql;
-/** A client or an open transaction (`sql.begin(tx => …)`): what a query that may run in either takes. */
-export type Queryable = postgres.ISql;
+export type { Queryable } from './queryable.ts';
 export type Db = PostgresJsDatabase<typeof schema>;
 
 export interface Database {

@@ -2,10 +2,9 @@
  * The shop's IANA timezone decides which local day a sale or refund belongs to, exactly as the
  * legacy `shop_timezone()`: configuration_setting 'shop_timezone' (a JSON string), else UTC.
  */
-import type postgres from 'postgres';
+import type { Queryable } from '../db/queryable.ts';
 
-/** Anything that runs queries: a client, a transaction or a reserved connection. */
-export type Queryable = postgres.ISql;
+export type { Queryable } from '../db/queryable.ts';
 
 export const SHOP_TIMEZONE_SETTING = 'shop_timezone';
 

@@ -8,9 +8,9 @@
  */
 import type postgres from 'postgres';
 import { mappedColumns, mappingForLegacyTable, newColumnFor, quoteIdent } from '../../../db/names-map.ts';
+import type { Queryable } from '../db/queryable.ts';
 
-/** Anything that runs queries: a client or a transaction. */
-export type Queryable = postgres.ISql;
+export type { Queryable } from '../db/queryable.ts';
 
 export type SideName = 'legacy' | 'new';
 
