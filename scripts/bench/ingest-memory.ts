@@ -3,7 +3,7 @@
  *
  * A benchmark, not a test: generates a store of at least the given size of Shopify JSONL (children
  * shuffled, as bulk output without groupObjects), then loads it file by file through the loader's
- * streaming path (file stream → readJsonlLines → stage → resolve, workers/shared/ingest/load.ts) and
+ * streaming path (file stream → readJsonlLines → stream → resolve, workers/shared/ingest/load.ts) and
  * prints JSON: bytes, lines, rows, seconds, rows/s and MB/s per resource and in total, and this
  * process's memory — the peak RSS and the RSS sampled at each 10% of the bytes read — to show it
  * stays flat however big the file is.

@@ -6,7 +6,7 @@
  *   `delete_product(id)`. The objects go 500 to a statement (`select ingest_order(o) from
  *   jsonb_array_elements(…)`), the legacy's best case: one function call per object without a
  *   network round trip per object.
- * - new: the loader's streaming path (file stream → readJsonlLines → stage → resolve,
+ * - new: the loader's streaming path (file stream → readJsonlLines → stream → resolve,
  *   workers/shared/ingest/load.ts) in a child process, scripts/bench/ingest-memory.ts, which also
  *   samples that process's peak RSS.
  * - COPY: the rows the new loader wrote (every raw table, same columns, same indexes and foreign

@@ -170,7 +170,7 @@ export function renderMarkdown(results: BenchResults): string {
     '| path | wall time | lines/s | |',
     '|---|---|---|---|',
     `| legacy: ingest_product / ingest_order per object, delete_product | ${range(ingest.legacyMs)} | ${perSecond(ingest.lines, ingest.legacyMs)} | |`,
-    `| new: the loader's streaming path (stage, resolve) | ${range(ingest.newMs)} | ${perSecond(ingest.lines, ingest.newMs)} | peak RSS of the loading process ${range(ingest.newPeakRssMib, 'MiB')} |`,
+    `| new: the loader's streaming path (stream, resolve) | ${range(ingest.newMs)} | ${perSecond(ingest.lines, ingest.newMs)} | peak RSS of the loading process ${range(ingest.newPeakRssMib, 'MiB')} |`,
     `| raw COPY of the rows the loader wrote | ${range(ingest.copyMs)} | ${perSecond(ingest.lines, ingest.copyMs)} | ${perSecond(ingest.rows, ingest.copyMs)} rows/s |`,
     '',
     '## Marts and dashboard queries',
