@@ -118,9 +118,10 @@ async function main(argv: string[]) {
 
   let server: Awaited<ReturnType<typeof startLocalPostgres>> | undefined;
   let databaseUrl = process.env.DATABASE_URL;
-  // its own temporary folder: initdb runs as an unprivileged user (as root), which cannot enter `dir` (mode 0700)
-  const pgDir = await mkdtemp(join(tmpdir(), 'ingest-bench-pg-'));
+  let pgDir: string | undefined;
   if (!databaseUrl) {
+    // its own temporary folder: initdb runs as an unprivileged user (as root), which cannot enter `dir` (mode 0700)
+    pgDir = await mkdtemp(join(tmpdir(), 'ingest-bench-pg-'));
     server = await startLocalPostgres({ dataDir: pgDir, persistent: false });
     const admin = postgres(server.adminUrl, { max: 1, onnotice: () => {} });
     await admin.unsafe('create database ingest_bench');
@@ -200,7 +201,7 @@ async function main(argv: string[]) {
   console.log(JSON.stringify(report, null, 2));
   await sql.end({ timeout: 5 });
   await server?.stop();
-  await rm(pgDir, { recursive: true, force: true });
+  if (pgDir) await rm(pgDir, { recursive: true, force: true });
   if (!values.keep && !values.dir) await rm(dir, { recursive: true, force: true });
 }
 
