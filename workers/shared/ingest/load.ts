@@ -136,16 +136,22 @@ export async function streamRecords(
     objects = [];
     quarantined = [];
   };
-  for await (const record of records as AsyncIterable<JsonlRecord>) {
-    lastLineNumber = record.lineNumber;
-    counts.linesRead += 1;
-    const outcome = readLine(target.resource, record);
-    if (outcome.kind === 'accepted') objects.push(outcome.row);
-    else if (outcome.kind === 'quarantined') quarantined.push(outcome.row);
-    else counts.ignored += 1;
-    if (objects.length + quarantined.length >= batchLines) await flush();
+  try {
+    for await (const record of records as AsyncIterable<JsonlRecord>) {
+      lastLineNumber = record.lineNumber;
+      counts.linesRead += 1;
+      const outcome = readLine(target.resource, record);
+      if (outcome.kind === 'accepted') objects.push(outcome.row);
+      else if (outcome.kind === 'quarantined') quarantined.push(outcome.row);
+      else counts.ignored += 1;
+      if (objects.length + quarantined.length >= batchLines) await flush();
+    }
+    if (objects.length + quarantined.length > 0) await flush();
+  } catch (error) {
+    // a failed read leaves no write running behind it (its own failure, if any, is the lesser news)
+    await writing.catch(() => {});
+    throw error;
   }
-  if (objects.length + quarantined.length > 0) await flush();
   await writing;
   return lastLineNumber;
 }
