@@ -12,7 +12,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
@@ -20,6 +20,7 @@ import type { Env } from '../../../workers/shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
 import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
 import { badInput, expectRefusedWithoutChange, expectSameTables, takenLiterally } from '../../support/reliability.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 import { signWebhook } from './support/webhook-signature.ts';
@@ -29,8 +30,8 @@ let sql: postgres.Sql;
 let legacy: postgres.Sql;
 
 beforeAll(() => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
-  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql();
+  legacy = openTestSql('legacy');
 });
 afterAll(async () => {
   await sql.end({ timeout: 5 });

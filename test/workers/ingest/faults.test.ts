@@ -20,7 +20,7 @@ import {
   waitOnExecutionContext,
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type GeneratedStore, generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
@@ -39,6 +39,7 @@ import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
 import { triggerSyncRun } from '../../../workers/shared/procedures/sync-runs.ts';
 import { legacyMartRows, loadLegacyStore, loadNewStore, newMartRows } from '../../support/marts-oracle.ts';
 import { expectSameRows, expectSameTables } from '../../support/reliability.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
 import { simulator } from './support/simulator.ts';
@@ -48,8 +49,8 @@ let sql: postgres.Sql;
 let legacy: postgres.Sql;
 
 beforeAll(() => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 3, fetch_types: false, onnotice: () => {} });
-  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql('app', { max: 3 });
+  legacy = openTestSql('legacy');
 });
 afterAll(async () => {
   await simulator.reset();

@@ -1,14 +1,14 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import type { HealthReport } from '../../../workers/shared/health.ts';
 import { PROCEDURE_KINDS } from '../../../workers/shared/procedures/execution.ts';
+import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;
-const sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 1, fetch_types: false, onnotice: () => {} });
+const sql = openTestSql('app', { max: 1 });
 afterAll(() => sql.end({ timeout: 5 }));
 
 async function health(extra: Record<string, unknown> = {}) {

@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
@@ -18,6 +18,7 @@ import type { ResourceName } from '../../../workers/shared/ingest/shopify-object
 import { checkpointExecution, recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
 import { expectSameRows } from '../../support/reliability.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 
@@ -26,8 +27,8 @@ let sql: postgres.Sql;
 let legacy: postgres.Sql;
 
 beforeAll(() => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
-  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql();
+  legacy = openTestSql('legacy');
 });
 afterAll(async () => {
   await sql.end({ timeout: 5 });

@@ -1,14 +1,14 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { log } from '../../../workers/shared/logging.ts';
 import { enqueueExecution, registerProcedure } from '../../../workers/shared/procedures/runner.ts';
+import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;
-const sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 1, fetch_types: false, onnotice: () => {} });
+const sql = openTestSql('app', { max: 1 });
 afterAll(() => sql.end({ timeout: 5 }));
 afterEach(() => vi.restoreAllMocks());
 

@@ -5,7 +5,7 @@
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureLinesOfOrders } from '../../../scripts/lib/order-edits.ts';
 import { generateStore } from '../../../scripts/store-generator/generate.ts';
@@ -25,6 +25,7 @@ import {
   newClassificationRows,
   newMartRows,
 } from '../../support/marts-oracle.ts';
+import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;
 let sql: postgres.Sql;
@@ -59,8 +60,8 @@ const store = generateStore({
 });
 
 beforeAll(async () => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
-  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql();
+  legacy = openTestSql('legacy');
   await loadLegacyStore(legacy, { timezone: store.shop.ianaTimezone, ...store.legacy });
   await loadNewStore(sql, store);
 });

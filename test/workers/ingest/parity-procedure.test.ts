@@ -12,7 +12,7 @@ import {
   waitOnExecutionContext,
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStore } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
@@ -24,6 +24,7 @@ import { runParityCheckStep } from '../../../workers/shared/parity/procedure.ts'
 import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
 import { loadStoreIntoBoth } from '../../support/parity-stores.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 
 const bindings = env as unknown as Env;
@@ -60,8 +61,8 @@ async function deliver(procedureExecutionId: string, attempts = 1): Promise<void
 }
 
 beforeAll(async () => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 3, fetch_types: false, onnotice: () => {} });
-  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 3, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql('app', { max: 3 });
+  legacy = openTestSql('legacy', { max: 3 });
   await loadStoreIntoBoth(legacy, sql, store);
 });
 

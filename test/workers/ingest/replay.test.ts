@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
@@ -10,6 +10,7 @@ import type { ReplayState } from '../../../workers/shared/ingest/replay.ts';
 import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
 
@@ -21,8 +22,8 @@ const store = generateStore({ seed: 51, products: 20, orders: 70, shuffleChildre
 const keys: Record<string, string> = {};
 
 beforeAll(async () => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
-  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql();
+  legacy = openTestSql('legacy');
   access = await createTestAccess();
   await sql`insert into person (email, role_name) values ('ops@example.com', 'admin'), ('clerk@example.com', 'staff')`;
   await ingestLegacy(legacy, store.legacy);

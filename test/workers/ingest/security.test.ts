@@ -6,20 +6,21 @@
  */
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
 import { createTestAccess } from '../dashboard-api/support/access.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { signWebhook } from './support/webhook-signature.ts';
 
 const bindings = env as unknown as Env;
 let sql: postgres.Sql;
 
 beforeAll(async () => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql();
   await sql`insert into person (email, role_name) values ('ops@example.com', 'admin') on conflict do nothing`;
 });
 afterAll(() => sql.end({ timeout: 5 }));

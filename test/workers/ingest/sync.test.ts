@@ -1,10 +1,11 @@
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
 import { expectSameRows } from '../../support/reliability.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
 import { type FaultsPatch, simulator } from './support/simulator.ts';
@@ -17,8 +18,8 @@ let expected: Awaited<ReturnType<typeof compareRawTables>>;
 const STORE: StoreOptions = { seed: 41, products: 24, orders: 90, shuffleChildren: true };
 
 beforeAll(async () => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
-  legacy = postgres(bindings.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql();
+  legacy = openTestSql('legacy');
   await simulator.reset();
   await simulator.setStore({ generate: STORE });
   await simulator.configure({ timing: { createdMs: 20, runningMs: 200 } });

@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
@@ -9,6 +9,7 @@ import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
 import { WEBHOOK_MAX_BYTES } from '../../../workers/shared/ingest/webhooks.ts';
 import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { signWebhook } from './support/webhook-signature.ts';
 
@@ -16,7 +17,7 @@ const bindings = env as unknown as Env;
 let sql: postgres.Sql;
 
 beforeAll(() => {
-  sql = postgres(bindings.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql();
 });
 afterAll(() => sql.end({ timeout: 5 }));
 beforeEach(async () => {

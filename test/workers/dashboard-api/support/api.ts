@@ -5,8 +5,7 @@
  * rows and reading them back.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import type { LocalIdentity } from '../../../../scripts/dev/local-access-signer.ts';
 import worker from '../../../../workers/dashboard-api/src/index.ts';
 import type { Env } from '../../../../workers/shared/env.ts';
@@ -107,11 +106,7 @@ export async function createApi(): Promise<Api> {
   };
 }
 
-/** A client on the Worker's own test database, for arranging rows and reading them back. */
-export function openTestSql(which: 'app' | 'legacy' = 'app'): postgres.Sql {
-  const hyperdrive = (env as unknown as Env)[which === 'app' ? 'HYPERDRIVE' : 'LEGACY_HYPERDRIVE'];
-  return postgres(hyperdrive.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
-}
+export { openTestSql } from '../../support/test-sql.ts';
 
 export async function seedStaff(sql: postgres.Sql): Promise<Record<Role, string>> {
   const ids = {} as Record<Role, string>;
