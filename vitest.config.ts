@@ -55,6 +55,8 @@ function workersProject(name: WorkerProject, configPath: string, extraMiniflare:
 export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],
+    // A CI log is a line per file and the failures: a test's console output is shown only if it failed.
+    silent: 'passed-only',
     // The reliability suite (RELIABILITY.md, npm run reliability:report): tagged tests, counted
     // from their recorded results (test/support/reliability.ts).
     tags: [
