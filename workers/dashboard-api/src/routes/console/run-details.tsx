@@ -8,7 +8,7 @@ import type { ParityCheckResult } from '../../../../shared/parity/comparison.ts'
 import type { StoredParityRun } from '../../../../shared/parity/store.ts';
 import { detailTables, headlineRow } from './components/check-rows.ts';
 import { PagedTable, RowsTable, type TableContext } from './components/check-tables.tsx';
-import { tolerancePercent } from './components/format.ts';
+import { timestamp, tolerancePercent } from './components/format.ts';
 import { Badge, Empty } from './components/layout.tsx';
 import { type ChartDay, NetSalesChart } from './components/net-sales-chart.tsx';
 
@@ -57,7 +57,7 @@ export const RunDetails: FC<{ run: SelectedRun; context: TableContext; currency:
   return (
     <section id="run-details" data-run-id={run.id}>
       <h2>
-        Run of {run.requested_at} <Badge value={run.verdict ?? run.status} />{' '}
+        Run of {timestamp(run.requested_at)} <Badge value={run.verdict ?? run.status} />{' '}
         <span class="badge">{run.standard === false ? 'ad hoc' : 'standard'}</span>
       </h2>
       <p class="muted">

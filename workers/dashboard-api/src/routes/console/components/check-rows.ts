@@ -27,6 +27,8 @@ export interface DetailTable {
   rows: DetailRow[];
   /** How many there are when the check kept only a sample. */
   total?: number;
+  /** Shown folded (a <details>): the whole list behind a shorter one. */
+  folded?: boolean;
 }
 
 type Details = Record<string, unknown>;
@@ -103,7 +105,11 @@ function dailyNetSales(d: Details): DetailTable[] {
   const rows = list<{ date: string; legacy: number; new: number; verdict: string }>(d.days).map((day) =>
     row({ text: day.date }, { money: day.legacy }, { money: day.new }, verdictOf(day.verdict)),
   );
-  return [{ id: 'days', caption: 'Net sales per shop-local day', rows }];
+  const beyond = rows.filter((r) => r.verdict.class !== 'pass');
+  return [
+    { id: 'days-beyond', caption: 'Days beyond the tolerance', rows: beyond },
+    { id: 'days', caption: 'Net sales on every day of the window', rows, folded: beyond.length > 0 },
+  ];
 }
 
 interface Ranked {
@@ -284,7 +290,7 @@ export function headlineRow(check: ParityCheckResult): DetailRow {
       );
       break;
     case 'daily_net_sales':
-      headline = titled(worst(dailyNetSales(d)[0]?.rows ?? []), 'net sales on the worst day,');
+      headline = titled(worst(dailyNetSales(d)[1]?.rows ?? []), 'net sales on the worst day,');
       break;
     case 'top_products':
       headline =

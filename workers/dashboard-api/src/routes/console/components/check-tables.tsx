@@ -65,7 +65,7 @@ export const RowsTable: FC<{ rows: DetailRow[]; caption: string; context: TableC
     <tbody>
       {rows.map((r) => (
         <tr class={r.verdict.class === 'pass' ? undefined : 'beyond'}>
-          <th scope="row" style="font-weight:normal;background:none">
+          <th scope="row">
             <KeyCell value={r.key} titles={context.titles} />
             {r.note ? <div class="muted small">{r.note}</div> : null}
           </th>
@@ -99,8 +99,9 @@ export const PagedTable: FC<{ table: DetailTable; param: string; context: TableC
   const caption = `${table.caption}: ${table.rows.length}${sample ? ` shown of ${table.total}` : ''}${
     pages > 1 ? `, page ${page} of ${pages}` : ''
   }`;
-  return (
-    <div id={param} data-table={table.id}>
+  const open = context.pageOf(param) > 1;
+  const body = (
+    <>
       <RowsTable rows={rows} caption={caption} context={context} />
       {pages > 1 ? (
         <nav class="pager" aria-label={`Pages of ${table.caption}`}>
@@ -111,6 +112,18 @@ export const PagedTable: FC<{ table: DetailTable; param: string; context: TableC
           {page < pages ? <a href={context.hrefFor(param, page + 1)}>next →</a> : <span class="muted">next →</span>}
         </nav>
       ) : null}
+    </>
+  );
+  return table.folded ? (
+    <details id={param} data-table={table.id} open={open}>
+      <summary>
+        {table.caption} ({table.rows.length})
+      </summary>
+      {body}
+    </details>
+  ) : (
+    <div id={param} data-table={table.id}>
+      {body}
     </div>
   );
 };

@@ -163,8 +163,8 @@ export const GateTimeline: FC<{ gate: GateView; runs: RunView[] }> = ({ gate, ru
         <line class="grid" x1={LEFT} x2={W - RIGHT} y1={LANES.standard} y2={LANES.standard} />
         <line class="grid" x1={LEFT} x2={W - RIGHT} y1={LANES.adhoc} y2={LANES.adhoc} />
         <line class="axis" x1={LEFT} x2={W - RIGHT} y1={AXIS - 12} y2={AXIS - 12} />
-        {tickTimes.map((t) => (
-          <text x={x(t)} y={AXIS + 8} text-anchor="middle">
+        {tickTimes.map((t, k) => (
+          <text x={x(t)} y={AXIS + 8} text-anchor={k === 0 ? 'start' : k === tickTimes.length - 1 ? 'end' : 'middle'}>
             {timestamp(new Date(t).toISOString()).replace(' UTC', '')}
           </text>
         ))}

@@ -5,6 +5,7 @@
  * (hover without JavaScript; its accessible name when focused) and a hit area over both panels.
  */
 import type { FC } from 'hono/jsx';
+import { PALETTE } from './palette.ts';
 import { compactMoneyFormat, type MoneyFormat, signedDifference, signedPercent, tolerancePercent } from './format.ts';
 
 export interface ChartDay {
@@ -26,6 +27,16 @@ const r1 = (n: number) => Math.round(n * 10) / 10;
 
 function linePath(values: number[], x: (i: number) => number, y: (v: number) => number): string {
   return values.map((v, i) => `${i === 0 ? 'M' : 'L'}${r1(x(i))} ${r1(y(v))}`).join('');
+}
+
+/** Round steps for the value axis: 1, 2 or 5 × a power of ten, about `count` of them over [lo, hi]. */
+export function valueTicks(lo: number, hi: number, count = 4): number[] {
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
+  return out;
 }
 
 /** Evenly spaced indexes for axis labels, first and last included. */
@@ -70,8 +81,13 @@ export const NetSalesChart: FC<{ days: ChartDay[]; tolerance: number; money: Mon
   const step = (W - LEFT - RIGHT) / n;
   const x = (i: number) => LEFT + (i + 0.5) * step;
   const all = days.flatMap((d) => [d.legacy, d.new]);
-  const lo = Math.min(0, ...all);
-  const hi = Math.max(...all, lo + 1);
+  const lo0 = Math.min(0, ...all);
+  const hi0 = Math.max(...all, lo0 + 1);
+  const yTicks = valueTicks(lo0, hi0);
+  // the axis ends on round values
+  const step0 = (yTicks[1] ?? hi0) - (yTicks[0] ?? lo0);
+  const lo = Math.min(lo0, yTicks[0] ?? lo0);
+  const hi = Math.max(hi0, Math.ceil(hi0 / step0) * step0);
   const y = (v: number) => TOP[1] - ((v - lo) / (hi - lo)) * (TOP[1] - TOP[0]);
   const diffs = days.map((d) => signedDifference(d.legacy, d.new) ?? 0);
   const span = Math.min(1, Math.max(tolerance * 2, ...diffs.map(Math.abs)));
@@ -87,21 +103,23 @@ export const NetSalesChart: FC<{ days: ChartDay[]; tolerance: number; money: Mon
         return `M${r1(x(i) - barWidth / 2)} ${r1(top)}h${barWidth}v${r1(Math.max(0.8, Math.abs(yd(d) - zero)))}h${-barWidth}z`;
       })
       .join('');
-  const valueTicks = [0, 1, 2, 3].map((k) => lo + ((hi - lo) * k) / 3);
+  const gridValues = valueTicks(lo, hi);
   const readout = 'net-sales-readout';
   return (
     <figure id="net-sales-chart" class="chart">
       <figcaption id="net-sales-caption">{chartSummary(days, tolerance, money)}</figcaption>
       <div class="legend" aria-hidden="true">
         <span>
-          <i style="border-color:#1d5aa6" />
+          <i style={`border-color:${PALETTE.legacy}`} />
           legacy (solid)
         </span>
         <span>
-          <i style="border-color:#a34a00;border-top-style:dashed" />
+          <i style={`border-color:${PALETTE.new};border-top-style:dashed`} />
           new (dashed)
         </span>
-        <span>● day beyond the tolerance</span>
+        <span>
+          <b style={`color:${PALETTE.fail}`}>●</b> day beyond the tolerance
+        </span>
         <span>bars: difference per day (new against legacy); shaded band: {tolerancePercent(tolerance)}</span>
       </div>
       <a class="small" href="#net-sales-after">
@@ -114,7 +132,7 @@ export const NetSalesChart: FC<{ days: ChartDay[]; tolerance: number; money: Mon
         data-day-count={String(n)}
       >
         <title>Daily net sales, legacy and new, and each day's difference against the tolerance</title>
-        {valueTicks.map((v) => (
+        {gridValues.map((v) => (
           <g>
             <line class="grid" x1={LEFT} x2={W - RIGHT} y1={r1(y(v))} y2={r1(y(v))} />
             <text x={LEFT - 6} y={r1(y(v)) + 4} text-anchor="end">
@@ -148,8 +166,10 @@ export const NetSalesChart: FC<{ days: ChartDay[]; tolerance: number; money: Mon
           y={r1(yd(tolerance))}
           height={r1(yd(-tolerance) - yd(tolerance))}
         />
-        <line class="edge" x1={LEFT} x2={W - RIGHT} y1={r1(yd(tolerance))} y2={r1(yd(tolerance))} />
-        <line class="edge" x1={LEFT} x2={W - RIGHT} y1={r1(yd(-tolerance))} y2={r1(yd(-tolerance))} />
+        <path
+          class="edge"
+          d={`M${LEFT} ${r1(yd(tolerance))}H${W - RIGHT}M${LEFT} ${r1(yd(-tolerance))}H${W - RIGHT}`}
+        />
         <line class="axis" x1={LEFT} x2={W - RIGHT} y1={zero} y2={zero} />
         <text x={LEFT - 6} y={r1(yd(span)) + 8} text-anchor="end">
           {signedPercent(span)}
@@ -162,8 +182,8 @@ export const NetSalesChart: FC<{ days: ChartDay[]; tolerance: number; money: Mon
         </text>
         <path class="within" d={bars(false)} />
         <path class="beyond" d={bars(true)} />
-        {ticks(n, 7).map((i) => (
-          <text x={r1(x(i))} y={AXIS_Y} text-anchor="middle">
+        {ticks(n, 7).map((i, k, all) => (
+          <text x={r1(x(i))} y={AXIS_Y} text-anchor={k === 0 ? 'start' : k === all.length - 1 ? 'end' : 'middle'}>
             {days[i]?.date}
           </text>
         ))}

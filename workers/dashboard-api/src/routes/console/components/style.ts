@@ -15,7 +15,7 @@ table{border-collapse:collapse;width:100%;margin:6px 0}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid ${C.rule};vertical-align:top}
 th{background:${C.panel};font-weight:600} .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 caption{text-align:left;color:${C.muted};font-size:12px;padding:2px 0}
-tr.beyond td{background:${C.failTint}}
+tbody th{font-weight:normal;background:none} tr.beyond td,tr.beyond th{background:${C.failTint}}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap;background:${C.neutralTint};color:${C.text}}
 .pass{background:${C.passTint};color:${C.pass}} .fail,.failed{background:${C.failTint};color:${C.fail}}
 .error{background:${C.errorTint};color:${C.error}} .queued,.running,.waiting{background:${C.activeTint};color:${C.active}}
@@ -31,7 +31,7 @@ svg{display:block;width:100%;height:auto} svg text{font:11px system-ui,sans-seri
 .chart .legacy{stroke:${C.legacy};fill:none;stroke-width:2} .chart .new{stroke:${C.new};fill:none;stroke-width:2;stroke-dasharray:6 3}
 .chart .band{fill:${C.band}} .chart .axis{stroke:${C.muted};stroke-width:1} .chart .grid{stroke:${C.rule};stroke-width:1}
 .chart .within{fill:${C.barWithin}} .chart .beyond{fill:${C.fail}} .chart .mark{fill:${C.fail};stroke:${C.page};stroke-width:1}
-.chart .edge{stroke:${C.muted};stroke-width:1;stroke-dasharray:3 3}
+.chart .edge{stroke:${C.muted};stroke-width:1;fill:none}
 .chart g.days rect{y:0;height:100%;fill:transparent} .chart g.days g:hover rect,.chart g.days g:focus rect{fill:${C.text};fill-opacity:.12}
 .chart g.days g:focus{outline:none} .chart g.days g:focus rect{stroke:${C.text};stroke-width:1}
 .legend{display:flex;gap:18px;flex-wrap:wrap;font-size:12px;color:${C.text};margin:4px 0}
