@@ -11,13 +11,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONTRAST_PAIRS,
   contrastRatio,
   PALETTE,
 } from '../../workers/dashboard-api/src/routes/console/components/palette.ts';
+import { launchChromium, screenshotFolder } from '../support/chromium.ts';
 import {
   consoleProps,
   emptyConsoleProps,
@@ -25,7 +26,6 @@ import {
   renderSyncs,
   syncsProps,
 } from '../support/console-fixtures.ts';
-import { launchChromium, screenshotFolder } from '../support/chromium.ts';
 
 const MAX_PAGE_BYTES = 200 * 1024;
 const SIGNED_PERCENT = /^([+\u2212]\d+\.\d{2}%|0\.00%|—)$/;
@@ -59,6 +59,11 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(folder, `fixture-${name}.png`), fullPage: true });
 }
 
+/** What a person sees of an element (rendered text, cells apart). */
+async function visibleText(locator: Locator): Promise<string> {
+  return (await locator.allInnerTexts()).join('\n');
+}
+
 async function headers(page: Page, table: string): Promise<string[]> {
   return (await page.locator(`${table} thead th`).allTextContents()).map((t) => t.trim());
 }
@@ -78,7 +83,7 @@ describe('the cutover console', () => {
     expect(
       await page.locator('[data-date][data-beyond]').evaluateAll((n) => n.map((x) => x.getAttribute('data-date'))),
     ).toEqual(['2026-11-20']);
-    const caption = await page.locator('#net-sales-caption').innerText();
+    const caption = await visibleText(page.locator('#net-sales-caption'));
     expect(caption).toContain('(731 days)');
     expect(caption).toContain('1 of 731 days beyond the ±1.00% tolerance');
     expect(caption).toContain('+23.08% on 2026-11-20');
@@ -107,14 +112,14 @@ describe('the cutover console', () => {
     for (const d of differences) expect(d).toMatch(SIGNED_PERCENT);
     // The summary row of daily_net_sales pairs the worst day's values with that day's difference.
     const daily = page.locator('#check-summary tbody tr', { hasText: 'daily_net_sales' });
-    expect(await daily.innerText()).toMatch(
+    expect(await visibleText(daily)).toMatch(
       /worst day, 2026-11-20\s+daily_net_sales\s+€[\d,.]+\s+€[\d,.]+\s+\+23\.08%\s+fail/,
     );
     // Products by title, linked to their ids; a missing row says so.
     const keys = page.locator('.check[data-check="dataset_row_count"] tbody th');
     expect(await keys.first().locator('a').getAttribute('href')).toBe('/api/products/8000000001');
     expect(await keys.first().textContent()).toContain('Wool throw, charcoal');
-    expect(await page.locator('[data-table="products"] tbody tr').first().innerText()).toMatch(
+    expect(await visibleText(page.locator('[data-table="products"] tbody tr').first())).toMatch(
       /Linen apron, sand\s+#8000000003.*€41\.50\s+€0\.00\s+\u2212100\.00%\s+not in the new top 100/s,
     );
     // Failing checks are open, passing ones folded.
@@ -138,7 +143,7 @@ describe('the cutover console', () => {
     expect(
       await page.locator('#gate-timeline title', { hasText: 'ignored by the gate: ad hoc: a 7-day window' }).count(),
     ).toBe(1);
-    expect(await page.locator('#gate-timeline-caption').innerText()).toContain(
+    expect(await visibleText(page.locator('#gate-timeline-caption'))).toContain(
       '1 counted run spanning 0 h; it needs 3 passing runs spanning at least 24 h',
     );
     await page.locator('#gate-timeline').screenshot({ path: join(folder, 'fixture-gate-timeline.png') });
@@ -157,16 +162,16 @@ describe('the cutover console', () => {
     await on.locator('[data-date="2026-11-06"]').focus();
     for (let i = 0; i < 14; i++) await on.keyboard.press('ArrowRight');
     expect(await on.evaluate(() => document.activeElement?.getAttribute('data-date'))).toBe('2026-11-20');
-    expect(await on.locator('#net-sales-readout').innerText()).toContain('2026-11-20: legacy €');
+    expect(await visibleText(on.locator('#net-sales-readout'))).toContain('2026-11-20: legacy €');
     await on.context().close();
   });
 
   it('explains an empty database instead of drawing empty charts', async () => {
     const page = await open('console-empty', renderConsole(emptyConsoleProps()));
     expect(await page.locator('svg').count()).toBe(0);
-    expect(await page.locator('#timeline .empty').innerText()).toContain('No finished parity run yet');
-    expect(await page.locator('#runs .empty').innerText()).toContain('No parity run yet');
-    expect(await page.locator('#trigger').innerText()).toContain('Starting a run needs the staff role.');
+    expect(await visibleText(page.locator('#timeline .empty'))).toContain('No finished parity run yet');
+    expect(await visibleText(page.locator('#runs .empty'))).toContain('No parity run yet');
+    expect(await visibleText(page.locator('#trigger'))).toContain('Starting a run needs the staff role.');
     await shoot(page, 'console-empty');
     await page.context().close();
   });
@@ -181,10 +186,10 @@ describe('the syncs page', () => {
       await page.locator('ul.tree > li > .execution').evaluateAll((n) => n.map((x) => x.getAttribute('data-kind'))),
     ).toEqual(['full', 'orders', 'parity_check']);
     expect(await load.locator('[role="progressbar"]').getAttribute('aria-valuenow')).toBe('60');
-    expect(await load.innerText()).toContain('12.0 MiB of 20.0 MiB read (60%)');
-    expect(await load.innerText()).toContain('phase: reading segment 3 of 5');
-    expect(await load.innerText()).toContain('rows so far: 23,950');
-    expect(await page.locator('[data-status="failed"] [data-cause]').innerText()).toContain('ACCESS_DENIED');
+    expect(await visibleText(load)).toContain('12.0 MiB of 20.0 MiB read (60%)');
+    expect(await visibleText(load)).toContain('phase: reading segment 3 of 5');
+    expect(await visibleText(load)).toContain('rows so far: 23,950');
+    expect(await visibleText(page.locator('[data-status="failed"] [data-cause]'))).toContain('ACCESS_DENIED');
     expect(await page.locator('meta[http-equiv="refresh"]').getAttribute('content')).toBe('5');
     expect(await page.locator('form[action="/console/sync-runs"] select option').count()).toBe(4);
     await shoot(page, 'syncs');
@@ -193,7 +198,7 @@ describe('the syncs page', () => {
 
   it('explains an empty database, and stops refreshing when nothing runs', async () => {
     const page = await open('syncs-empty', renderSyncs(syncsProps({ empty: true })));
-    expect(await page.locator('#executions .empty').innerText()).toContain('No sync has run yet');
+    expect(await visibleText(page.locator('#executions .empty'))).toContain('No sync has run yet');
     expect(await page.locator('meta[http-equiv="refresh"]').count()).toBe(0);
     await shoot(page, 'syncs-empty');
     await page.context().close();

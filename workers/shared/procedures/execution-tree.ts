@@ -103,7 +103,7 @@ export async function listExecutionTrees(
            ${sql.unsafe(iso('t.requested_at'))} as requested_at, ${sql.unsafe(iso('t.started_at'))} as started_at,
            ${sql.unsafe(iso('t.finished_at'))} as finished_at, ${sql.unsafe(iso('t.heartbeat_at'))} as heartbeat_at,
            extract(epoch from coalesce(t.finished_at, now()) - t.started_at)::float8 as elapsed_seconds,
-           (to_jsonb(t) - ${KNOWN_COLUMNS}::text[] - 'depth') as extra,
+           (to_jsonb(t) - array(select jsonb_array_elements_text(${JSON.stringify([...KNOWN_COLUMNS, 'depth'])}::text::jsonb))) as extra,
            i.object_key, a.segments, a.bytes_total,
            case when i.information_bearing_entity_id is null then null
                 when t.status = 'succeeded' then a.bytes_total
