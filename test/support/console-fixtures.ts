@@ -5,9 +5,12 @@
  * pages' drawing, sizes and empty states.
  */
 import { moneyFormat } from '../../workers/dashboard-api/src/routes/console/components/format.ts';
-import type { GateView, RunView } from '../../workers/dashboard-api/src/routes/console/components/gate-timeline.tsx';
+import type {
+  GateView,
+  RunView,
+  SelectedRun,
+} from '../../workers/dashboard-api/src/routes/console/components/views.ts';
 import { ConsolePage, type ConsoleProps } from '../../workers/dashboard-api/src/routes/console/console.page.tsx';
-import type { SelectedRun } from '../../workers/dashboard-api/src/routes/console/run-details.tsx';
 import { SyncsPage, type SyncsProps } from '../../workers/dashboard-api/src/routes/console/syncs.page.tsx';
 import type { ParityCheckResult } from '../../workers/shared/parity/comparison.ts';
 import { addDays } from '../../workers/shared/parity/window.ts';
@@ -328,7 +331,14 @@ export function syncsProps(options: { empty?: boolean } = {}): SyncsProps {
           elapsed_seconds: 31,
         }),
       ];
-  return { roots, viewer: VIEWER, canTrigger: true, notice: null, now: NOW };
+  return {
+    roots,
+    viewer: VIEWER,
+    canTrigger: true,
+    notice: null,
+    now: NOW,
+    syncKinds: ['products', 'orders', 'marts', 'full'],
+  };
 }
 
 export const renderConsole = (props: ConsoleProps) => String(ConsolePage(props));

@@ -161,7 +161,7 @@ describe('the cutover console', () => {
     expect(await on.locator('[data-date][tabindex="0"]').count()).toBe(1);
     await on.locator('[data-date="2026-11-06"]').focus();
     for (let i = 0; i < 14; i++) await on.keyboard.press('ArrowRight');
-    expect(await on.evaluate(() => document.activeElement?.getAttribute('data-date'))).toBe('2026-11-20');
+    expect(await on.locator(':focus').getAttribute('data-date')).toBe('2026-11-20');
     expect(await visibleText(on.locator('#net-sales-readout'))).toContain('2026-11-20: legacy €');
     await on.context().close();
   });

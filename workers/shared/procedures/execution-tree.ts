@@ -4,13 +4,13 @@
  * for a load, how many bytes of its archived object it has read. Read by the console's syncs page.
  */
 import type { Queryable } from '../db/queryable.ts';
-import type { ProcedureKind } from './execution.ts';
 
 export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed';
 
 export interface ExecutionNode {
   id: string;
-  kind: ProcedureKind;
+  /** The procedure kind (execution.ts PROCEDURE_KINDS). */
+  kind: string;
   status: ExecutionStatus;
   trigger_source: string;
   /** Where the procedure is: its checkpoint's phase, a load's segment, else its status. */

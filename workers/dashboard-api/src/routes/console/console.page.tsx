@@ -6,10 +6,11 @@
 import type { FC } from 'hono/jsx';
 import type { TableContext } from './components/check-tables.tsx';
 import { timestamp } from './components/format.ts';
-import { GateTimeline, type GateView, type RunView } from './components/gate-timeline.tsx';
+import { GateTimeline } from './components/gate-timeline.tsx';
 import { Badge, Empty, Layout, type Notice, type Viewer } from './components/layout.tsx';
 import { CHART_SCRIPT } from './components/net-sales-chart.tsx';
-import { RunDetails, type SelectedRun } from './run-details.tsx';
+import type { GateView, RunView, SelectedRun } from './components/views.ts';
+import { RunDetails } from './run-details.tsx';
 
 export interface ConsoleProps {
   gate: GateView;

@@ -5,14 +5,12 @@
  */
 import type { FC } from 'hono/jsx';
 import type { ParityCheckResult } from '../../../../shared/parity/comparison.ts';
-import type { StoredParityRun } from '../../../../shared/parity/store.ts';
 import { detailTables, headlineRow } from './components/check-rows.ts';
 import { PagedTable, RowsTable, type TableContext } from './components/check-tables.tsx';
 import { timestamp, tolerancePercent } from './components/format.ts';
 import { Badge, Empty } from './components/layout.tsx';
 import { type ChartDay, NetSalesChart } from './components/net-sales-chart.tsx';
-
-export type SelectedRun = StoredParityRun & { standard?: boolean };
+import type { SelectedRun } from './components/views.ts';
 
 export const pageParam = (check: string, table: string) => `p_${check}_${table}`;
 

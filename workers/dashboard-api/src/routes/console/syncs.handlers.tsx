@@ -21,6 +21,7 @@ export async function showSyncs(c: ConsoleContext): Promise<Response> {
       canTrigger={hasRole(identity.role, 'staff')}
       notice={NOTICES[c.req.query('notice') ?? ''] ?? null}
       now={Date.now()}
+      syncKinds={SYNC_RUN_KINDS}
     />,
   );
 }

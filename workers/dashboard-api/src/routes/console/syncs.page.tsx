@@ -4,7 +4,6 @@
  */
 import type { FC } from 'hono/jsx';
 import type { ExecutionNode } from '../../../../shared/procedures/execution-tree.ts';
-import { SYNC_RUN_KINDS } from '../../../../shared/procedures/sync-runs.ts';
 import { anyActive, countWhere, ExecutionTree } from './components/execution-tree.tsx';
 import { Empty, Layout, type Notice, type Viewer } from './components/layout.tsx';
 
@@ -14,16 +13,18 @@ export interface SyncsProps {
   canTrigger: boolean;
   notice: Notice | null;
   now: number;
+  /** The kinds staff may start (sync-runs.ts SYNC_RUN_KINDS). */
+  syncKinds: readonly string[];
 }
 
-const KIND_HELP: Record<(typeof SYNC_RUN_KINDS)[number], string> = {
+const KIND_HELP: Record<string, string> = {
   full: 'full: products, orders, deletions, then the marts',
   products: 'products only',
   orders: 'orders and refunds',
   marts: 'marts: rebuild the performance mart',
 };
 
-export const SyncsPage: FC<SyncsProps> = ({ roots, viewer, canTrigger, notice, now }) => {
+export const SyncsPage: FC<SyncsProps> = ({ roots, viewer, canTrigger, notice, now, syncKinds }) => {
   const active = anyActive(roots);
   const running = countWhere(roots, (n) => n.status === 'running' || n.status === 'waiting');
   const queued = countWhere(roots, (n) => n.status === 'queued');
@@ -42,9 +43,9 @@ export const SyncsPage: FC<SyncsProps> = ({ roots, viewer, canTrigger, notice, n
             <form method="post" action="/console/sync-runs" class="inline">
               <label for="sync-kind">Sync</label>
               <select id="sync-kind" name="kind">
-                {SYNC_RUN_KINDS.map((kind) => (
+                {syncKinds.map((kind) => (
                   <option value={kind} selected={kind === 'full'}>
-                    {KIND_HELP[kind]}
+                    {KIND_HELP[kind] ?? kind}
                   </option>
                 ))}
               </select>

@@ -5,22 +5,9 @@
  * bracket ending at the newest counted run.
  */
 import type { FC } from 'hono/jsx';
-import type { CutoverGate } from '../../../../../shared/parity/cutover-gate.ts';
-import type { ParityCheckSummary, StoredParityRun } from '../../../../../shared/parity/store.ts';
 import { timestamp } from './format.ts';
 import { Empty } from './layout.tsx';
-
-/** From the "operate" change: runs the gate skipped, and why. Absent before it: none. */
-export interface IgnoredRun {
-  id: string | null;
-  started_at: string;
-  verdict: string;
-  standard: boolean;
-  reason: string;
-}
-
-export type GateView = CutoverGate & { ignored_runs?: IgnoredRun[] };
-export type RunView = StoredParityRun<ParityCheckSummary> & { standard?: boolean };
+import type { GateView, RunView } from './views.ts';
 
 export interface TimelineRun {
   id: string | null;

@@ -5,8 +5,8 @@
  * (hover without JavaScript; its accessible name when focused) and a hit area over both panels.
  */
 import type { FC } from 'hono/jsx';
-import { PALETTE } from './palette.ts';
 import { compactMoneyFormat, type MoneyFormat, signedDifference, signedPercent, tolerancePercent } from './format.ts';
+import { PALETTE } from './palette.ts';
 
 export interface ChartDay {
   date: string;
