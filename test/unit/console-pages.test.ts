@@ -104,6 +104,9 @@ describe('the cutover console', () => {
       /^2026-11-20: legacy €[\d,.]+, new €[\d,.]+, \+23\.08% beyond the tolerance$/,
     );
     expect(await page.locator('[data-table="days-beyond"] tbody tr').count()).toBe(1);
+    // Every day is there too, folded behind the days beyond the tolerance.
+    expect(await page.locator('details[data-table="days"]').getAttribute('open')).toBeNull();
+    expect(await page.locator('details[data-table="days"] tbody tr').count()).toBe(30);
     for (const table of ['#check-summary', '[data-table="days-beyond"] table', '[data-table="products"] table']) {
       expect(await headers(page, table)).toEqual(['key', 'legacy', 'new', 'difference', 'verdict']);
     }

@@ -295,6 +295,18 @@ describe('the cutover console in Chromium', () => {
       addDays(to, -730),
     );
     expect(pageSizes['console-731-days']).toBeLessThan(200 * 1024);
+    // Every day in pages of 31: the folded table opens, and its next page comes from the server.
+    await page.locator('details[data-table="days"] > summary').click();
+    await Promise.all([
+      page.waitForURL(/p_daily_net_sales_days=2#p_daily_net_sales_days$/),
+      page.locator('details[data-table="days"] .pager').getByRole('link', { name: 'next →' }).click(),
+    ]);
+    expect(await page.locator('details[data-table="days"]').getAttribute('open')).not.toBeNull();
+    expect(await visibleText(page.locator('details[data-table="days"] .pager'))).toContain('page 2 of 24');
+    expect(await visibleText(page.locator('details[data-table="days"] tbody tr').first())).toContain(
+      addDays(to, -730 + 31),
+    );
+    await page.goto(`${baseUrl}/console?run=${id}`);
     // Two runs on the timeline now, both counted: the latest failed and closed the gate.
     expect(await page.locator('#gate-timeline [data-timeline-run]').count()).toBe(2);
     await shoot(page, 'console-731-days');

@@ -45,7 +45,7 @@ const RecentRuns: FC<{ runs: RunView[] }> = ({ runs }) =>
           const failing = run.checks.filter((c) => c.verdict !== 'pass');
           return (
             <tr class="run" data-run-id={run.id} data-status={run.status}>
-              <td>
+              <td class="nowrap">
                 <a href={`/console?run=${run.id}`}>{timestamp(run.requested_at)}</a>
               </td>
               <td>
@@ -55,7 +55,7 @@ const RecentRuns: FC<{ runs: RunView[] }> = ({ runs }) =>
                 <Badge value={run.verdict} />
               </td>
               <td>{run.standard === false ? 'ad hoc' : 'standard'}</td>
-              <td>{run.window ? `${run.window.from} – ${run.window.to}` : '—'}</td>
+              <td class="nowrap">{run.window ? `${run.window.from} – ${run.window.to}` : '—'}</td>
               <td class="small">{run.trigger_source}</td>
               <td class="small">
                 {run.verdict === null

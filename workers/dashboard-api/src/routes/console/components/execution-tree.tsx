@@ -31,7 +31,8 @@ const Execution: FC<{ node: ExecutionNode; now: number }> = ({ node, now }) => {
   return (
     <li>
       <div class="execution" data-execution-id={node.id} data-kind={node.kind} data-status={node.status}>
-        <strong>{node.kind}</strong> <Badge value={node.status} /> <span>phase: {node.phase}</span>
+        <strong>{node.kind}</strong> <Badge value={node.status} />{' '}
+        {node.phase !== node.status ? <span>phase: {node.phase}</span> : null}
         <div class="facts">
           <span>rows so far: {count(node.rows_processed)}</span>
           <span>elapsed: {node.started_at ? duration(node.elapsed_seconds) : 'not started'}</span>

@@ -7,7 +7,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:
 a{color:${C.link}} h1{font-size:22px;margin:4px 0 8px} h2{font-size:17px;margin:26px 0 8px} h3{font-size:15px;margin:14px 0 6px}
 header{display:flex;justify-content:space-between;align-items:baseline;gap:16px;border-bottom:1px solid ${C.rule};margin-bottom:12px}
 nav a{margin-right:16px;font-weight:600;text-decoration:none} nav a[aria-current=page]{color:${C.text};border-bottom:3px solid ${C.link}}
-.muted{color:${C.muted}} .small{font-size:12px}
+.muted{color:${C.muted}} .small{font-size:12px} .nowrap{white-space:nowrap}
 .gate{border-radius:8px;padding:10px 16px;border:2px solid}
 .gate.open{background:${C.passTint};border-color:${C.pass}} .gate.closed{background:${C.failTint};border-color:${C.fail}}
 .gate strong{font-size:18px;letter-spacing:.04em} .gate p{margin:4px 0}
