@@ -14,6 +14,12 @@ import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  moneyFormat,
+  signedDifference,
+  signedPercent,
+  tolerancePercent,
+} from '../../workers/dashboard-api/src/routes/console/components/format.ts';
+import {
   CONTRAST_PAIRS,
   contrastRatio,
   PALETTE,
@@ -205,6 +211,26 @@ describe('the syncs page', () => {
     expect(await page.locator('meta[http-equiv="refresh"]').count()).toBe(0);
     await shoot(page, 'syncs-empty');
     await page.context().close();
+  });
+});
+
+describe('the numbers', () => {
+  it('writes every difference as a signed percent with two decimals, new against legacy', () => {
+    expect(signedPercent(signedDifference(100, 130))).toBe('+23.08%');
+    expect(signedPercent(signedDifference(130, 100))).toBe('\u221223.08%');
+    expect(signedPercent(signedDifference(0, 0))).toBe('0.00%');
+    expect(signedPercent(signedDifference(1_000_000, 1_000_001))).toBe('0.00%');
+    expect(signedPercent(signedDifference(null, 5))).toBe('+100.00%');
+    expect(signedPercent(signedDifference(-50, -65))).toBe('\u221223.08%');
+    expect(signedPercent(null)).toBe('—');
+    expect(tolerancePercent(0.01)).toBe('±1.00%');
+  });
+
+  it('writes money in the shop currency, and a currency code it does not know as a plain amount', () => {
+    expect(moneyFormat('USD')(1234.5)).toBe('$1,234.50');
+    expect(moneyFormat('EUR')(-3)).toBe('\u2212€3.00');
+    expect(moneyFormat('JPY')(1234)).toBe('¥1,234');
+    expect(moneyFormat('XYZ1')(12)).toBe('12.00');
   });
 });
 

@@ -1,12 +1,13 @@
 /**
- * The console's syncs page (/console/syncs) and its forms, through workerd against Postgres: the
+ * The console's money and product names as the database holds them, and the syncs page
+ * (/console/syncs) and its forms, through workerd against Postgres: the
  * running and recent ProcedureExecutions as trees with a load's bytes read of its archived object
  * and a failure's cause; viewers read it, staff start a sync or a parity run from it (same-origin
  * form POSTs, the same one-at-a-time rule as POST /api/sync-runs).
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Api, createApi, openTestSql, type Role, seedStaff } from './support/api.ts';
+import { type Api, createApi, openTestSql, type Role, seedProduct, seedStaff } from './support/api.ts';
 
 let api: Api;
 let sql: postgres.Sql;
@@ -25,6 +26,8 @@ beforeEach(async () => {
   await sql`delete from information_bearing_entity`;
   await sql`delete from parity_check_execution`;
   await sql`delete from procedure_execution`;
+  await sql`delete from configuration_setting where setting_key = 'currency'`;
+  await sql`delete from material_artifact`;
 });
 
 async function page(as: Role | null, path = '/console/syncs'): Promise<{ status: number; html: string }> {
@@ -58,6 +61,57 @@ async function execution(input: {
     returning procedure_execution_id as id`;
   return row?.id as string;
 }
+
+describe('GET /console', () => {
+  it("writes money in the shop's currency and names products by their title, linked to their ids", async () => {
+    await sql`insert into configuration_setting (setting_key, setting_value) values ('currency', '"EUR"')`;
+    await seedProduct(sql, { id: 7400000001, title: 'Oak serving board' });
+    const checks = [
+      {
+        name: 'daily_net_sales',
+        legacy_value: 200,
+        new_value: 230,
+        difference: 0.130435,
+        tolerance: 0.01,
+        verdict: 'fail',
+        details: {
+          summary: '1 of 2 days differ',
+          days: [
+            { date: '2026-10-01', legacy: 100, new: 100, difference: 0, verdict: 'pass' },
+            { date: '2026-10-02', legacy: 100, new: 130, difference: 0.230769, verdict: 'fail' },
+          ],
+        },
+      },
+      {
+        name: 'classification_distribution',
+        legacy_value: { A: 1 },
+        new_value: { A: 0, B: 1 },
+        difference: 1,
+        tolerance: 0.01,
+        verdict: 'fail',
+        details: {
+          summary: 'buckets beyond the tolerance',
+          buckets: [],
+          differing_products: [{ product_id: 7400000001, legacy: 'A', new: 'B' }],
+          differing_product_count: 1,
+        },
+      },
+    ];
+    await sql`
+      with execution as (
+        insert into procedure_execution (procedure_kind, status, trigger_source, started_at, finished_at)
+        values ('parity_check', 'succeeded', 'test', now(), now()) returning procedure_execution_id)
+      insert into parity_check_execution
+        (procedure_execution_id, verdict, window_from_date, window_to_date, check_results, started_at, finished_at)
+      select procedure_execution_id, 'fail', '2026-10-01', '2026-10-02', ${JSON.stringify(checks)}::text::jsonb, now(), now()
+      from execution`;
+    const { html } = await page('viewer', '/console');
+    expect(html).toContain('€130.00');
+    expect(html).toContain('+23.08%');
+    expect(html).toContain('<a href="/api/products/7400000001">Oak serving board</a>');
+    expect(html.match(/data-date="/g)).toHaveLength(2);
+  });
+});
 
 describe('GET /console/syncs', () => {
   it('explains an empty database to viewers, without the forms and without refreshing', async () => {
