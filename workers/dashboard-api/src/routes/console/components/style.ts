@@ -28,7 +28,7 @@ form.inline{display:inline-flex;gap:8px;align-items:center;margin:0 16px 8px 0}
 .check{border:1px solid ${C.rule};border-radius:8px;padding:2px 14px 10px;margin:10px 0}
 figure{margin:8px 0 16px} figcaption{margin:4px 0;color:${C.text}}
 svg{display:block;width:100%;height:auto} svg text{font:11px system-ui,sans-serif;fill:${C.muted}}
-.chart .legacy{stroke:${C.legacy};fill:none;stroke-width:2} .chart .new{stroke:${C.new};fill:none;stroke-width:2;stroke-dasharray:6 3}
+.chart .legacy{stroke:${C.legacy};fill:none;stroke-width:3.5} .chart .new{stroke:${C.new};fill:none;stroke-width:2;stroke-dasharray:6 3}
 .chart .band{fill:${C.band}} .chart .axis{stroke:${C.muted};stroke-width:1} .chart .grid{stroke:${C.rule};stroke-width:1}
 .chart .within{fill:${C.barWithin}} .chart .beyond{fill:${C.fail}} .chart .mark{fill:${C.fail};stroke:${C.page};stroke-width:1}
 .chart .edge{stroke:${C.muted};stroke-width:1;fill:none}
