@@ -324,7 +324,7 @@ describe('the cutover console', () => {
   });
 
   it('offers staff the button, and its form POST queues a run and returns to the console', async () => {
-    expect((await page('staff')).html).toContain('<form method="post" action="/console/parity-checks">');
+    expect((await page('staff')).html).toContain('<form method="post" action="/console/parity-checks"');
     const posted = await api.request('POST', '/console/parity-checks', {
       as: 'staff',
       headers: { origin: 'https://api.test', 'content-type': 'application/x-www-form-urlencoded' },

@@ -25,6 +25,7 @@ import { healthRoutes } from './health.ts';
 import { ACCESS_SECURITY_SCHEME } from './lib/schemas.ts';
 import { assetsRouter } from './routes/assets/assets.index.ts';
 import { classificationsRouter } from './routes/classifications/classifications.index.ts';
+import { consoleRouter } from './routes/console/console.index.ts';
 import { dashboardRouter } from './routes/dashboard/dashboard.index.ts';
 import { parityRouter } from './routes/parity/parity.index.ts';
 import { productsRouter } from './routes/products/products.index.ts';
@@ -121,6 +122,7 @@ export function createApp() {
     syncRunsRouter,
     staffRouter,
     parityRouter,
+    consoleRouter,
   ]) {
     app.route('/', router);
   }
