@@ -3,17 +3,18 @@
  * enqueues it. A schedule whose previous run is still active is skipped, not doubled.
  */
 import { withDatabase } from '../../shared/db/client.ts';
-import { checkEnv, type Env } from '../../shared/env.ts';
+import type { Env } from '../../shared/env.ts';
 import { log } from '../../shared/logging.ts';
 import { ExecutionConflictError, type ProcedureKind } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
+import { ingestConfig } from './config.ts';
 import { SCHEDULES } from './schedules.ts';
 
 /** cron expression → what it starts (a kind that is not a ProcedureKind is a type error here). */
 const schedules: Readonly<Record<string, { kind: ProcedureKind; parameters: Record<string, unknown> }>> = SCHEDULES;
 
 export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  checkEnv(env, ['HYPERDRIVE', 'INGEST_QUEUE']);
+  ingestConfig.read(env, 'worker');
   const schedule = schedules[controller.cron];
   if (!schedule) {
     log.error('no schedule for cron expression', { cron: controller.cron });

@@ -3,9 +3,10 @@ import { describeIdentity } from '../../../../shared/access/identity.ts';
 import type { AccessBindings } from '../../../../shared/access/middleware.ts';
 import { hasRole } from '../../../../shared/access/roles.ts';
 import { ApiError } from '../../../../shared/http/errors.ts';
-import { evaluateCutoverGate, readCutoverGateConfig } from '../../../../shared/parity/cutover-gate.ts';
+import { evaluateCutoverGate } from '../../../../shared/parity/cutover-gate.ts';
 import { findParityRun, listParityRuns, type StoredParityRun } from '../../../../shared/parity/store.ts';
 import { triggerParityRun } from '../../../../shared/parity/trigger.ts';
+import { dashboardApiConfig } from '../../config.ts';
 import { ConsolePage, type ConsoleProps } from './console.page.tsx';
 
 const RECENT_RUNS = 20;
@@ -30,7 +31,7 @@ export async function showConsole(c: ConsoleContext): Promise<Response> {
   const sql = c.var.database.sql;
   const requested = c.req.query('run');
   const [gate, page] = await Promise.all([
-    evaluateCutoverGate(sql, readCutoverGateConfig(c.env)),
+    evaluateCutoverGate(sql, dashboardApiConfig.read(c.env, 'cutoverGate')),
     listParityRuns(sql, { limit: RECENT_RUNS }),
   ]);
   const selectedId = requested && UUID.test(requested) ? requested : page.data.find((r) => r.verdict !== null)?.id;
