@@ -3,6 +3,8 @@
  * - the deployed environments of both wrangler configs never enable the local Access signer, never
  *   carry a secret as a plain var, and say which environment they are (the Access configuration
  *   check refuses ACCESS_JWKS_URL by that name: access-config.test.ts, access.test.ts);
+ * - a deployed Worker answers only on its custom domain, behind Access: each environment turns off
+ *   its *.workers.dev URL and its preview URLs, which Access does not guard;
  * - the data migration's key literals (COPY takes no bind parameters) read back exactly, whatever
  *   standard_conforming_strings is.
  */
@@ -27,6 +29,21 @@ describe('wrangler configs, staging and production', () => {
         expect(vars.ENVIRONMENT, `${worker} ${name}`).toBe(name);
         expect(Object.keys(vars), `${worker} ${name}`).not.toContain('ACCESS_JWKS_URL');
         for (const secret of SECRETS) expect(Object.keys(vars), `${worker} ${name}`).not.toContain(secret);
+      }
+    });
+
+    it(`${worker}: reachable only behind Access, with no workers.dev or preview URL, in every environment`, () => {
+      type Surface = { workers_dev?: boolean; preview_urls?: boolean };
+      const { rawConfig } = experimental_readRawConfig({ config: `${PROJECT_ROOT}${path}` });
+      const { env, ...development } = rawConfig as Surface & { env?: Record<string, Surface> };
+      for (const [name, environment] of Object.entries({ development, ...env })) {
+        expect(
+          { workers_dev: environment.workers_dev, preview_urls: environment.preview_urls },
+          `${worker} ${name}`,
+        ).toEqual({
+          workers_dev: false,
+          preview_urls: false,
+        });
       }
     });
   }

@@ -6,24 +6,10 @@
  * backlog idle for too long, a stalled execution, or a database that is down or unmigrated.
  */
 import { z } from '@hono/zod-openapi';
+import { blankAsUnset, configSection } from './config.ts';
 import type { Sql } from './db/client.ts';
-import { ConfigurationError } from './env.ts';
 import { log } from './logging.ts';
 import { describeError, PROCEDURE_KINDS } from './procedures/execution.ts';
-
-/** Alert thresholds, from the Workers' variables (wrangler [vars]); defaults when unset. */
-const thresholdsSchema = z.object({
-  HEALTH_FAILURE_RATE_THRESHOLD: z.coerce
-    .number({ message: 'must be a number between 0 and 1' })
-    .min(0, 'must be between 0 and 1')
-    .max(1, 'must be between 0 and 1')
-    .default(0.2),
-  HEALTH_BACKLOG_MAX_IDLE_SECONDS: z.coerce
-    .number({ message: 'must be a number of seconds' })
-    .int('must be a whole number of seconds')
-    .positive('must be a positive number of seconds')
-    .default(1800),
-});
 
 export interface HealthThresholds {
   /** Alert when more than this share of the executions finished in the last hour failed. */
@@ -32,26 +18,39 @@ export interface HealthThresholds {
   backlogMaxIdleSeconds: number;
 }
 
+/** Alert thresholds, from the Workers' variables (wrangler [vars]); defaults when unset or blank. */
+export const healthSection = configSection<HealthThresholds>(
+  'Worker',
+  z
+    .object({
+      HEALTH_FAILURE_RATE_THRESHOLD: z.preprocess(
+        blankAsUnset,
+        z.coerce
+          .number({ message: 'must be a number between 0 and 1' })
+          .min(0, 'must be between 0 and 1')
+          .max(1, 'must be between 0 and 1')
+          .default(0.2),
+      ),
+      HEALTH_BACKLOG_MAX_IDLE_SECONDS: z.preprocess(
+        blankAsUnset,
+        z.coerce
+          .number({ message: 'must be a number of seconds' })
+          .int('must be a whole number of seconds')
+          .positive('must be a positive number of seconds')
+          .default(1800),
+      ),
+    })
+    .transform((vars) => ({
+      failureRate: vars.HEALTH_FAILURE_RATE_THRESHOLD,
+      backlogMaxIdleSeconds: vars.HEALTH_BACKLOG_MAX_IDLE_SECONDS,
+    })),
+);
+
 /**
  * A running execution whose heartbeat is older than this has outlived a queue consumer's
  * 15-minute wall time: its step died without recording why (the queue will redeliver it).
  */
 const STALLED_AFTER_MINUTES = 20;
-
-export function readHealthThresholds(env: Record<string, unknown>): HealthThresholds {
-  const parsed = thresholdsSchema.safeParse({
-    HEALTH_FAILURE_RATE_THRESHOLD: env.HEALTH_FAILURE_RATE_THRESHOLD || undefined,
-    HEALTH_BACKLOG_MAX_IDLE_SECONDS: env.HEALTH_BACKLOG_MAX_IDLE_SECONDS || undefined,
-  });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `variable ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigurationError(`Worker configuration is invalid:\n- ${problems.join('\n- ')}`);
-  }
-  return {
-    failureRate: parsed.data.HEALTH_FAILURE_RATE_THRESHOLD,
-    backlogMaxIdleSeconds: parsed.data.HEALTH_BACKLOG_MAX_IDLE_SECONDS,
-  };
-}
 
 const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-22T03:00:00.000Z' });
 

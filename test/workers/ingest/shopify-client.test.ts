@@ -5,12 +5,13 @@
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateStore } from '../../../scripts/store-generator/generate.ts';
-import { type Env, shopifyConfig, shopifyWebhookSecrets } from '../../../workers/shared/env.ts';
+import type { Env } from '../../../workers/shared/env.ts';
 import {
   BulkOperationInProgressError,
   createShopifyClient,
   PRODUCTS_BULK_QUERY,
 } from '../../../workers/shared/shopify/client.ts';
+import { shopifyConfig, shopifyWebhookSecrets } from '../../../workers/shared/shopify/config.ts';
 
 const bindings = env as unknown as Env;
 const simulatorUrl = inject('shopifySimulatorUrl');

@@ -21,6 +21,7 @@ import {
 } from '../../shared/access/middleware.ts';
 import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
+import { dashboardApiConfig } from './config.ts';
 import { healthRoutes } from './health.ts';
 import { ACCESS_SECURITY_SCHEME } from './lib/schemas.ts';
 import { assetsRouter } from './routes/assets/assets.index.ts';
@@ -35,15 +36,6 @@ import { tagsRouter } from './routes/tags/tags.index.ts';
 
 /** Request bodies above this are refused (the largest legitimate body is well under 2 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
-
-function allowedOrigins(value: unknown): string[] {
-  return typeof value === 'string'
-    ? value
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean)
-    : [];
-}
 
 /**
  * A JSON content type with an empty body is a request without a body, as the legacy Express API
@@ -87,7 +79,7 @@ export function createApp() {
   app.use(
     '/api/*',
     cors({
-      origin: (origin, c) => (allowedOrigins(c.env.CORS_ALLOWED_ORIGINS).includes(origin) ? origin : null),
+      origin: (origin, c) => (dashboardApiConfig.read(c.env, 'cors').includes(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       allowHeaders: ['Content-Type', ACCESS_TOKEN_HEADER],
       exposeHeaders: ['x-request-id'],
@@ -95,8 +87,8 @@ export function createApp() {
       maxAge: 600,
     }),
   );
-  app.use('*', configurationCheck(['HYPERDRIVE', 'LEGACY_HYPERDRIVE', 'INGEST_QUEUE']));
-  app.use('*', accessConfiguration());
+  app.use('*', configurationCheck(dashboardApiConfig));
+  app.use('*', accessConfiguration(dashboardApiConfig));
   app.use(
     '/api/*',
     bodyLimit({

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { checkHealth, healthReportSchema, readHealthThresholds } from '../../shared/health.ts';
+import { checkHealth, healthReportSchema } from '../../shared/health.ts';
 import type { AppBindings } from '../../shared/http/middleware.ts';
+import { dashboardApiConfig } from './config.ts';
 
 const healthRoute = createRoute({
   method: 'get',
@@ -20,6 +21,6 @@ const healthRoute = createRoute({
 });
 
 export const healthRoutes = new OpenAPIHono<AppBindings>().openapi(healthRoute, async (c) => {
-  const report = await checkHealth(c.var.database.sql, 'dashboard-api', readHealthThresholds(c.env));
+  const report = await checkHealth(c.var.database.sql, 'dashboard-api', dashboardApiConfig.read(c.env, 'health'));
   return c.json(report, report.status === 'ok' ? 200 : 503);
 });

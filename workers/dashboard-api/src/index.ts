@@ -5,4 +5,4 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-} satisfies ExportedHandler<import('../../shared/env.ts').Env>;
+} satisfies ExportedHandler<DashboardApiEnv>;

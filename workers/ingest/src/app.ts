@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import { checkHealth, readHealthThresholds } from '../../shared/health.ts';
+import { checkHealth } from '../../shared/health.ts';
 import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
+import { ingestConfig } from './config.ts';
 import { replayRoutes } from './replay.routes.ts';
 
 /** A replay request is a time range or a list of archive keys; far below this. */
@@ -14,10 +15,10 @@ export function createIngestApp() {
   const app = new Hono<AppBindings>();
   app.use('*', requestId());
   app.use('*', secureHeaders());
-  app.use('*', configurationCheck(['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']));
+  app.use('*', configurationCheck(ingestConfig));
   app.use('*', database());
   app.get('/health', async (c) => {
-    const report = await checkHealth(c.var.database.sql, 'ingest', readHealthThresholds(c.env));
+    const report = await checkHealth(c.var.database.sql, 'ingest', ingestConfig.read(c.env, 'health'));
     return c.json(report, report.status === 'ok' ? 200 : 503);
   });
   // Shopify webhooks: authenticated by their HMAC signature (workers/shared/ingest/webhooks.ts).

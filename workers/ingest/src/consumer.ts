@@ -6,11 +6,12 @@
  * dead-letter queue, so nothing is left queued or "running" without a reason.
  */
 import { withDatabase } from '../../shared/db/client.ts';
-import { checkEnv, type Env } from '../../shared/env.ts';
+import type { Env } from '../../shared/env.ts';
 import { log, withLogContext } from '../../shared/logging.ts';
 import { describeError, failExecution } from '../../shared/procedures/execution.ts';
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage, ingestMessageSchema } from '../../shared/procedures/messages.ts';
 import { runProcedureExecution } from '../../shared/procedures/runner.ts';
+import { ingestConfig } from './config.ts';
 
 /** Backoff between deliveries of a message whose step could not run (20 s, 40 s, … 5 min). */
 function redeliveryDelaySeconds(attempts: number): number {
@@ -67,7 +68,7 @@ export async function consumeIngestBatch(
   env: Env,
   ctx: ExecutionContext,
 ): Promise<void> {
-  checkEnv(env, ['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']);
+  ingestConfig.read(env, 'worker');
   for (const message of batch.messages) {
     const lastDelivery = message.attempts > INGEST_QUEUE_MAX_RETRIES;
     const parsed = ingestMessageSchema.safeParse(message.body);

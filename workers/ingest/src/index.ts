@@ -2,7 +2,6 @@
  * The ingest Worker: Cron Triggers and HTTP entry points record ProcedureExecutions and enqueue
  * them; the queue consumer runs them. A thin shell: the work lives in workers/shared/procedures.
  */
-import type { Env } from '../../shared/env.ts';
 import '../../shared/marts/procedures.ts';
 import '../../shared/ingest/procedures.ts';
 import '../../shared/parity/procedure.ts';
@@ -17,4 +16,4 @@ export default {
   fetch: app.fetch,
   queue: (batch, env, ctx) => consumeIngestBatch(batch, env, ctx),
   scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
-} satisfies ExportedHandler<Env, IngestMessage>;
+} satisfies ExportedHandler<IngestEnv, IngestMessage>;

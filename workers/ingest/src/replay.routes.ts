@@ -11,10 +11,11 @@ import { ApiError } from '../../shared/http/errors.ts';
 import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.ts';
 import { ExecutionConflictError, findExecution } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
+import { ingestConfig } from './config.ts';
 
 export function replayRoutes() {
   const routes = new Hono<AccessBindings>();
-  routes.use('*', accessConfiguration(), authenticate(), requireRole('admin'));
+  routes.use('*', accessConfiguration(ingestConfig), authenticate(), requireRole('admin'));
 
   routes.post('/', async (c) => {
     const body = await c.req.json().catch(() => {

@@ -1,23 +1,21 @@
 /**
- * Cron Triggers (workers/ingest/wrangler.toml): each schedule records a ProcedureExecution and
+ * Cron Triggers (SCHEDULES, ./schedules.ts): each schedule records a ProcedureExecution and
  * enqueues it. A schedule whose previous run is still active is skipped, not doubled.
  */
 import { withDatabase } from '../../shared/db/client.ts';
-import { checkEnv, type Env } from '../../shared/env.ts';
+import type { Env } from '../../shared/env.ts';
 import { log } from '../../shared/logging.ts';
 import { ExecutionConflictError, type ProcedureKind } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
+import { ingestConfig } from './config.ts';
+import { SCHEDULES } from './schedules.ts';
 
-/** cron expression → what it starts. Keep in step with [triggers] crons in the wrangler config. */
-export const SCHEDULES: Record<string, { kind: ProcedureKind; parameters: Record<string, unknown> }> = {
-  '*/15 * * * *': { kind: 'full', parameters: { mode: 'incremental' } },
-  '0 3 * * *': { kind: 'full', parameters: { mode: 'full' } },
-  '30 6 * * *': { kind: 'parity_check', parameters: {} },
-};
+/** cron expression → what it starts (a kind that is not a ProcedureKind is a type error here). */
+const schedules: Readonly<Record<string, { kind: ProcedureKind; parameters: Record<string, unknown> }>> = SCHEDULES;
 
 export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  checkEnv(env, ['HYPERDRIVE', 'INGEST_QUEUE']);
-  const schedule = SCHEDULES[controller.cron];
+  ingestConfig.read(env, 'worker');
+  const schedule = schedules[controller.cron];
   if (!schedule) {
     log.error('no schedule for cron expression', { cron: controller.cron });
     return;

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { ROLE_NAMES, type RoleName } from '../../../db/schema.ts';
+import { configSection } from '../config.ts';
 
 export interface AccessConfig {
   /** The expected `iss` claim. */
@@ -68,54 +69,44 @@ const accessVarsSchema = z.object({
   ACCESS_JWKS_URL: z.string().optional(),
 });
 
-export type AccessConfigResult = { ok: true; config: AccessConfig } | { ok: false; problems: string[] };
-
 /**
- * Reads the Access configuration, or names every problem with it. The local signer is refused
- * outright in staging and production. (No Workers imports: the unit tests run it in Node.)
+ * The Access section of a Worker's configuration. The local signer is refused outright in
+ * staging and production, and elsewhere accepted only on a loopback address.
  */
-export function parseAccessConfig(env: Record<string, unknown>): AccessConfigResult {
-  const parsed = accessVarsSchema.safeParse(env);
-  if (!parsed.success) {
+export const accessSection = configSection<AccessConfig>(
+  'Access',
+  accessVarsSchema.transform((vars, context) => {
+    const localJwksUrl = vars.ACCESS_JWKS_URL?.trim() ?? '';
+    if (localJwksUrl !== '') {
+      const problem = DEPLOYED_ENVIRONMENTS.has(vars.ENVIRONMENT)
+        ? `the local Access signer is for development and tests only and is refused when ENVIRONMENT is ${vars.ENVIRONMENT}; remove ACCESS_JWKS_URL so tokens are verified against ${vars.ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs`
+        : !isLoopbackHttpUrl(localJwksUrl)
+          ? 'the local signer must be served on a loopback address (http://127.0.0.1:<port>/…)'
+          : undefined;
+      if (problem) {
+        context.addIssue({ code: 'custom', path: ['ACCESS_JWKS_URL'], message: problem });
+        return z.NEVER;
+      }
+    }
     return {
-      ok: false,
-      problems: parsed.error.issues.map((issue) => `variable ${issue.path.join('.')}: ${issue.message}`),
-    };
-  }
-  const vars = parsed.data;
-  const localJwksUrl = vars.ACCESS_JWKS_URL?.trim() ?? '';
-  if (localJwksUrl !== '') {
-    if (DEPLOYED_ENVIRONMENTS.has(vars.ENVIRONMENT)) {
-      return {
-        ok: false,
-        problems: [
-          `variable ACCESS_JWKS_URL: the local Access signer is for development and tests only and is refused when ENVIRONMENT is ${vars.ENVIRONMENT}; remove ACCESS_JWKS_URL so tokens are verified against ${vars.ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs`,
-        ],
-      };
-    }
-    let url: URL | undefined;
-    try {
-      url = new URL(localJwksUrl);
-    } catch {
-      url = undefined;
-    }
-    if (url?.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname)) {
-      return {
-        ok: false,
-        problems: [
-          'variable ACCESS_JWKS_URL: the local signer must be served on a loopback address (http://127.0.0.1:<port>/…)',
-        ],
-      };
-    }
-  }
-  return {
-    ok: true,
-    config: {
       issuer: vars.ACCESS_TEAM_DOMAIN,
       audience: vars.ACCESS_AUD,
       certsUrl: localJwksUrl || `${vars.ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs`,
       serviceTokenRoles: vars.ACCESS_SERVICE_TOKEN_ROLES,
       usesLocalSigner: localJwksUrl !== '',
-    },
-  };
+    };
+  }),
+);
+
+function isLoopbackHttpUrl(value: string): boolean {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  return url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+}
+
+export type AccessConfigResult = { ok: true; config: AccessConfig } | { ok: false; problems: string[] };
+
+/** Reads the Access configuration, or names every problem with it. (No Workers imports: the unit tests run it in Node.) */
+export function parseAccessConfig(env: Record<string, unknown>): AccessConfigResult {
+  const result = accessSection.check(env);
+  return result.ok ? { ok: true, config: result.value } : result;
 }

@@ -5,11 +5,11 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { RoleName } from '../../../db/schema.ts';
-import { ConfigurationError, type Env } from '../env.ts';
+import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AppVariables } from '../http/middleware.ts';
 import { log } from '../logging.ts';
-import { type AccessConfig, parseAccessConfig } from './config.ts';
+import type { AccessConfig } from './config.ts';
 import { type Identity, resolveIdentity } from './identity.ts';
 import { hasRole } from './roles.ts';
 import { verifyAccessToken } from './verify.ts';
@@ -26,16 +26,15 @@ export interface AccessBindings {
   Variables: AccessVariables;
 }
 
-/** The Access configuration, or a ConfigurationError (answered as 503) naming every problem. */
-export function readAccessConfig(env: Record<string, unknown>): AccessConfig {
-  const result = parseAccessConfig(env);
-  if (!result.ok) throw new ConfigurationError(`Access configuration is invalid:\n- ${result.problems.join('\n- ')}`);
-  return result.config;
+/** The Worker's configuration (workers/<worker>/src/config.ts), which has an Access section. */
+export interface AccessSectionReader {
+  read(env: object, name: 'access'): AccessConfig;
 }
 
-export function accessConfiguration(): MiddlewareHandler<AccessBindings> {
+/** Puts the Access configuration on the context, or refuses (503 naming every problem). */
+export function accessConfiguration(config: AccessSectionReader): MiddlewareHandler<AccessBindings> {
   return async (c, next) => {
-    c.set('accessConfig', readAccessConfig(c.env));
+    c.set('accessConfig', config.read(c.env, 'access'));
     await next();
   };
 }

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ConfigurationError } from '../env.ts';
+import { ConfigurationError } from '../config.ts';
 import { log } from '../logging.ts';
 
 export const ERROR_CODES = {

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { closeDatabase, type Database, openDatabase } from '../db/client.ts';
-import { type BindingName, checkEnv, type Env } from '../env.ts';
+import type { Env } from '../env.ts';
 import { logRequest } from '../logging.ts';
 
 export interface AppVariables {
@@ -27,9 +27,15 @@ export function requestId(): MiddlewareHandler<AppBindings> {
   };
 }
 
-export function configurationCheck(bindings: readonly BindingName[]): MiddlewareHandler<AppBindings> {
+/** The Worker's configuration (workers/<worker>/src/config.ts): its bindings and environment. */
+export interface WorkerSectionReader {
+  read(env: object, name: 'worker'): unknown;
+}
+
+/** Refuses every request (503 naming each problem) while the Worker's own section is invalid. */
+export function configurationCheck(config: WorkerSectionReader): MiddlewareHandler<AppBindings> {
   return async (c, next) => {
-    checkEnv(c.env, bindings);
+    config.read(c.env, 'worker');
     await next();
   };
 }

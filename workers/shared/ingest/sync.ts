@@ -26,7 +26,7 @@
  */
 import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
-import { type Env, shopifyConfig } from '../env.ts';
+import type { Env } from '../env.ts';
 import {
   checkpointExecution,
   ExecutionConflictError,
@@ -44,6 +44,7 @@ import {
   type ShopInfo,
   type ShopifyClient,
 } from '../shopify/client.ts';
+import { shopifyConfig } from '../shopify/config.ts';
 import { type ArchivedObject, archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
 import { readJsonlLines } from './jsonl-reader.ts';
 import { loadJsonlRecords } from './load.ts';

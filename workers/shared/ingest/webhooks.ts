@@ -17,11 +17,12 @@
  * - any other topic is recorded and acknowledged.
  */
 import type postgres from 'postgres';
-import { type Env, shopifyWebhookSecrets } from '../env.ts';
+import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import { log } from '../logging.ts';
 import { ExecutionConflictError } from '../procedures/execution.ts';
 import { enqueueExecution, nudgeExecution } from '../procedures/runner.ts';
+import { shopifyWebhookSecrets } from '../shopify/config.ts';
 import { archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
 import { storableText } from './load.ts';
 

@@ -9,7 +9,7 @@
  */
 import type postgres from 'postgres';
 import { z } from 'zod';
-import { ConfigurationError } from '../env.ts';
+import { blankAsUnset, configSection } from '../config.ts';
 import type { Verdict } from './comparison.ts';
 
 export interface CutoverGateConfig {
@@ -22,35 +22,33 @@ export const DEFAULT_GATE: CutoverGateConfig = { requiredRuns: 3, minimumSpanHou
 /** Runs read at most: the gate looks no further back than this. */
 const MAX_RUNS_CONSIDERED = 1000;
 
-const gateVarsSchema = z.object({
-  PARITY_GATE_REQUIRED_RUNS: z.coerce
-    .number({ message: 'must be a whole number of runs ≥ 1' })
-    .int('must be a whole number of runs ≥ 1')
-    .min(1, 'must be a whole number of runs ≥ 1')
-    .max(MAX_RUNS_CONSIDERED, `must be at most ${MAX_RUNS_CONSIDERED}`)
-    .default(DEFAULT_GATE.requiredRuns),
-  PARITY_GATE_MINIMUM_SPAN_HOURS: z.coerce
-    .number({ message: 'must be a number of hours ≥ 0' })
-    .min(0, 'must be a number of hours ≥ 0')
-    .default(DEFAULT_GATE.minimumSpanHours),
-});
-
-/** Reads N and H from the Worker's variables, or throws a ConfigurationError (503) naming the problem. */
-export function readCutoverGateConfig(env: Record<string, unknown>): CutoverGateConfig {
-  const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
-  const parsed = gateVarsSchema.safeParse({
-    PARITY_GATE_REQUIRED_RUNS: blankAsUnset(env.PARITY_GATE_REQUIRED_RUNS),
-    PARITY_GATE_MINIMUM_SPAN_HOURS: blankAsUnset(env.PARITY_GATE_MINIMUM_SPAN_HOURS),
-  });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `variable ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigurationError(`Cutover gate configuration is invalid:\n- ${problems.join('\n- ')}`);
-  }
-  return {
-    requiredRuns: parsed.data.PARITY_GATE_REQUIRED_RUNS,
-    minimumSpanHours: parsed.data.PARITY_GATE_MINIMUM_SPAN_HOURS,
-  };
-}
+/** N and H from the dashboard-api's variables; defaults when unset or blank. */
+export const cutoverGateSection = configSection<CutoverGateConfig>(
+  'Cutover gate',
+  z
+    .object({
+      PARITY_GATE_REQUIRED_RUNS: z.preprocess(
+        blankAsUnset,
+        z.coerce
+          .number({ message: 'must be a whole number of runs ≥ 1' })
+          .int('must be a whole number of runs ≥ 1')
+          .min(1, 'must be a whole number of runs ≥ 1')
+          .max(MAX_RUNS_CONSIDERED, `must be at most ${MAX_RUNS_CONSIDERED}`)
+          .default(DEFAULT_GATE.requiredRuns),
+      ),
+      PARITY_GATE_MINIMUM_SPAN_HOURS: z.preprocess(
+        blankAsUnset,
+        z.coerce
+          .number({ message: 'must be a number of hours ≥ 0' })
+          .min(0, 'must be a number of hours ≥ 0')
+          .default(DEFAULT_GATE.minimumSpanHours),
+      ),
+    })
+    .transform((vars) => ({
+      requiredRuns: vars.PARITY_GATE_REQUIRED_RUNS,
+      minimumSpanHours: vars.PARITY_GATE_MINIMUM_SPAN_HOURS,
+    })),
+);
 
 export interface GateRun {
   id: string | null;

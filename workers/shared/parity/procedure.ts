@@ -7,14 +7,19 @@
  * run, or that could not run at all, is stored as `error` and the execution fails with the cause,
  * so it counts in /health's failure rate.
  */
+
+import { bindingsSchema, configSection } from '../config.ts';
 import { closeDatabase, openDatabase } from '../db/client.ts';
-import { checkEnv } from '../env.ts';
 import { describeError } from '../procedures/execution.ts';
 import { registerProcedure, type StepContext, type StepResult } from '../procedures/runner.ts';
 import { parityParametersSchema } from './parameters.ts';
 import { type ParityRun, runParityChecks } from './runner.ts';
 import { newSide } from './sides.ts';
 import { saveFailedParityRun, saveParityRun } from './store.ts';
+
+/** Only a parity run needs the legacy database: without it, the run fails naming the binding. */
+const legacyDatabase = configSection('Worker', bindingsSchema(['LEGACY_HYPERDRIVE']));
+
 import { fallbackWindow } from './window.ts';
 
 export class ParityRunError extends Error {
@@ -26,7 +31,7 @@ export async function runParityCheckStep({ database, env, ctx, execution, log }:
   const startedAt = new Date().toISOString();
   let run: ParityRun;
   try {
-    checkEnv(env, ['LEGACY_HYPERDRIVE']);
+    legacyDatabase.read(env);
     const legacy = openDatabase(env.LEGACY_HYPERDRIVE);
     try {
       run = await runParityChecks(legacy.sql, database.sql, parameters);

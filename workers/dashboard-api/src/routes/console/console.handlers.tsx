@@ -6,9 +6,10 @@ import { productTitles } from '../../../../shared/catalog/product-titles.ts';
 import { ApiError } from '../../../../shared/http/errors.ts';
 import { shopCurrency } from '../../../../shared/marts/shop-currency.ts';
 import type { ParityCheckResult } from '../../../../shared/parity/comparison.ts';
-import { evaluateCutoverGate, readCutoverGateConfig } from '../../../../shared/parity/cutover-gate.ts';
+import { evaluateCutoverGate } from '../../../../shared/parity/cutover-gate.ts';
 import { findParityRun, listParityRuns, type StoredParityRun } from '../../../../shared/parity/store.ts';
 import { triggerParityRun } from '../../../../shared/parity/trigger.ts';
+import { dashboardApiConfig } from '../../config.ts';
 import { moneyFormat } from './components/format.ts';
 import type { Notice } from './components/layout.tsx';
 import { ConsolePage } from './console.page.tsx';
@@ -54,7 +55,7 @@ export async function showConsole(c: ConsoleContext): Promise<Response> {
   const sql = c.var.database.sql;
   const requested = c.req.query('run');
   const [gate, page, currency] = await Promise.all([
-    evaluateCutoverGate(sql, readCutoverGateConfig(c.env)),
+    evaluateCutoverGate(sql, dashboardApiConfig.read(c.env, 'cutoverGate')),
     listParityRuns(sql, { limit: RECENT_RUNS }),
     shopCurrency(sql),
   ]);

@@ -1,8 +1,9 @@
 import { describeIdentity } from '../../../../shared/access/identity.ts';
 import { ApiError } from '../../../../shared/http/errors.ts';
-import { evaluateCutoverGate, readCutoverGateConfig } from '../../../../shared/parity/cutover-gate.ts';
+import { evaluateCutoverGate } from '../../../../shared/parity/cutover-gate.ts';
 import { findParityRun, listParityRuns } from '../../../../shared/parity/store.ts';
 import { triggerParityRun } from '../../../../shared/parity/trigger.ts';
+import { dashboardApiConfig } from '../../config.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type { CutoverGateRoute, DetailRoute, ListRoute, TriggerRoute } from './parity.routes.ts';
@@ -29,6 +30,6 @@ export const trigger: AppRouteHandler<TriggerRoute> = async (c) => {
 };
 
 export const cutoverGate: AppRouteHandler<CutoverGateRoute> = async (c) => {
-  const gate = await evaluateCutoverGate(c.var.database.sql, readCutoverGateConfig(c.env));
+  const gate = await evaluateCutoverGate(c.var.database.sql, dashboardApiConfig.read(c.env, 'cutoverGate'));
   return c.json(gate, HttpStatus.OK);
 };

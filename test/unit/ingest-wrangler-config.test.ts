@@ -1,0 +1,47 @@
+/**
+ * workers/ingest/wrangler.toml, read by wrangler's own config reader (a TOML parser, not a regex),
+ * against the code that depends on it, in every environment:
+ * - the Cron Triggers are exactly SCHEDULES (workers/ingest/src/schedules.ts), their one source;
+ * - the queue consumer retries INGEST_QUEUE_MAX_RETRIES times and then dead-letters: the consumer
+ *   recognises a message's last delivery by that number and records the execution's failure.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { experimental_readRawConfig } from 'wrangler';
+import { PROJECT_ROOT } from '../../scripts/lib/migrations.ts';
+import { SCHEDULES } from '../../workers/ingest/src/schedules.ts';
+import { INGEST_QUEUE_MAX_RETRIES } from '../../workers/shared/procedures/messages.ts';
+
+interface IngestEnvironment {
+  triggers?: { crons?: string[] };
+  queues?: { consumers?: { queue: string; max_retries?: number; dead_letter_queue?: string }[] };
+}
+
+function environments(): Record<string, IngestEnvironment> {
+  const { rawConfig } = experimental_readRawConfig({ config: `${PROJECT_ROOT}workers/ingest/wrangler.toml` });
+  const { env, ...development } = rawConfig as IngestEnvironment & { env?: Record<string, IngestEnvironment> };
+  expect(Object.keys(env ?? {}).sort()).toEqual(['production', 'staging']);
+  return { development, ...env };
+}
+
+describe('workers/ingest/wrangler.toml', () => {
+  it('schedules exactly the Cron Triggers of SCHEDULES, in every environment', () => {
+    const all = environments();
+    for (const [name, environment] of Object.entries(all)) {
+      // [triggers] is inherited from the top level when an environment leaves it out.
+      const crons = environment.triggers?.crons ?? all.development?.triggers?.crons;
+      expect([...(crons ?? [])].sort(), name).toEqual(Object.keys(SCHEDULES).sort());
+    }
+  });
+
+  it('retries a queue message INGEST_QUEUE_MAX_RETRIES times and then moves it to a dead-letter queue, in every environment', () => {
+    for (const [name, environment] of Object.entries(environments())) {
+      const consumers = environment.queues?.consumers ?? [];
+      expect(consumers, name).toHaveLength(1);
+      for (const consumer of consumers) {
+        expect(consumer.max_retries, name).toBe(INGEST_QUEUE_MAX_RETRIES);
+        expect(consumer.dead_letter_queue, name).toBe(`${consumer.queue}-dlq`);
+      }
+    }
+  });
+});
