@@ -147,15 +147,24 @@ export async function runWatchdog(
   return report;
 }
 
-/** The active execution holding a concurrency key, with its age and whether it is stalled. */
+export interface ActiveExecution {
+  id: string;
+  age_seconds: number;
+  /** stalled now, or re-sent by the watchdog (it was) */
+  stalled: boolean;
+  stall_reason_text: string | null;
+}
+
+/** The active execution holding a concurrency key, with its age and whether it is (or was) stalled. */
 export async function activeExecutionOf(
   sql: Sql,
   concurrencyKey: string,
   settings: LivenessSettings,
-): Promise<{ id: string; age_seconds: number; stalled: boolean; stall_reason_text: string | null } | null> {
-  const [row] = await sql<{ id: string; age_seconds: number; stalled: boolean; stall_reason_text: string | null }[]>`
+): Promise<ActiveExecution | null> {
+  const [row] = await sql<ActiveExecution[]>`
     select procedure_execution_id as id, extract(epoch from now() - requested_at)::float8 as age_seconds,
-           (${stalledCondition(sql, settings.stallSeconds)}) as stalled, stall_reason_text
+           (watchdog_resend_count > 0 or (${stalledCondition(sql, settings.stallSeconds)})) as stalled,
+           stall_reason_text
     from procedure_execution
     where concurrency_key = ${concurrencyKey} and status in ('queued', 'running', 'waiting')`;
   return row ?? null;
