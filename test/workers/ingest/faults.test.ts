@@ -405,6 +405,29 @@ describe('a poison message', () => {
     expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the poison message');
   });
 
+  it('fault: a message that exhausts its retries while the database is down (its last delivery cannot record why) — the dead-letter consumer fails the execution with a cause', {
+    tags: ['fault'],
+  }, async () => {
+    const execution = await recordExecution(sql, { kind: 'marts', triggerSource: 'test' });
+    const id = execution.procedure_execution_id;
+    // The last delivery's write of the failure waits on this lock; its connection is then dropped.
+    const holder = await holdInTransaction(
+      (h) => h`select 1 from procedure_execution where procedure_execution_id = ${id} for update`,
+    );
+    await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 'first' } as unknown as IngestMessage);
+    await dropConnectionBlockedBy(holder, 60_000);
+    const failed = await waitForExecution(sql, id, {
+      timeoutMs: 60_000,
+      until: (row) => row.dead_lettered_at !== null,
+    });
+    expect(failed.status).toBe('failed');
+    expect(failed.error_text).toMatch(
+      /^its queue message was dead-lettered after \d+ deliveries, and the last one could not record why \(the database did not answer; see the 'queue message dead-lettered' log line of queue message \S+\)$/,
+    );
+    expect(failed.attempt_count, 'no step ever ran').toBe(0);
+    expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the dead-lettered message');
+  });
+
   it('fault: a step killed on every delivery — on the last one the execution is failed with the cause and the message goes on to the DLQ', {
     tags: ['fault'],
   }, async () => {
