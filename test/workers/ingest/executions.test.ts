@@ -40,10 +40,18 @@ beforeEach(async () => {
   await legacy`truncate products, orders, assets, tags cascade`;
 });
 
-async function request(method: string, path: string, email = 'ops@example.com') {
+async function request(method: string, path: string, email = 'ops@example.com', body?: unknown) {
   const ctx = createExecutionContext();
   const headers: Record<string, string> = email ? await access.headers({ email }) : {};
-  const response = await worker.fetch(new Request(`https://ingest.test${path}`, { method, headers }), access.env, ctx);
+  const response = await worker.fetch(
+    new Request(`https://ingest.test${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    access.env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
@@ -164,5 +172,32 @@ describe('redrive', () => {
     expect((await request('GET', `/executions/${crypto.randomUUID()}`)).status).toBe(404);
     expect((await request('GET', '/executions/nope')).status).toBe(400);
     expect((await executionRow(failedSync.procedure_execution_id)).error_text).toBe('Error: boom');
+  });
+});
+
+describe('fail', () => {
+  it('an admin fails an execution that blocks its schedule, with a reason; its concurrency key is free again', async () => {
+    const stuck = await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
+    const id = stuck.procedure_execution_id;
+    const refused = async (status: number, body: unknown, email?: string) =>
+      expectRefusedWithoutChange(sql, async () => {
+        const response = await request('POST', `/executions/${id}/fail`, email, body);
+        expect(response.status, JSON.stringify(response.body)).toBe(status);
+        return response;
+      });
+    await refused(403, { reason: 'stuck' }, 'clerk@example.com');
+    await refused(400, {});
+    await refused(400, { reason: '  ' });
+    await refused(400, { reason: 'stuck', status: 'succeeded' });
+
+    const failed = await request('POST', `/executions/${id}/fail`, 'ops@example.com', {
+      reason: 'stuck since the outage',
+    });
+    expect(failed.status).toBe(200);
+    expect(failed.body).toMatchObject({ status: 'failed', error: 'failed by ops@example.com: stuck since the outage' });
+    const again = await refused(409, { reason: 'twice' });
+    expect(again.body).toMatchObject({ error: { code: 'conflict', details: { status: 'failed' } } });
+    // the key is free: another full sync can be recorded
+    await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
   });
 });

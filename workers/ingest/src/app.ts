@@ -40,7 +40,7 @@ export function createIngestApp() {
     bodyLimit({
       maxSize: 1024,
       onError: () => {
-        throw new ApiError(413, 'a redrive takes no body');
+        throw new ApiError(413, 'the request body is larger than 1024 bytes');
       },
     }),
   );

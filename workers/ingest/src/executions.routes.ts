@@ -3,17 +3,22 @@
  *   GET  /executions/:id          → its state: status, step, cause, liveness, dead letter
  *   POST /executions/:id/redrive  → 202: a failed execution waits again at the step it failed in,
  *                                   from its last checkpoint, and its message is sent
- * The work is workers/shared/procedures/dead-letters.ts (redriveExecution).
+ *   POST /executions/:id/fail {reason} → an active execution failed with the reason (frees its
+ *                                   concurrency key: what clears a run that blocks a schedule)
+ * The work is workers/shared/procedures/operator-actions.ts.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { describeIdentity } from '../../shared/access/identity.ts';
 import { type AccessBindings, accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
 import { ApiError } from '../../shared/http/errors.ts';
 import {
+  ExecutionNotActiveError,
   ExecutionNotFailedError,
   ExecutionNotFoundError,
+  failExecutionByOperator,
   redriveExecution,
-} from '../../shared/procedures/dead-letters.ts';
+} from '../../shared/procedures/operator-actions.ts';
 import {
   ExecutionConflictError,
   findExecution,
@@ -21,6 +26,7 @@ import {
 } from '../../shared/procedures/execution.ts';
 
 const executionIdSchema = z.uuid({ message: 'the execution id must be a uuid' });
+const failRequestSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 
 function executionId(raw: string): string {
   const parsed = executionIdSchema.safeParse(raw);
@@ -75,6 +81,32 @@ export function executionRoutes() {
           `another ${error.concurrencyKey} execution is queued or running; redrive it after that one`,
         );
       }
+      throw error;
+    }
+  });
+
+  routes.post('/:id/fail', async (c) => {
+    const id = executionId(c.req.param('id'));
+    const body = await c.req.json().catch(() => {
+      throw new ApiError(400, 'the body must be JSON: {"reason": "why it is failed"}');
+    });
+    const parsed = failRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new ApiError(
+        400,
+        'invalid fail request',
+        parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+      );
+    }
+    try {
+      const { after } = await failExecutionByOperator(c.var.database.sql, c.env.INGEST_QUEUE, id, {
+        reason: parsed.data.reason,
+        by: describeIdentity(c.var.identity),
+      });
+      return c.json(describeExecution(after));
+    } catch (error) {
+      if (error instanceof ExecutionNotFoundError) throw new ApiError(404, `execution ${id} not found`);
+      if (error instanceof ExecutionNotActiveError) throw new ApiError(409, error.message, { status: error.status });
       throw error;
     }
   });
