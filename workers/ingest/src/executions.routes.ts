@@ -13,17 +13,17 @@ import { describeIdentity } from '../../shared/access/identity.ts';
 import { type AccessBindings, accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
 import { ApiError } from '../../shared/http/errors.ts';
 import {
+  ExecutionConflictError,
+  findExecution,
+  type ProcedureExecutionRow,
+} from '../../shared/procedures/execution.ts';
+import {
   ExecutionNotActiveError,
   ExecutionNotFailedError,
   ExecutionNotFoundError,
   failExecutionByOperator,
   redriveExecution,
 } from '../../shared/procedures/operator-actions.ts';
-import {
-  ExecutionConflictError,
-  findExecution,
-  type ProcedureExecutionRow,
-} from '../../shared/procedures/execution.ts';
 
 const executionIdSchema = z.uuid({ message: 'the execution id must be a uuid' });
 const failRequestSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });
