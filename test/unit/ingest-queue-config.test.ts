@@ -14,7 +14,7 @@ async function consumerBlocks(): Promise<{ queue: string; block: string }[]> {
     .split(/^\[\[(?:env\.\w+\.)?queues\.consumers\]\]$/m)
     .slice(1)
     .map((consumer) => {
-      const end = consumer.search(/^(\[|# )/m);
+      const end = consumer.search(/^\[/m);
       const block = end === -1 ? consumer : consumer.slice(0, end);
       return { queue: block.match(/^queue = "([^"]+)"$/m)?.[1] ?? '', block };
     });
