@@ -422,7 +422,7 @@ describe('a poison message', () => {
     });
     expect(failed.status).toBe('failed');
     expect(failed.error_text).toMatch(
-      /^its queue message was dead-lettered after \d+ deliveries, and the last one could not record why \(the database did not answer; see the 'queue message dead-lettered' log line of queue message \S+\)$/,
+      /^its queue message was dead-lettered after \d+ deliveries, and the last one could not record why \(the database did not answer; its cause is in the 'queue message dead-lettered' log line of this execution\)$/,
     );
     expect(failed.attempt_count, 'no step ever ran').toBe(0);
     expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the dead-lettered message');

@@ -161,7 +161,6 @@ export async function consumeDeadLetterBatch(
         recordDeadLetterOnExecution(database.sql, env.INGEST_QUEUE, {
           procedureExecutionId: id,
           step: typeof step === 'number' && Number.isInteger(step) && step >= 0 ? step : undefined,
-          queueMessageId: message.id,
         }),
       );
       message.ack();

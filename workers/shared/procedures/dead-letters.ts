@@ -27,10 +27,10 @@ export type DeadLetterOutcome =
 export async function recordDeadLetter(
   sql: Sql,
   queue: Queue<IngestMessage>,
-  letter: { procedureExecutionId: string; step?: number; queueMessageId: string },
+  letter: { procedureExecutionId: string; step?: number },
 ): Promise<DeadLetterOutcome> {
   const { procedureExecutionId: id, step } = letter;
-  const cause = `its queue message${step === undefined ? '' : ` for step ${step}`} was dead-lettered after ${INGEST_QUEUE_MAX_RETRIES + 1} deliveries, and the last one could not record why (the database did not answer; see the 'queue message dead-lettered' log line of queue message ${letter.queueMessageId})`;
+  const cause = `its queue message${step === undefined ? '' : ` for step ${step}`} was dead-lettered after ${INGEST_QUEUE_MAX_RETRIES + 1} deliveries, and the last one could not record why (the database did not answer; its cause is in the 'queue message dead-lettered' log line of this execution)`;
   const [row] = await sql<Pick<ProcedureExecutionRow, 'status' | 'error_text' | 'parent_procedure_execution_id'>[]>`
     update procedure_execution
     set status = 'failed', finished_at = now(), heartbeat_at = now(), error_text = ${cause}, dead_lettered_at = now()
