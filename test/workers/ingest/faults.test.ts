@@ -22,7 +22,7 @@ import {
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type GeneratedStore, generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
@@ -414,12 +414,36 @@ describe('a poison message', () => {
     const holder = await holdInTransaction(
       (h) => h`select 1 from procedure_execution where procedure_execution_id = ${id} for update`,
     );
-    await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 'first' } as unknown as IngestMessage);
-    await dropConnectionBlockedBy(holder, 60_000);
-    const failed = await waitForExecution(sql, id, {
-      timeoutMs: 60_000,
-      until: (row) => row.dead_lettered_at !== null,
+    const errors: Record<string, unknown>[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
+      if (typeof line === 'string' && line.startsWith('{')) errors.push(JSON.parse(line));
     });
+    let failed: ProcedureExecutionRow;
+    try {
+      await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 'first' } as unknown as IngestMessage);
+      await dropConnectionBlockedBy(holder, 60_000);
+      failed = await waitForExecution(sql, id, {
+        timeoutMs: 60_000,
+        until: (row) => row.dead_lettered_at !== null,
+      });
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        message: 'could not record the dead-lettered execution as failed',
+        procedure_execution_id: id,
+      }),
+    );
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        alert: true,
+        message: 'dead-lettered execution failed',
+        procedure_execution_id: id,
+        error: failed.error_text,
+      }),
+    );
     expect(failed.status).toBe('failed');
     expect(failed.error_text).toMatch(
       /^its queue message was dead-lettered after \d+ deliveries, and the last one could not record why \(the database did not answer; its cause is in the 'queue message dead-lettered' log line of this execution\)$/,
