@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
+import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
 import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
 import {
@@ -283,6 +284,44 @@ describe('the watchdog (the 15-minute cron)', () => {
       expect(next.map((row) => row.trigger_source)).toEqual(['cron:*/15 * * * *']);
     } finally {
       queue.restore();
+    }
+  });
+
+  it('fault: a re-send for an execution whose own message was not lost after all (a false stall) runs no step twice', {
+    tags: ['fault'],
+  }, async () => {
+    const store = generateStore({ seed: 69, products: 30, orders: 0, shuffleChildren: true });
+    const key = `test/products-${crypto.randomUUID()}.jsonl.gz`;
+    const lines = store.fixture.products.map((line) => new TextEncoder().encode(`${line}\n`));
+    const entity = await recordArchivedObject(
+      sql,
+      await archiveJsonl(bindings.RAW_ARCHIVE, key, lines, { segmentBytes: 4096 }),
+      { resource: 'products', procedureExecutionId: null },
+    );
+    const load = await recordExecution(sql, {
+      kind: 'load',
+      triggerSource: 'test',
+      parameters: { information_bearing_entity_id: entity.information_bearing_entity_id, units_per_step: 1 },
+    });
+    const id = load.procedure_execution_id;
+    await silence(id, 10);
+    // Only this load's messages reach the queue (the cron's own sync is not under test here).
+    const queue = loseMessages(bindings.INGEST_QUEUE, (m) => m.procedureExecutionId !== id);
+    try {
+      // The watchdog's step-0 message and the execution's own one, both delivered.
+      await Promise.all([fireWatchdogCron(), bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 0 })]);
+      const done = await waitForExecution(sql, id, { timeoutMs: 60_000 });
+      expect(done.status, done.error_text ?? '').toBe('succeeded');
+      expect(done.watchdog_resend_count).toBe(1);
+      expect(done.step_count).toBeGreaterThan(3);
+      expect(done.attempt_count, 'one claim per step: none ran twice').toBe(done.step_count + 1);
+    } finally {
+      queue.restore();
+    }
+    await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
+    const compared = await compareRawTables(legacy, sql);
+    for (const table of ['products', 'product_variants', 'assets', 'tags']) {
+      expect(compared[table]?.new, table).toEqual(compared[table]?.legacy);
     }
   });
 
