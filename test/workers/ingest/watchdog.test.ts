@@ -308,8 +308,10 @@ describe('the watchdog (the 15-minute cron)', () => {
     // Only this load's messages reach the queue (the cron's own sync is not under test here).
     const queue = loseMessages(bindings.INGEST_QUEUE, (m) => m.procedureExecutionId !== id);
     try {
-      // The watchdog's step-0 message and the execution's own one, both delivered.
-      await Promise.all([fireWatchdogCron(), bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 0 })]);
+      // The watchdog's step-0 message, then the execution's own one: both delivered.
+      await fireWatchdogCron();
+      expect((await executionRow(id)).watchdog_resend_count).toBe(1);
+      await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 0 });
       const done = await waitForExecution(sql, id, { timeoutMs: 60_000 });
       expect(done.status, done.error_text ?? '').toBe('succeeded');
       expect(done.watchdog_resend_count).toBe(1);
