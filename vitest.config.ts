@@ -8,7 +8,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig, defineProject } from 'vitest/config';
 import { withDatabase } from './scripts/lib/postgres-url.ts';
-import { deadLetterObserverWorker } from './test/support/dead-letter-observer.ts';
 import { simulatorAdminApiUrl, TEST_SHOPIFY } from './test/support/shopify-simulator.ts';
 import { WORKER_PROJECT_DATABASES, type WorkerProject } from './test/support/test-databases.ts';
 import { isPostgresCloseArtifact } from './workers/shared/db/postgres-close-artifact.ts';
@@ -77,11 +76,8 @@ export default defineConfig({
         },
       },
       workersProject('dashboard-api', './wrangler.toml'),
-      workersProject('ingest', './workers/ingest/wrangler.toml', {
-        // Sees what the queue moves to the dead-letter queue (test/support/dead-letter-observer.ts).
-        workers: [deadLetterObserverWorker],
-        serviceBindings: { DEAD_LETTER_OBSERVER: deadLetterObserverWorker.name },
-      }),
+      // The ingest Worker consumes its dead-letter queue itself (wrangler.toml), as deployed.
+      workersProject('ingest', './workers/ingest/wrangler.toml'),
     ],
   },
 });

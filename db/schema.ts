@@ -317,6 +317,11 @@ export const procedureExecution = pgTable(
     startedAt: timestamptz('started_at'),
     heartbeatAt: timestamptz('heartbeat_at'),
     finishedAt: timestamptz('finished_at'),
+    // liveness (workers/shared/procedures/watchdog.ts)
+    wakeUpAt: timestamptz('wake_up_at'),
+    watchdogResendCount: integer('watchdog_resend_count').notNull().default(0),
+    stallReasonText: text('stall_reason_text'),
+    deadLetteredAt: timestamptz('dead_lettered_at'),
   },
   (t) => [
     index('procedure_execution_requested_at_idx').on(t.requestedAt.desc()),

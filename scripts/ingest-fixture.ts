@@ -3,29 +3,36 @@
  * real path and prints a JSON summary:
  *
  *   Shopify simulator serving the folder → the ingest Worker under `wrangler dev` (its real queue
- *   consumer, R2 and crons, in miniflare) → Postgres at DATABASE_URL
+ *   consumer, R2 and crons, in miniflare, behind the dev gateway) → Postgres at DATABASE_URL
  *
  * The nightly full sync's Cron Trigger is fired (`/__scheduled`), the CLI follows the recorded
  * ProcedureExecutions in the database until the sync has finished, then prints what ran, what was
  * archived, what was quarantined and the raw tables' row counts. Exit 0 when the sync succeeded.
  *
+ * A full sync an earlier run left unfinished on the same database (stopped, killed, crashed) is
+ * followed instead of starting another: the steps its stop killed are given back and its lost
+ * queue messages re-sent (scripts/lib/resume-executions.ts, as `npm start` does). Its R2 and queue
+ * state folder is kept per database until a sync finishes, so the resumed run finds its exports.
+ *
  * DATABASE_URL (required) is migrated first; LEGACY_DATABASE_URL is optional (the sync never reads
  * it; the binding falls back to DATABASE_URL). --timeout <seconds> (default 900), --keep-archive
- * keeps the temporary R2/queue state directory. A fixture folder is what `npm run ingest:generate`
+ * keeps the R2/queue state directory after a finished sync too. A fixture folder is what `npm run ingest:generate`
  * writes, or any folder of Shopify JSONL files (e.g. ../shared/fixtures/shopify-real).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { rawTableCounts } from '../workers/shared/ingest/raw-counts.ts';
-import { writeDevConfigs } from './dev/dev-configs.ts';
+import { GATEWAY_CONFIG, writeDevConfigs } from './dev/dev-configs.ts';
 import { freePort } from './lib/local-postgres.ts';
 import { migrate, PROJECT_ROOT } from './lib/migrations.ts';
 import { redact, requireDatabaseUrl } from './lib/postgres-url.ts';
+import { keepExecutionsMoving, releaseInterruptedSteps, unfinishedRun } from './lib/resume-executions.ts';
 import { startShopifySimulator } from './shopify-simulator/server.ts';
 
 const USAGE =
@@ -43,8 +50,10 @@ async function waitForHealth(url: string, deadline: number, exited: () => string
     if (gone) throw new Error(`wrangler dev exited before the Worker was up (${gone})`);
     try {
       const response = await fetch(url);
-      if (response.ok) return;
-      last = `${response.status} ${await response.text()}`;
+      const text = await response.text();
+      // Up: degraded too (a stalled execution of an unfinished run degrades /health).
+      if (response.ok || /"status":"degraded"/.test(text)) return;
+      last = `${response.status} ${text}`;
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }
@@ -77,9 +86,12 @@ async function main(argv: string[]): Promise<number> {
 
   say(`migrating ${redact(databaseUrl)}`);
   await migrate(databaseUrl, { quiet: true });
-  const state = await mkdtemp(join(tmpdir(), 'ingest-fixture-'));
+  // One state folder per database: a run that follows an unfinished one finds its R2 exports.
+  const state = join(tmpdir(), `ingest-fixture-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 16)}`);
+  await mkdir(state, { recursive: true });
   const port = await freePort();
-  const ingestUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const ingestUrl = `${baseUrl}/ingest`;
   const simulator = await startShopifySimulator({
     port: 0,
     fixtureDir: folder,
@@ -88,8 +100,17 @@ async function main(argv: string[]): Promise<number> {
   say(`Shopify simulator on ${simulator.url} serving ${folder} (${simulator.shopDomain})`);
   let wrangler: ChildProcess | undefined;
   let exit: string | null = null;
+  let finished = false;
+  let stopRequeue: (() => Promise<void>) | undefined;
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
   try {
+    const unfinished = await unfinishedRun(sql, 'full');
+    if (unfinished) {
+      const released = await releaseInterruptedSteps(sql, { rootId: unfinished.id });
+      say(
+        `following the full sync an earlier run left ${unfinished.status} (${unfinished.id}, requested ${unfinished.requested_at.toISOString()})${released ? `; ${released} step(s) its stop killed will resume` : ''}`,
+      );
+    }
     const configs = await writeDevConfigs(join(state, 'config'), {
       vars: {
         'dashboard-api': {},
@@ -104,10 +125,13 @@ async function main(argv: string[]): Promise<number> {
     });
     const ingestConfig = configs.find((path) => path.endsWith('ingest.wrangler.json')) as string;
     say(`starting the ingest Worker under wrangler dev on ${ingestUrl}`);
+    // Behind the dev gateway, whose POST /__dev/requeue re-sends lost queue messages.
     wrangler = spawn(
       join(PROJECT_ROOT, 'node_modules/.bin/wrangler'),
       [
         'dev',
+        '--config',
+        GATEWAY_CONFIG,
         '--config',
         ingestConfig,
         '--port',
@@ -140,15 +164,25 @@ async function main(argv: string[]): Promise<number> {
       throw error;
     }
 
-    say(`firing the nightly full sync (cron "${NIGHTLY_FULL_SYNC}")`);
-    const fired = await fetch(`${ingestUrl}/__scheduled?cron=${encodeURIComponent(NIGHTLY_FULL_SYNC)}`);
-    await fired.body?.cancel();
-    const [sync] = await sql<{ id: string }[]>`
-      select procedure_execution_id as id from procedure_execution
-      where procedure_kind = 'full' and trigger_source = ${`cron:${NIGHTLY_FULL_SYNC}`} and requested_at >= ${startedAt}
-      order by requested_at desc limit 1`;
+    stopRequeue = keepExecutionsMoving(sql, `${baseUrl}/__dev/requeue`, say);
+
+    let sync: { id: string } | undefined = unfinished ?? undefined;
     if (!sync) {
-      throw new Error('the cron did not record a full sync (is another full sync of this database still active?)');
+      say(`firing the nightly full sync (cron "${NIGHTLY_FULL_SYNC}")`);
+      const fired = await fetch(`${baseUrl}/__scheduled?cron=${encodeURIComponent(NIGHTLY_FULL_SYNC)}`);
+      await fired.body?.cancel();
+      [sync] = await sql<{ id: string }[]>`
+        select procedure_execution_id as id from procedure_execution
+        where procedure_kind = 'full' and trigger_source = ${`cron:${NIGHTLY_FULL_SYNC}`} and requested_at >= ${startedAt}
+        order by requested_at desc limit 1`;
+    }
+    if (!sync) {
+      const blocking = await unfinishedRun(sql, 'full');
+      throw new Error(
+        blocking
+          ? `the cron did not record a full sync: full sync ${blocking.id} (${blocking.status}) started meanwhile; run this command again to follow it`
+          : 'the cron did not record a full sync',
+      );
     }
     let shown = '';
     for (;;) {
@@ -171,10 +205,12 @@ async function main(argv: string[]): Promise<number> {
       if (Date.now() > deadline) throw new Error(`the sync did not finish within ${values.timeout} s`);
       await new Promise((r) => setTimeout(r, 1000));
     }
+    finished = true;
     const summary = await summarize(sql, sync.id, folder);
     console.log(JSON.stringify(summary, null, 2));
     return summary.sync.status === 'succeeded' ? 0 : 1;
   } finally {
+    await stopRequeue?.();
     if (wrangler && exit === null) {
       const gone = new Promise((r) => wrangler?.once('exit', r));
       wrangler.kill('SIGINT');
@@ -184,7 +220,8 @@ async function main(argv: string[]): Promise<number> {
     }
     await simulator.close();
     await sql.end({ timeout: 5 });
-    if (!values['keep-archive']) await rm(state, { recursive: true, force: true });
+    // An unfinished sync keeps its state for the run that follows it.
+    if (finished && !values['keep-archive']) await rm(state, { recursive: true, force: true });
     else say(`R2 and queue state kept in ${state}`);
   }
 }

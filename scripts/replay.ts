@@ -13,35 +13,10 @@
  * development [vars] of workers/ingest/wrangler.toml).
  */
 import { parseArgs } from 'node:util';
-import { ACCESS_SIGNER_KEY_FILE } from './dev/data-dir.ts';
-import { loadLocalSigner } from './dev/local-access-server.ts';
+import { callIngest as call, ingestBaseUrl, operatorCredentials, runCli, UsageError } from './lib/ingest-operator.ts';
 
 const USAGE = `usage: npm run replay -- (--from <ISO time> [--to <ISO time>] | --to <ISO time> | --keys <key,key,…>)
          [--url <ingest Worker URL>] [--no-wait]`;
-const LOCAL_OPERATOR = 'local-ops.access';
-
-class UsageError extends Error {}
-
-async function credentials(url: URL): Promise<Record<string, string>> {
-  const { CF_ACCESS_CLIENT_ID: id, CF_ACCESS_CLIENT_SECRET: secret, ACCESS_TOKEN: token } = process.env;
-  if (id && secret) return { 'CF-Access-Client-Id': id, 'CF-Access-Client-Secret': secret };
-  if (token) return { 'Cf-Access-Jwt-Assertion': token };
-  if (['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
-    const signer = await loadLocalSigner(ACCESS_SIGNER_KEY_FILE);
-    return { 'Cf-Access-Jwt-Assertion': await signer.token({ commonName: LOCAL_OPERATOR }) };
-  }
-  throw new UsageError('no credentials: set CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET, or ACCESS_TOKEN');
-}
-
-async function call(url: string, init: RequestInit & { headers: Record<string, string> }) {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { status: response.status, body: body as Record<string, unknown> };
-}
 
 async function main(argv: string[]): Promise<number> {
   let values: { from?: string; to?: string; keys?: string; url?: string; 'no-wait'?: boolean; help?: boolean };
@@ -75,9 +50,9 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`--${flag} is not an ISO time: ${values[flag]}`);
     }
   }
-  const base = new URL(values.url ?? process.env.INGEST_URL ?? 'http://127.0.0.1:8787/ingest');
+  const base = ingestBaseUrl(values.url);
   const root = base.toString().replace(/\/$/, '');
-  const headers = await credentials(base);
+  const headers = await operatorCredentials(base);
   const body = {
     ...(values.from ? { from: new Date(values.from).toISOString() } : {}),
     ...(values.to ? { to: new Date(values.to).toISOString() } : {}),
@@ -86,6 +61,14 @@ async function main(argv: string[]): Promise<number> {
   const started = await call(`${root}/replay`, { method: 'POST', headers, body: JSON.stringify(body) });
   if (started.status !== 202) {
     console.error(JSON.stringify(started.body, null, 2));
+    const blocking = (started.body.error as { details?: { procedure_execution_id?: string } } | undefined)?.details
+      ?.procedure_execution_id;
+    if (started.status === 409 && blocking) {
+      // Which replay blocks this one, and the commands that follow or clear it.
+      console.error(
+        `blocked by replay ${blocking}: follow it with \`npm run execution -- show ${blocking}\`; if it is stuck or unwanted, clear it with \`npm run execution -- fail ${blocking} --reason "…"\``,
+      );
+    }
     return started.status === 400 || started.status === 404 ? 2 : 1;
   }
   if (values['no-wait']) {
@@ -106,12 +89,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(
-      error instanceof UsageError ? `${error.message}\n${USAGE}` : error instanceof Error ? error.message : error,
-    );
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+runCli(main, USAGE);

@@ -26,6 +26,7 @@ import { type LocalAccessServer, loadLocalSigner, serveLocalSigner } from './dev
 import { type LocalPostgres, startLocalPostgres } from './lib/local-postgres.ts';
 import { migrate, PROJECT_ROOT, seed } from './lib/migrations.ts';
 import { ConfigurationError, redact, withDatabase } from './lib/postgres-url.ts';
+import { keepExecutionsMoving, releaseInterruptedSteps, unfinishedRun } from './lib/resume-executions.ts';
 import { type ShopifySimulator, startShopifySimulator } from './shopify-simulator/server.ts';
 
 const HTTP_PORT = Number(process.env.PORT || 8787);
@@ -79,8 +80,10 @@ async function waitForHealth(url: string, stopped: () => boolean, timeoutMs = 12
   while (Date.now() < deadline && !stopped()) {
     try {
       const response = await fetch(url);
-      if (response.ok) return;
-      lastError = `${response.status}: ${await response.text()}`;
+      const text = await response.text();
+      // Up: degraded too (a stalled execution the last stop left degrades /health until it moves).
+      if (response.ok || /"status":"degraded"/.test(text)) return;
+      lastError = `${response.status}: ${text}`;
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);
     }
@@ -126,10 +129,7 @@ async function firstSync(databaseUrl: string, token: string, stopped: () => bool
     }
     const started = performance.now();
     // A first sync an earlier start left unfinished is followed, not requested again (that is a 409).
-    const [unfinished] = await sql<{ id: string }[]>`
-      select procedure_execution_id as id from procedure_execution
-      where procedure_kind = 'full' and status in ('queued', 'running', 'waiting')
-      order by requested_at desc limit 1`;
+    const unfinished = await unfinishedRun(sql, 'full');
     let run: { id: string };
     if (unfinished) {
       run = unfinished;
@@ -184,63 +184,23 @@ async function firstSync(databaseUrl: string, token: string, stopped: () => bool
   }
 }
 
-/**
- * Steps the last stop killed mid-run (only this session runs steps on the embedded database, and
- * none is running yet) go back to waiting at the same step, so they resume from their last
- * checkpoint at once instead of after their 15-minute lease.
- */
-async function releaseInterruptedSteps(databaseUrl: string): Promise<void> {
+/** Gives back the steps the last stop killed (only this session runs steps on the embedded database). */
+async function releaseStepsOfTheLastStop(databaseUrl: string): Promise<void> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
-    const released = await sql`update procedure_execution set status = 'waiting' where status = 'running' returning 1`;
-    if (released.length > 0) step(`${released.length} step(s) the last stop interrupted will resume`);
+    const released = await releaseInterruptedSteps(sql);
+    if (released > 0) step(`${released} step(s) the last stop interrupted will resume`);
   } finally {
     await sql.end();
   }
 }
 
-/** Longer than any delay a step asks for (60 s): an execution idle this long lost its message. */
-const IDLE_BEFORE_REQUEUE_SECONDS = 90;
-/** A running step's lease (EXECUTION_LEASE_SECONDS, 900 s) plus a margin: its step was killed. */
-const RUNNING_BEFORE_REQUEUE_SECONDS = 960;
-
-/**
- * A stop or a reload of the dev session (wrangler rebuilds when a source file changes) drops the
- * local queue's pending messages, which would leave an execution idle for ever (and its
- * concurrency key taken). At start and then every 15 s this re-sends, through the dev gateway, the
- * message of any execution that has not moved since before this session, or for longer than a
- * step ever waits (or is running past its lease); the runner ignores a message for a step that
- * has moved on. Deployed queues do not lose messages; there, /health's backlog alert watches.
- */
-function keepExecutionsMoving(databaseUrl: string): () => Promise<void> {
+/** Re-sends lost queue messages while the session runs (scripts/lib/resume-executions.ts). */
+function keepMoving(databaseUrl: string): () => Promise<void> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  // What has not moved since before this session started lost its message with the last one.
-  const sessionStart = new Date();
-  const requeueIdle = async () => {
-    try {
-      const idle = await sql<{ id: string; step: number }[]>`
-        select procedure_execution_id as id, step_count as step from procedure_execution
-        where (status in ('queued', 'waiting')
-               and (coalesce(heartbeat_at, requested_at) < ${sessionStart}
-                    or coalesce(heartbeat_at, requested_at) < now() - make_interval(secs => ${IDLE_BEFORE_REQUEUE_SECONDS})))
-           or (status = 'running'
-               and coalesce(heartbeat_at, requested_at) < now() - make_interval(secs => ${RUNNING_BEFORE_REQUEUE_SECONDS}))`;
-      for (const { id, step: executionStep } of idle) {
-        await fetch(`${BASE_URL}/__dev/requeue`, {
-          method: 'POST',
-          body: JSON.stringify({ procedureExecutionId: id, step: executionStep }),
-        });
-      }
-      if (idle.length > 0) step(`re-sent the queue message of ${idle.length} idle execution(s)`);
-    } catch {
-      // the next round tries again; a stopping session ends here
-    }
-  };
-  const first = requeueIdle();
-  const timer = setInterval(requeueIdle, 15_000);
+  const stop = keepExecutionsMoving(sql, `${BASE_URL}/__dev/requeue`, step);
   return async () => {
-    clearInterval(timer);
-    await first;
+    await stop();
     await sql.end({ timeout: 1 });
   };
 }
@@ -292,7 +252,7 @@ async function main(): Promise<void> {
     step(`migrating and seeding ${redact(databaseUrl)}`);
     await migrate(databaseUrl, { quiet: true });
     await seed(databaseUrl);
-    if (server) await releaseInterruptedSteps(databaseUrl);
+    if (server) await releaseStepsOfTheLastStop(databaseUrl);
     await ensureLegacySchema(legacyUrl);
 
     const demoStarted = performance.now();
@@ -360,7 +320,7 @@ async function main(): Promise<void> {
     const stopped = () => stopping;
     await waitForHealth(`${BASE_URL}/health`, stopped);
     await waitForHealth(`${BASE_URL}/ingest/health`, stopped);
-    stopRequeue = keepExecutionsMoving(databaseUrl);
+    stopRequeue = keepMoving(databaseUrl);
 
     const legacyOrders = await legacyLoaded;
     if (legacyOrders > 0) step(`loaded the demo store into the legacy database (${legacyOrders} orders)`);

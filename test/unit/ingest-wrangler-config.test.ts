@@ -3,7 +3,8 @@
  * against the code that depends on it, in every environment:
  * - the Cron Triggers are exactly SCHEDULES (workers/ingest/src/schedules.ts), their one source;
  * - the queue consumer retries INGEST_QUEUE_MAX_RETRIES times and then dead-letters: the consumer
- *   recognises a message's last delivery by that number and records the execution's failure.
+ *   recognises a message's last delivery by that number and records the execution's failure;
+ * - the Worker consumes each dead-letter queue too (it fails the execution a dead letter names).
  */
 
 import { describe, expect, it } from 'vitest';
@@ -36,12 +37,24 @@ describe('workers/ingest/wrangler.toml', () => {
 
   it('retries a queue message INGEST_QUEUE_MAX_RETRIES times and then moves it to a dead-letter queue, in every environment', () => {
     for (const [name, environment] of Object.entries(environments())) {
-      const consumers = environment.queues?.consumers ?? [];
-      expect(consumers, name).toHaveLength(1);
-      for (const consumer of consumers) {
+      const work = (environment.queues?.consumers ?? []).filter((consumer) => !consumer.queue.endsWith('-dlq'));
+      expect(work, name).toHaveLength(1);
+      for (const consumer of work) {
         expect(consumer.max_retries, name).toBe(INGEST_QUEUE_MAX_RETRIES);
         expect(consumer.dead_letter_queue, name).toBe(`${consumer.queue}-dlq`);
       }
+    }
+  });
+
+  it('consumes each environment’s dead-letter queue in the ingest Worker (it fails the execution a dead letter names)', () => {
+    for (const [name, environment] of Object.entries(environments())) {
+      const consumers = environment.queues?.consumers ?? [];
+      const deadLetterQueues = consumers.map((consumer) => consumer.dead_letter_queue).filter(Boolean);
+      expect(deadLetterQueues, name).toHaveLength(1);
+      expect(
+        consumers.filter((consumer) => consumer.queue.endsWith('-dlq')).map((consumer) => consumer.queue),
+        name,
+      ).toEqual(deadLetterQueues);
     }
   });
 });

@@ -10,12 +10,15 @@ import { blankAsUnset, configSection } from './config.ts';
 import type { Sql } from './db/client.ts';
 import { log } from './logging.ts';
 import { describeError, PROCEDURE_KINDS } from './procedures/execution.ts';
+import { stalledCondition, stallSecondsSchema } from './procedures/watchdog.ts';
 
 export interface HealthThresholds {
   /** Alert when more than this share of the executions finished in the last hour failed. */
   failureRate: number;
   /** Alert when a queued or waiting execution has not moved for this long. */
   backlogMaxIdleSeconds: number;
+  /** An active execution without a heartbeat or wake-up for this long is stalled (EXECUTION_STALL_SECONDS). */
+  stallSeconds: number;
 }
 
 /** Alert thresholds, from the Workers' variables (wrangler [vars]); defaults when unset or blank. */
@@ -39,18 +42,14 @@ export const healthSection = configSection<HealthThresholds>(
           .positive('must be a positive number of seconds')
           .default(1800),
       ),
+      EXECUTION_STALL_SECONDS: stallSecondsSchema,
     })
     .transform((vars) => ({
       failureRate: vars.HEALTH_FAILURE_RATE_THRESHOLD,
       backlogMaxIdleSeconds: vars.HEALTH_BACKLOG_MAX_IDLE_SECONDS,
+      stallSeconds: vars.EXECUTION_STALL_SECONDS,
     })),
 );
-
-/**
- * A running execution whose heartbeat is older than this has outlived a queue consumer's
- * 15-minute wall time: its step died without recording why (the queue will redeliver it).
- */
-const STALLED_AFTER_MINUTES = 20;
 
 const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-22T03:00:00.000Z' });
 
@@ -58,7 +57,7 @@ export const healthReportSchema = z
   .object({
     status: z
       .enum(['ok', 'degraded'])
-      .openapi({ description: 'degraded (503) when the database is down or unmigrated' }),
+      .openapi({ description: 'degraded (503) when the database is down or unmigrated, or an execution is stalled' }),
     worker: z.string(),
     alert: z.boolean().openapi({ description: 'the alert condition: true when any of `alerts` holds' }),
     alerts: z.array(z.string()).openapi({ description: 'why `alert` is true, one line each' }),
@@ -83,12 +82,11 @@ export const healthReportSchema = z
         queued: z.number().int(),
         waiting: z.number().int(),
         running: z.number().int(),
-        stalled: z
-          .number()
-          .int()
-          .openapi({
-            description: `running executions without a heartbeat for over ${STALLED_AFTER_MINUTES} minutes`,
-          }),
+        stalled: z.number().int().openapi({
+          description:
+            'active executions with neither a heartbeat nor a scheduled wake-up within the stall threshold (EXECUTION_STALL_SECONDS); the 15-minute cron re-sends or fails them',
+        }),
+        stall_seconds: z.number().int(),
         oldest_idle_seconds: z.number().nullable().openapi({
           description: 'how long the longest-idle queued or waiting execution has not moved',
         }),
@@ -131,7 +129,7 @@ export async function checkHealth(sql: Sql, worker: string, thresholds: HealthTh
     // One round trip. Each part reads an index made for it (db/migrations/20261122006*).
     [row] = await sql<HealthRow[]>`
       with active as (
-        select status, heartbeat_at, coalesce(heartbeat_at, requested_at) as moved_at
+        select status, heartbeat_at, requested_at, wake_up_at, coalesce(heartbeat_at, requested_at) as moved_at
         from procedure_execution
         where status in ('queued', 'running', 'waiting')
       ), finished as (
@@ -142,9 +140,7 @@ export async function checkHealth(sql: Sql, worker: string, thresholds: HealthTh
         (select count(*) from active where status = 'queued')::int as queued,
         (select count(*) from active where status = 'waiting')::int as waiting,
         (select count(*) from active where status = 'running')::int as running,
-        (select count(*) from active
-          where status = 'running' and moved_at < now() - make_interval(mins => ${STALLED_AFTER_MINUTES}))::int
-          as stalled,
+        (select count(*) from active where ${stalledCondition(sql, thresholds.stallSeconds)})::int as stalled,
         (select extract(epoch from now() - min(moved_at)) from active where status in ('queued', 'waiting'))::float8
           as oldest_idle_seconds,
         (select count(*) from finished)::int as finished,
@@ -190,10 +186,13 @@ export async function checkHealth(sql: Sql, worker: string, thresholds: HealthTh
     );
   }
   if (row.stalled > 0) {
-    alerts.push(`${row.stalled} running execution(s) without a heartbeat for over ${STALLED_AFTER_MINUTES} minutes`);
+    alerts.push(
+      `${row.stalled} execution(s) stalled: no heartbeat or wake-up for over ${thresholds.stallSeconds} s (the 15-minute cron re-sends their messages, then fails them)`,
+    );
   }
   const report: HealthReport = {
-    status: 'ok',
+    // Degraded while an execution is stalled: its schedule cannot start another run.
+    status: row.stalled > 0 ? 'degraded' : 'ok',
     worker,
     alert: alerts.length > 0,
     alerts,
@@ -204,6 +203,7 @@ export async function checkHealth(sql: Sql, worker: string, thresholds: HealthTh
       waiting: row.waiting,
       running: row.running,
       stalled: row.stalled,
+      stall_seconds: thresholds.stallSeconds,
       oldest_idle_seconds: row.oldest_idle_seconds === null ? null : Math.round(row.oldest_idle_seconds),
       max_idle_seconds: thresholds.backlogMaxIdleSeconds,
     },

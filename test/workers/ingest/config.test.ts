@@ -56,7 +56,11 @@ describe('the ingest Worker configuration', () => {
       SHOPIFY_ACCESS_TOKEN: ' ',
     });
     expect(parsed.worker).toEqual({ ok: true, value: { environment: 'test' } });
-    expect(parsed.health).toEqual({ ok: true, value: { failureRate: 0.2, backlogMaxIdleSeconds: 90 } });
+    expect(parsed.health).toEqual({
+      ok: true,
+      value: { failureRate: 0.2, backlogMaxIdleSeconds: 90, stallSeconds: 120 },
+    });
+    expect(parsed.liveness).toEqual({ ok: true, value: { stallSeconds: 120, maxResends: 3 } });
     expect(parsed.webhookSecrets.ok).toBe(true);
     expect(parsed.shopify).toEqual({
       ok: false,

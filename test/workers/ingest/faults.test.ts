@@ -9,7 +9,8 @@
  *   back to the queue and completes on redelivery.
  * - R2 fails the first write of every archived object once.
  * - A queue message delivered twice and out of order.
- * - A poison message ends in the dead-letter queue with its execution failed and the cause recorded.
+ * - A poison message ends in the dead-letter queue (consumed by the ingest Worker) with its execution
+ *   failed and the cause recorded.
  * - Two syncs of the same resource started at once: one runs, the other is refused.
  */
 import {
@@ -21,7 +22,7 @@ import {
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type GeneratedStore, generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
@@ -375,18 +376,6 @@ describe('queue messages', () => {
 
 // ---------------------------------------------------------------- poison messages
 
-interface DeadLetter {
-  queue: string;
-  id: string;
-  body: unknown;
-  attempts: number;
-}
-
-async function deadLetters(): Promise<DeadLetter[]> {
-  const observer = (env as unknown as { DEAD_LETTER_OBSERVER: Fetcher }).DEAD_LETTER_OBSERVER;
-  return (await (await observer.fetch('https://dead-letter-observer/')).json()) as DeadLetter[];
-}
-
 async function deliverOnce(message: IngestMessage, attempts: number) {
   const batch = createMessageBatch<IngestMessage>('ingest-jobs', [
     { id: `m-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body: message },
@@ -403,23 +392,64 @@ describe('a poison message', () => {
     const execution = await recordExecution(sql, { kind: 'marts', triggerSource: 'test' });
     const id = execution.procedure_execution_id;
     await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 'first' } as unknown as IngestMessage);
-    const deadline = Date.now() + 60_000;
-    let letter: DeadLetter | undefined;
-    while (!letter && Date.now() < deadline) {
-      letter = (await deadLetters()).find((l) => (l.body as IngestMessage).procedureExecutionId === id);
-      if (!letter) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(letter, 'the message reached the dead-letter queue').toMatchObject({
-      queue: 'ingest-jobs-dlq',
-      body: { procedureExecutionId: id, step: 'first' },
+    // The ingest Worker's dead-letter consumer notes the letter on the execution it names.
+    const failed = await waitForExecution(sql, id, {
+      timeoutMs: 60_000,
+      until: (row) => row.dead_lettered_at !== null,
     });
-    const failed = await executionRow(id);
     expect(failed.status).toBe('failed');
     expect(failed.error_text).toMatch(/not an ingest message: step: /);
     expect(failed.error_text).toContain(`gave up after ${INGEST_QUEUE_MAX_RETRIES + 1} deliveries`);
     expect(failed.attempt_count, 'no step ever ran').toBe(0);
     // nothing lost or duplicated: the execution did no work and no row appeared
     expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the poison message');
+  });
+
+  it('fault: a message that exhausts its retries while the database is down (its last delivery cannot record why) — the dead-letter consumer fails the execution with a cause', {
+    tags: ['fault'],
+  }, async () => {
+    const execution = await recordExecution(sql, { kind: 'marts', triggerSource: 'test' });
+    const id = execution.procedure_execution_id;
+    // The last delivery's write of the failure waits on this lock; its connection is then dropped.
+    const holder = await holdInTransaction(
+      (h) => h`select 1 from procedure_execution where procedure_execution_id = ${id} for update`,
+    );
+    const errors: Record<string, unknown>[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
+      if (typeof line === 'string' && line.startsWith('{')) errors.push(JSON.parse(line));
+    });
+    let failed: ProcedureExecutionRow;
+    try {
+      await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 'first' } as unknown as IngestMessage);
+      await dropConnectionBlockedBy(holder, 60_000);
+      failed = await waitForExecution(sql, id, {
+        timeoutMs: 60_000,
+        until: (row) => row.dead_lettered_at !== null,
+      });
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        message: 'could not record the dead-lettered execution as failed',
+        procedure_execution_id: id,
+      }),
+    );
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        alert: true,
+        message: 'dead-lettered execution failed',
+        procedure_execution_id: id,
+        error: failed.error_text,
+      }),
+    );
+    expect(failed.status).toBe('failed');
+    expect(failed.error_text).toMatch(
+      /^its queue message was dead-lettered after \d+ deliveries, and the last one could not record why \(the database did not answer; its cause is in the 'queue message dead-lettered' log line of this execution\)$/,
+    );
+    expect(failed.attempt_count, 'no step ever ran').toBe(0);
+    expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the dead-lettered message');
   });
 
   it('fault: a step killed on every delivery — on the last one the execution is failed with the cause and the message goes on to the DLQ', {

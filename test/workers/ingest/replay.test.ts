@@ -120,5 +120,13 @@ describe('replay', () => {
       keys: Array.from({ length: 2000 }, (_, i) => `shopify/orders/2026-11-02/${'x'.repeat(40)}-${i}.jsonl.gz`),
     });
     expect(oversize.body).toMatchObject({ error: { code: 'payload_too_large' } });
+    // another replay active: the refusal names it (the CLI prints the commands that follow or clear it)
+    const [active] = await sql<{ id: string }[]>`
+      insert into procedure_execution (procedure_kind, concurrency_key, trigger_source)
+      values ('replay', 'replay', 'test') returning procedure_execution_id as id`;
+    const blocked = await refused(409, 'POST', '/replay', { keys: [keys.products] });
+    expect(blocked.body).toMatchObject({
+      error: { code: 'conflict', details: { procedure_execution_id: active?.id, stalled: false } },
+    });
   });
 });

@@ -6,6 +6,7 @@ import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
 import { ingestConfig } from './config.ts';
+import { executionRoutes } from './executions.routes.ts';
 import { replayRoutes } from './replay.routes.ts';
 
 /** A replay request is a time range or a list of archive keys; far below this. */
@@ -34,6 +35,17 @@ export function createIngestApp() {
     }),
   );
   app.route('/replay', replayRoutes());
+  // Operators: an execution's state, and redriving a failed one (admin), executions.routes.ts.
+  app.use(
+    '/executions/*',
+    bodyLimit({
+      maxSize: 1024,
+      onError: () => {
+        throw new ApiError(413, 'the request body is larger than 1024 bytes');
+      },
+    }),
+  );
+  app.route('/executions', executionRoutes());
   app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(errorResponse);
   return app;

@@ -7,12 +7,14 @@
 import { accessSection } from '../../shared/access/config.ts';
 import { defineWorkerConfig, workerSection } from '../../shared/config.ts';
 import { healthSection } from '../../shared/health.ts';
+import { livenessSection } from '../../shared/procedures/watchdog.ts';
 import { shopifySection, webhookSecretsSection } from '../../shared/shopify/config.ts';
 
 export const ingestConfig = defineWorkerConfig({
   worker: workerSection(['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']),
   access: accessSection,
   health: healthSection,
+  liveness: livenessSection,
   shopify: shopifySection,
   webhookSecrets: webhookSecretsSection,
 });

@@ -3,11 +3,13 @@
  * execution that is already finished is acknowledged and does nothing (at-least-once delivery).
  * A message that cannot be parsed or run is retried; on its last delivery (max_retries) the
  * execution it names is recorded as failed with the cause before the message goes to the
- * dead-letter queue, so nothing is left queued or "running" without a reason.
+ * dead-letter queue, so nothing is left queued or "running" without a reason. The dead-letter
+ * queue's consumer records what the last delivery could not (the database was down).
  */
 import { withDatabase } from '../../shared/db/client.ts';
 import type { Env } from '../../shared/env.ts';
 import { log, withLogContext } from '../../shared/logging.ts';
+import { recordDeadLetter as recordDeadLetterOnExecution } from '../../shared/procedures/dead-letters.ts';
 import { describeError, failExecution } from '../../shared/procedures/execution.ts';
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage, ingestMessageSchema } from '../../shared/procedures/messages.ts';
 import { runProcedureExecution } from '../../shared/procedures/runner.ts';
@@ -126,6 +128,49 @@ export async function consumeIngestBatch(
         error: error instanceof Error ? error.message : String(error),
       });
       if (lastDelivery) await recordDeadLetter(env, ctx, message, procedureExecutionId, describeError(error));
+      message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
+    }
+  }
+}
+
+/** The dead-letter queues (ingest-jobs-dlq, ingest-jobs-staging-dlq, …) end in -dlq. */
+export function isDeadLetterQueue(queue: string): boolean {
+  return queue.endsWith('-dlq');
+}
+
+/**
+ * The dead-letter queue's consumer: each message is one the ingest queue gave up on. The execution
+ * it names is failed with the cause (if the last delivery could not record it) and an alert-level
+ * line is logged. A database that still does not answer: retried (the DLQ has its own retries).
+ */
+export async function consumeDeadLetterBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  ctx: ExecutionContext,
+): Promise<void> {
+  ingestConfig.read(env, 'worker');
+  for (const message of batch.messages) {
+    const id = namedExecutionId(message.body);
+    if (!id) {
+      log.error('dead letter names no execution', { alert: true, queue: batch.queue, queue_message_id: message.id });
+      message.ack();
+      continue;
+    }
+    const step = (message.body as { step?: unknown }).step;
+    try {
+      await withDatabase(env.HYPERDRIVE, ctx, (database) =>
+        recordDeadLetterOnExecution(database.sql, env.INGEST_QUEUE, {
+          procedureExecutionId: id,
+          step: typeof step === 'number' && Number.isInteger(step) && step >= 0 ? step : undefined,
+        }),
+      );
+      message.ack();
+    } catch (error) {
+      log.error('dead letter could not be recorded; retrying', {
+        alert: true,
+        procedure_execution_id: id,
+        error: describeError(error),
+      });
       message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
     }
   }

@@ -7,13 +7,14 @@ import '../../shared/ingest/procedures.ts';
 import '../../shared/parity/procedure.ts';
 import type { IngestMessage } from '../../shared/procedures/messages.ts';
 import { createIngestApp } from './app.ts';
-import { consumeIngestBatch } from './consumer.ts';
+import { consumeDeadLetterBatch, consumeIngestBatch, isDeadLetterQueue } from './consumer.ts';
 import { runScheduled } from './scheduled.ts';
 
 const app = createIngestApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env, ctx) => consumeIngestBatch(batch, env, ctx),
+  queue: (batch, env, ctx) =>
+    isDeadLetterQueue(batch.queue) ? consumeDeadLetterBatch(batch, env, ctx) : consumeIngestBatch(batch, env, ctx),
   scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
 } satisfies ExportedHandler<IngestEnv, IngestMessage>;

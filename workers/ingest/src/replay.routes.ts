@@ -11,6 +11,7 @@ import { ApiError } from '../../shared/http/errors.ts';
 import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.ts';
 import { ExecutionConflictError, findExecution } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
+import { activeExecutionOf } from '../../shared/procedures/watchdog.ts';
 import { ingestConfig } from './config.ts';
 
 export function replayRoutes() {
@@ -49,7 +50,15 @@ export function replayRoutes() {
         202,
       );
     } catch (error) {
-      if (error instanceof ExecutionConflictError) throw new ApiError(409, 'a replay is already queued or running');
+      if (error instanceof ExecutionConflictError) {
+        // Name the blocking replay, so an operator can follow it or clear it.
+        const active = await activeExecutionOf(sql, 'replay', ingestConfig.read(c.env, 'liveness'));
+        throw new ApiError(
+          409,
+          'a replay is already queued or running',
+          active ? { procedure_execution_id: active.id, stalled: active.stalled } : undefined,
+        );
+      }
       throw error;
     }
   });

@@ -3,9 +3,13 @@
  * schedule; `[triggers] crons` of every environment in workers/ingest/wrangler.toml must list
  * exactly these (test/unit/ingest-wrangler-config.test.ts reads the config and compares).
  * Plain data with no imports, so that Node test can read it; scheduled.ts checks the kinds.
+ * intervalSeconds: how often the cron fires; a skipped run older than twice this is a warning.
  */
 export const SCHEDULES = {
-  '*/15 * * * *': { kind: 'full', parameters: { mode: 'incremental' } },
-  '0 3 * * *': { kind: 'full', parameters: { mode: 'full' } },
-  '30 6 * * *': { kind: 'parity_check', parameters: {} },
+  '*/15 * * * *': { kind: 'full', parameters: { mode: 'incremental' }, intervalSeconds: 15 * 60 },
+  '0 3 * * *': { kind: 'full', parameters: { mode: 'full' }, intervalSeconds: 24 * 3600 },
+  '30 6 * * *': { kind: 'parity_check', parameters: {}, intervalSeconds: 24 * 3600 },
 } as const;
+
+/** The schedule that runs the watchdog (workers/shared/procedures/watchdog.ts) before it starts anything. */
+export const WATCHDOG_CRON = '*/15 * * * *';

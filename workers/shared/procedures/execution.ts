@@ -36,7 +36,13 @@ export interface ProcedureExecutionRow {
   step_count: number;
   requested_at: string;
   started_at: string | null;
+  heartbeat_at: string | null;
   finished_at: string | null;
+  /** When the delayed message of a waiting execution (or one the watchdog re-sent) is due. */
+  wake_up_at: string | null;
+  watchdog_resend_count: number;
+  stall_reason_text: string | null;
+  dead_lettered_at: string | null;
 }
 
 /** Thrown when work with the same concurrency key is already queued or running. */
@@ -115,20 +121,37 @@ export async function runningLeaseSeconds(sql: Sql, id: string, step?: number): 
   return row?.seconds ?? null;
 }
 
-/** Ends a step with `continue`: records the checkpoint, waits, and returns the next step's number. */
+/**
+ * Ends a step with `continue`: records the checkpoint, waits, and returns the next step's number.
+ * The wake-up is recorded (now + the message's delay) so a long wait is not mistaken for a stall.
+ */
 export async function continueExecution(
   sql: Sql,
   id: string,
-  update: { checkpoint: Record<string, unknown>; rowsProcessed?: number },
+  update: { checkpoint: Record<string, unknown>; rowsProcessed?: number; delaySeconds?: number },
 ): Promise<number | null> {
   const [row] = await sql<{ step_count: number }[]>`
     update procedure_execution
     set checkpoint_state = ${JSON.stringify(update.checkpoint)}::text::jsonb,
         rows_processed_count = coalesce(${update.rowsProcessed ?? null}, rows_processed_count),
-        status = 'waiting', step_count = step_count + 1, heartbeat_at = now()
+        status = 'waiting', step_count = step_count + 1, heartbeat_at = now(),
+        wake_up_at = now() + make_interval(secs => ${update.delaySeconds ?? 0})
     where procedure_execution_id = ${id} and status = 'running'
     returning step_count`;
   return row?.step_count ?? null;
+}
+
+/**
+ * A running step's sign of life (the runner sends one every HEARTBEAT_INTERVAL_SECONDS while the
+ * step works). Only for the claim that is running it (`attempt`): a step taken over after its
+ * lease must not keep the new claim's lease alive.
+ */
+export async function heartbeatExecution(sql: Sql, id: string, attempt: number): Promise<boolean> {
+  const rows = await sql`
+    update procedure_execution set heartbeat_at = now()
+    where procedure_execution_id = ${id} and status = 'running' and attempt_count = ${attempt}
+    returning 1`;
+  return rows.length > 0;
 }
 
 export async function checkpointExecution(

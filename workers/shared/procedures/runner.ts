@@ -14,6 +14,7 @@ import {
   describeError,
   failExecution,
   findExecution,
+  heartbeatExecution,
   type ProcedureExecutionRow,
   type ProcedureKind,
   recordExecution,
@@ -107,6 +108,32 @@ async function releaseAfterTransientError(sql: Sql, id: string, cause: unknown):
   throw cause;
 }
 
+/**
+ * How often a running step heartbeats, alongside its work (a timer, whatever the step is doing:
+ * a load, a download, a refresh). Well under the watchdog's stall threshold (at least 60 s).
+ */
+export const HEARTBEAT_INTERVAL_SECONDS = 20;
+
+/** Runs `work` with a heartbeat of the claimed execution every HEARTBEAT_INTERVAL_SECONDS. */
+async function withHeartbeat<T>(
+  sql: Sql,
+  execution: ProcedureExecutionRow,
+  executionLog: ReturnType<typeof log.with>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const beat = () =>
+    heartbeatExecution(sql, execution.procedure_execution_id, execution.attempt_count).catch((error) =>
+      // A missed beat is not the step's failure; several in a row make it look stalled.
+      executionLog.warn('heartbeat not recorded', { error: describeError(error) }),
+    );
+  const timer = setInterval(beat, HEARTBEAT_INTERVAL_SECONDS * 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export async function runProcedureExecution(input: {
   database: Database;
   env: Env;
@@ -140,7 +167,9 @@ export async function runProcedureExecution(input: {
     return { kind: 'ran' };
   }
   try {
-    const result = await step({ database, env, ctx, execution, log: executionLog });
+    const result = await withHeartbeat(database.sql, execution, executionLog, () =>
+      step({ database, env, ctx, execution, log: executionLog }),
+    );
     if (result.outcome === 'done') {
       await succeedExecution(database.sql, procedureExecutionId, result.rowsProcessed);
       executionLog.info('execution succeeded', { kind: execution.procedure_kind, rows: result.rowsProcessed });
@@ -148,6 +177,7 @@ export async function runProcedureExecution(input: {
       const nextStep = await continueExecution(database.sql, procedureExecutionId, {
         checkpoint: result.checkpoint,
         rowsProcessed: result.rowsProcessed,
+        delaySeconds: result.delaySeconds,
       });
       if (nextStep !== null) {
         await env.INGEST_QUEUE.send(

@@ -1,0 +1,203 @@
+/**
+ * Redriving a failed execution (POST /executions/:id/redrive, admin, workers/ingest/src/
+ * executions.routes.ts) on miniflare's real queue: it resumes from its last checkpoint and ends
+ * with the rows of a clean run; bad requests get the error envelope and change nothing.
+ */
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import type postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateStore } from '../../../scripts/store-generator/generate.ts';
+import worker from '../../../workers/ingest/src/index.ts';
+import type { Env } from '../../../workers/shared/env.ts';
+import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
+import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
+import { expectRefusedWithoutChange, expectSameTables } from '../../support/reliability.ts';
+import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
+import { openTestSql } from '../support/test-sql.ts';
+import { waitForExecution } from './support/executions.ts';
+import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
+
+const bindings = env as unknown as Env;
+let sql: postgres.Sql;
+let legacy: postgres.Sql;
+let access: TestAccess;
+
+beforeAll(async () => {
+  sql = openTestSql('app', { max: 3 });
+  legacy = openTestSql('legacy');
+  access = await createTestAccess();
+  await sql`insert into person (email, role_name) values ('ops@example.com', 'admin'), ('clerk@example.com', 'staff')
+            on conflict do nothing`;
+});
+afterAll(async () => {
+  await sql.end({ timeout: 5 });
+  await legacy.end({ timeout: 5 });
+});
+beforeEach(async () => {
+  await sql`truncate material_artifact, act_of_sale, media_content_entity, tag_designation, quarantined_line,
+            ingest_staged_object, information_bearing_entity, procedure_execution cascade`;
+  await legacy`truncate products, orders, assets, tags cascade`;
+});
+
+async function request(method: string, path: string, email = 'ops@example.com', body?: unknown) {
+  const ctx = createExecutionContext();
+  const headers: Record<string, string> = email ? await access.headers({ email }) : {};
+  const response = await worker.fetch(
+    new Request(`https://ingest.test${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    access.env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** A test double around the real bucket: the `nth` read (1-based) fails once, as an R2 outage would. */
+function failNthRead(bucket: R2Bucket, nth: number) {
+  let reads = 0;
+  const patched = bucket as unknown as Record<string, unknown>;
+  const get = bucket.get;
+  patched.get = async (...args: unknown[]) => {
+    reads += 1;
+    if (reads === nth) throw new Error('get: We encountered an internal error. Please try again. (10001)');
+    return (get as (...a: unknown[]) => unknown).call(bucket, ...args);
+  };
+  return () => {
+    delete patched.get;
+  };
+}
+
+async function executionRow(id: string): Promise<ProcedureExecutionRow> {
+  const [row] = await sql<ProcedureExecutionRow[]>`
+    select * from procedure_execution where procedure_execution_id = ${id}`;
+  if (!row) throw new Error(`execution ${id} is gone`);
+  return row;
+}
+
+const PRODUCT_TABLES = [
+  'products',
+  'product_variants',
+  'assets',
+  'product_asset_mappings',
+  'tags',
+  'tag_classifications',
+];
+
+describe('redrive', () => {
+  it('fault: a load that failed mid-way (R2 read error at its fourth segment) is redriven by an admin from its last checkpoint and loads every row once', {
+    tags: ['fault'],
+  }, async () => {
+    const store = generateStore({ seed: 67, products: 60, orders: 0, shuffleChildren: true });
+    const key = `test/products-${crypto.randomUUID()}.jsonl.gz`;
+    const lines = store.fixture.products.map((line) => new TextEncoder().encode(`${line}\n`));
+    const entity = await recordArchivedObject(
+      sql,
+      await archiveJsonl(bindings.RAW_ARCHIVE, key, lines, { segmentBytes: 4096 }),
+      { resource: 'products', procedureExecutionId: null },
+    );
+    expect(entity.segment_index.length).toBeGreaterThan(4);
+    const load = await recordExecution(sql, {
+      kind: 'load',
+      triggerSource: 'test',
+      parameters: { information_bearing_entity_id: entity.information_bearing_entity_id, units_per_step: 1 },
+    });
+    const id = load.procedure_execution_id;
+    const restore = failNthRead(bindings.RAW_ARCHIVE, 4);
+    let failed: ProcedureExecutionRow;
+    try {
+      await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 0 });
+      failed = await waitForExecution(sql, id);
+    } finally {
+      restore();
+    }
+    expect(failed.status).toBe('failed');
+    expect(failed.error_text).toContain('internal error');
+    expect(failed.step_count, 'failed after some steps were done').toBeGreaterThan(0);
+
+    const redriven = await request('POST', `/executions/${id}/redrive`);
+    expect(redriven.status, JSON.stringify(redriven.body)).toBe(202);
+    expect(redriven.body).toMatchObject({
+      procedure_execution_id: id,
+      status: 'waiting',
+      step: failed.step_count,
+      error: null,
+      previous_error: failed.error_text,
+    });
+    const done = await waitForExecution(sql, id, { timeoutMs: 60_000 });
+    expect(done.status, done.error_text ?? '').toBe('succeeded');
+    // resumed at the failed step: one claim per step, and one more for the step that failed
+    expect(done.attempt_count).toBe(done.step_count + 2);
+    expect(done.checkpoint_state).toMatchObject({ counts: { linesRead: store.fixture.products.length } });
+
+    await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
+    const compared = await compareRawTables(legacy, sql);
+    const side = (which: 'legacy' | 'new') =>
+      Object.fromEntries(PRODUCT_TABLES.map((table) => [table, compared[table]?.[which] ?? []]));
+    expectSameTables(side('legacy'), side('new'));
+
+    const state = await request('GET', `/executions/${id}`);
+    expect(state.body).toMatchObject({ procedure_execution_id: id, status: 'succeeded', error: null });
+  });
+
+  it('refuses a malformed id, an unknown or unfailed execution, one whose concurrency key is taken, and non-admins, with the envelope and no change', {
+    tags: ['bad-input'],
+  }, async () => {
+    const failedSync = await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
+    await sql`update procedure_execution set status = 'failed', finished_at = now(), error_text = 'Error: boom'
+              where procedure_execution_id = ${failedSync.procedure_execution_id}`;
+    const activeSync = await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
+    const refused = async (status: number, path: string, email?: string) =>
+      expectRefusedWithoutChange(sql, async () => {
+        const response = await request('POST', path, email);
+        expect(response.status, `${path} ${JSON.stringify(response.body)}`).toBe(status);
+        expect(response.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+        return response;
+      });
+    const redrive = (id: string) => `/executions/${id}/redrive`;
+    await refused(401, redrive(failedSync.procedure_execution_id), '');
+    await refused(403, redrive(failedSync.procedure_execution_id), 'clerk@example.com');
+    const malformed = await refused(400, redrive('not-a-uuid'));
+    expect(malformed.body).toMatchObject({
+      error: { code: 'invalid_request', message: 'the execution id must be a uuid' },
+    });
+    await refused(404, redrive(crypto.randomUUID()));
+    const notFailed = await refused(409, redrive(activeSync.procedure_execution_id));
+    expect(notFailed.body).toMatchObject({ error: { details: { status: 'queued' } } });
+    const taken = await refused(409, redrive(failedSync.procedure_execution_id));
+    expect((taken.body.error as { message: string }).message).toMatch(/another full execution is queued or running/);
+    expect((await request('GET', `/executions/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await request('GET', '/executions/nope')).status).toBe(400);
+    expect((await executionRow(failedSync.procedure_execution_id)).error_text).toBe('Error: boom');
+  });
+});
+
+describe('fail', () => {
+  it('an admin fails an execution that blocks its schedule, with a reason; its concurrency key is free again', async () => {
+    const stuck = await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
+    const id = stuck.procedure_execution_id;
+    const refused = async (status: number, body: unknown, email?: string) =>
+      expectRefusedWithoutChange(sql, async () => {
+        const response = await request('POST', `/executions/${id}/fail`, email, body);
+        expect(response.status, JSON.stringify(response.body)).toBe(status);
+        return response;
+      });
+    await refused(403, { reason: 'stuck' }, 'clerk@example.com');
+    await refused(400, {});
+    await refused(400, { reason: '  ' });
+    await refused(400, { reason: 'stuck', status: 'succeeded' });
+
+    const failed = await request('POST', `/executions/${id}/fail`, 'ops@example.com', {
+      reason: 'stuck since the outage',
+    });
+    expect(failed.status).toBe(200);
+    expect(failed.body).toMatchObject({ status: 'failed', error: 'failed by ops@example.com: stuck since the outage' });
+    const again = await refused(409, { reason: 'twice' });
+    expect(again.body).toMatchObject({ error: { code: 'conflict', details: { status: 'failed' } } });
+    // the key is free: another full sync can be recorded
+    await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
+  });
+});
