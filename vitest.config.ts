@@ -30,6 +30,11 @@ function workersProject(name: WorkerProject, configPath: string, extraMiniflare:
               SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY.accessToken,
               SHOPIFY_WEBHOOK_SECRET: TEST_SHOPIFY.webhookSecret,
               SHOPIFY_WEBHOOK_SECRET_PREVIOUS: TEST_SHOPIFY.webhookSecretPrevious,
+              // A message given back after a dropped connection comes again within a second, so
+              // the fault tests see every delivery, up to the dead-letter queue (consumer.ts).
+              INGEST_RETRY_DELAY_CAP_SECONDS: '1',
+              // fast-check runs per property (test/support/fuzz.ts): 200 in CI, `npm run fuzz` more.
+              FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
             },
             hyperdrives: {
               HYPERDRIVE: withDatabase(adminUrl, databases.app),

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/lib/migrations.ts';
 import { countReport, problems, renderFigures, type TracedEvent } from '../../scripts/reliability-report.ts';
-import { diffRows, type ReliabilityRecord, withReplacementCharacters } from '../support/reliability.ts';
+import {
+  diffRows,
+  type InputEvent,
+  type InputKind,
+  type ReliabilityRecord,
+  withReplacementCharacters,
+} from '../support/reliability.ts';
 
 const test = (title: string, status: string, tags: string[], reliability?: Partial<ReliabilityRecord>) => ({
   fullName: title,
@@ -18,7 +24,7 @@ const test = (title: string, status: string, tags: string[], reliability?: Parti
 });
 
 const fault = (name: string) => ({ fault: name, injected: 'pg_terminate_backend(4711)', observed: 'redelivered' });
-const input = (kind: 'refusal' | 'duplicate' | 'text', outcome: string, sent = 'GET /api/x?limit=0') => ({
+const input = (kind: InputKind, outcome: InputEvent['outcome'], sent = 'GET /api/x?limit=0') => ({
   kind,
   input: sent,
   sent,
