@@ -65,6 +65,7 @@ export default defineConfig({
     tags: [
       { name: 'fault', description: 'a fault injected into a real run: nothing lost, nothing duplicated' },
       { name: 'bad-input', description: 'bad input: a clear refusal and no state change' },
+      { name: 'fuzz', description: 'fast-check properties: FUZZ_RUNS runs each (200 in CI, npm run fuzz 10 000)' },
     ],
     // postgres.js's Workers build rejects once per closed connection (porsager/postgres#1202);
     // only that exact error is ignored, see workers/shared/db/postgres-close-workaround.ts.

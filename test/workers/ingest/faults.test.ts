@@ -124,7 +124,10 @@ async function dropConnectionBlockedBy(holder: postgres.ReservedSql, timeoutMs =
   }
 }
 
-/** The next backend that comes to wait on `holder`'s lock, terminated (the lock stays held). */
+/**
+ * The next backend that comes to wait on `holder`'s lock, terminated and gone from
+ * pg_stat_activity (the lock stays held).
+ */
 async function terminateBackendBlockedBy(holder: postgres.ReservedSql, timeoutMs = 45_000): Promise<number> {
   const [{ pid: holderPid } = { pid: 0 }] = await holder<{ pid: number }[]>`select pg_backend_pid() as pid`;
   const deadline = Date.now() + timeoutMs;
@@ -132,7 +135,7 @@ async function terminateBackendBlockedBy(holder: postgres.ReservedSql, timeoutMs
     const [blocked] = await sql<{ pid: number }[]>`
       select pid from pg_stat_activity where ${holderPid}::int = any(pg_blocking_pids(pid))`;
     if (blocked) {
-      await sql`select pg_terminate_backend(${blocked.pid}::int)`;
+      await sql`select pg_terminate_backend(${blocked.pid}::int, 10000)`;
       return blocked.pid;
     }
     if (Date.now() > deadline) throw new Error('no statement of the Worker came to wait on the held lock');
@@ -514,6 +517,7 @@ describe('a poison message', () => {
 
   it('fault: a step whose database connection is killed on every delivery — on the last one the execution is failed with the cause, and the message is seen in the DLQ', {
     tags: ['fault'],
+    timeout: 180_000,
   }, async () => {
     const store = generateStore({ seed: 63, products: 20, orders: 0 });
     const entity = await archive('products', store.fixture.products);
