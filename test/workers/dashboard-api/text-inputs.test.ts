@@ -204,7 +204,7 @@ describe('hostile text in bodies is stored exactly as given', { tags: ['bad-inpu
     }
     const [count] =
       await sql`select count(*)::int as n from tag_content_entity where material_artifact_id = ${productId}`;
-    expect(count?.n).toBe(HOSTILE.length);
+    expect(count?.n, 'its seeded tag and one per value').toBe(HOSTILE.length + 1);
   });
 
   it('PUT /api/products/:id/classification {note}, POST /api/assets {alt_text}, PATCH /api/staff/:id {full_name}', async () => {

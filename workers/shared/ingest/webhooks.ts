@@ -197,7 +197,7 @@ async function actOn(
       if (typeof operationId !== 'string') return { action: 'none' };
       const waiting = await sql<{ id: string }[]>`
         select procedure_execution_id as id from procedure_execution
-        where status = 'waiting' and checkpoint_state ->> 'operationId' = ${operationId}`;
+        where status = 'waiting' and checkpoint_state ->> 'operationId' = ${storableText(operationId)}`;
       for (const { id } of waiting) await nudgeExecution(sql, env.INGEST_QUEUE, id);
       return waiting[0] ? { action: 'sync woken', procedureExecutionId: waiting[0].id } : { action: 'none' };
     }
