@@ -244,7 +244,9 @@ export function expectAbsorbedWithoutChange<T extends Answer>(
 
 /** A NUL or an unpaired UTF-16 surrogate, each replaced by U+FFFD: what jsonb and text can hold. */
 export function withReplacementCharacters(value: string): string {
-  return value.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return value
+    .replaceAll('\u0000', '\ufffd')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 /**

@@ -18,7 +18,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStore, type GeneratedStore } from '../../../scripts/store-generator/generate.ts';
+import { type GeneratedStore, generateStore } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';

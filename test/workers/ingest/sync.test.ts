@@ -5,8 +5,8 @@ import { generateStore, type StoreOptions } from '../../../scripts/store-generat
 import type { Env } from '../../../workers/shared/env.ts';
 import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
 import { expectSameRows, expectSameTables, recordFault } from '../../support/reliability.ts';
-import { curatedRows } from './support/curated-tables.ts';
 import { openTestSql } from '../support/test-sql.ts';
+import { curatedRows } from './support/curated-tables.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
 import { answersShapedBy, describeAnswers, type FaultsPatch, simulator } from './support/simulator.ts';
