@@ -192,8 +192,11 @@ function sum(files: FileFigures[]) {
   return total;
 }
 
-/** Why the report fails (exit 1), one line each; empty when it passes. */
-export function problems(files: FileFigures[]): string[] {
+/**
+ * Why the report fails (exit 1), one line each; empty when it passes. `whole` = the whole
+ * suite ran (no file filter), so it must have recorded at least one fault.
+ */
+export function problems(files: FileFigures[], { whole = true } = {}): string[] {
   const t = sum(files);
   return [
     ...t.failed.map((name) => `FAILED: ${name}`),
@@ -205,7 +208,7 @@ export function problems(files: FileFigures[]): string[] {
       const held = Object.entries(ended).reduce((a, [outcome, count]) => a + (outcome === 'not held' ? 0 : count), 0);
       return held < sent ? [`INPUTS NOT HELD: ${sent - held} of ${sent} ${kind} inputs`] : [];
     }),
-    ...(t.faultTests === 0 ? ['NO FAULT RECORDED'] : []),
+    ...(whole && t.faultTests === 0 ? ['NO FAULT RECORDED'] : []),
   ];
 }
 
@@ -215,7 +218,10 @@ function commandFor(file: FileFigures): string {
 
 const of = (part: number, whole: number) => `${part} / ${whole}`;
 
-export function renderFigures(files: FileFigures[], run: { at: string; commit: string; seconds: number }): string {
+export function renderFigures(
+  files: FileFigures[],
+  run: { at: string; commit: string; seconds: number; whole?: boolean },
+): string {
   const t = sum(files);
   const all = 'npm run reliability:report';
   const { refusal, duplicate, text } = t.inputs;
@@ -250,7 +256,7 @@ export function renderFigures(files: FileFigures[], run: { at: string; commit: s
         } | ${f.fuzz.runs ? `${f.fuzz.runs} (${f.fuzz.properties} properties)` : '–'} | \`${commandFor(f)}\` |`,
     ),
   ];
-  const failing = problems(files);
+  const failing = problems(files, { whole: run.whole });
   if (failing.length > 0) lines.push('', 'The report fails:', ...failing.map((line) => `- ${line}`));
   return lines.join('\n');
 }
@@ -310,6 +316,7 @@ async function main(argv: string[]): Promise<number> {
       at: new Date(report.startTime || started).toISOString().replace(/\.\d+Z$/, 'Z'),
       commit: currentCommit(),
       seconds,
+      whole: positionals.length === 0,
     });
     console.log(figures);
     if (values.write) {
@@ -327,7 +334,7 @@ async function main(argv: string[]): Promise<number> {
       await writeFile(values.events, trace.map((event) => `${JSON.stringify(event)}\n`).join(''));
       console.error(`${trace.length} recorded events written to ${values.events}`);
     }
-    const failing = problems(files);
+    const failing = problems(files, { whole: positionals.length === 0 });
     for (const line of failing) console.error(line);
     return failing.length > 0 ? 1 : 0;
   } finally {

@@ -117,6 +117,9 @@ describe('reliability report', () => {
     });
     expect(files[0]?.inputs.duplicate).toEqual({ sent: 2, absorbed: 1, 'not held': 1 });
     expect(problems(files)).toContain('INPUTS NOT HELD: 1 of 2 duplicate inputs');
+    // a run of some files only need not hold a fault; the whole suite must
+    expect(problems(files)).toContain('NO FAULT RECORDED');
+    expect(problems(files, { whole: false })).not.toContain('NO FAULT RECORDED');
     expect(renderFigures(files, { at: 'now', commit: 'x', seconds: 0 })).toContain(
       '| duplicates sent / absorbed (2xx, nothing changed) | **2 / 1** |',
     );
