@@ -29,6 +29,11 @@ function workersProject(name: WorkerProject, configPath: string, extraMiniflare:
               SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY.accessToken,
               SHOPIFY_WEBHOOK_SECRET: TEST_SHOPIFY.webhookSecret,
               SHOPIFY_WEBHOOK_SECRET_PREVIOUS: TEST_SHOPIFY.webhookSecretPrevious,
+              // A message given back after a dropped connection comes again within a second, so
+              // the fault tests see every delivery, up to the dead-letter queue (consumer.ts).
+              INGEST_RETRY_DELAY_CAP_SECONDS: '1',
+              // fast-check runs per property (test/support/fuzz.ts): 200 in CI, `npm run fuzz` more.
+              FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
             },
             hyperdrives: {
               HYPERDRIVE: withDatabase(adminUrl, databases.app),
@@ -61,6 +66,7 @@ export default defineConfig({
     tags: [
       { name: 'fault', description: 'a fault injected into a real run: nothing lost, nothing duplicated' },
       { name: 'bad-input', description: 'bad input: a clear refusal and no state change' },
+      { name: 'fuzz', description: 'fast-check properties: FUZZ_RUNS runs each (200 in CI, npm run fuzz 10 000)' },
     ],
     // postgres.js's Workers build rejects once per closed connection (porsager/postgres#1202);
     // only that exact error is ignored, see workers/shared/db/postgres-close-workaround.ts.

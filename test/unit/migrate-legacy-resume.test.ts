@@ -13,7 +13,7 @@ import {
   snapshotDatabase,
 } from '../support/legacy-migration-fixture.ts';
 import { createTestDatabase, type TestDatabase } from '../support/node-databases.ts';
-import { expectSameTables } from '../support/reliability.ts';
+import { expectSameTables, recordFault } from '../support/reliability.ts';
 
 const BATCH = 50;
 
@@ -67,6 +67,11 @@ describe('migrate:legacy run killed with SIGKILL mid-table', () => {
       }, 'the run to block in the third batch of orders');
       child.kill('SIGKILL');
       const killed = await done;
+      recordFault(
+        'a migration run killed mid-table',
+        `SIGKILL to migrate:legacy (pid ${child.pid}) blocked in the 3rd batch of orders`,
+        `the process exited by signal ${killed.signal}`,
+      );
       expect(killed.signal).toBe('SIGKILL');
     } finally {
       await obstacle`rollback`;

@@ -19,7 +19,7 @@ import { migrate, PROJECT_ROOT } from '../../scripts/lib/migrations.ts';
 import { withDatabase } from '../../scripts/lib/postgres-url.ts';
 import { type ShopifySimulator, startShopifySimulator } from '../../scripts/shopify-simulator/server.ts';
 import { generateStore, type StoreOptions } from '../../scripts/store-generator/generate.ts';
-import { expectSameTables } from '../support/reliability.ts';
+import { expectSameTables, recordFault } from '../support/reliability.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from '../workers/ingest/support/raw-tables.ts';
 
 const STORE: StoreOptions = { seed: 71, products: 30, orders: 120, shuffleChildren: true };
@@ -197,6 +197,14 @@ describe('Postgres restarted during a sync (the ingest Worker under wrangler dev
         JSON.stringify(executions),
       ).toEqual([]);
       // the load that waited was interrupted, given back to the queue and claimed again
+      recordFault(
+        'Postgres restarted during a sync',
+        `a fast shutdown and start of the server while backend ${waiting.pid} waited in: ${waiting.query.slice(0, 60)}`,
+        `the Worker logged "${/step interrupted by a transient database error[^"]*/.exec(wranglerLog.join(''))?.[0] ?? '(nothing)'}"; load attempts ${executions
+          .filter((e) => e.kind === 'load')
+          .map((e) => e.attempts)
+          .join(', ')}`,
+      );
       expect(wranglerLog.join('')).toContain('step interrupted by a transient database error');
       expect(executions.filter((e) => e.kind === 'load').map((e) => e.attempts)).toContain(2);
 

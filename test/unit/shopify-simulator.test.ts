@@ -210,10 +210,32 @@ describe('stores, control API and the real Shopify sample', () => {
       sleep: async () => {},
     });
     await fast.fetchShop();
-    const log = (await fetch(`${simulator.url}/__simulator/requests`).then((r) => r.json())) as { outcome: string }[];
+    const log = (await fetch(`${simulator.url}/__simulator/requests`).then((r) => r.json())) as {
+      outcome: string;
+      faults?: string[];
+    }[];
     expect(log.map((entry) => entry.outcome)).toEqual(['http-503', 'throttled', 'ok']);
+    // each faulty answer names the knob behind it, so a test can show its fault fired
+    expect(log.map((entry) => entry.faults)).toEqual([['httpErrors'], ['throttle'], undefined]);
     await control('reset', {});
     expect(await fetch(`${simulator.url}/__simulator/requests`).then((r) => r.json())).toEqual([]);
+
+    // knobs that show in a later answer: the poll that saw the operation FAILED, its partial download
+    await control('store', { generate: { seed: 45, products: 4, orders: 0 } });
+    await control('config', { timing: { createdMs: 0, runningMs: 0 } });
+    await control('faults', { failOperation: { times: 1, partialFraction: 0.5 } });
+    const failed = await waitForOperation(fast, (await fast.runBulkQuery(PRODUCTS_BULK_QUERY)).id);
+    expect(failed.status).toBe('FAILED');
+    await fetch(failed.partialDataUrl as string).then((r) => r.text());
+    const shaped = (
+      (await fetch(`${simulator.url}/__simulator/requests`).then((r) => r.json())) as {
+        kind: string;
+        faults?: string[];
+      }[]
+    ).filter((entry) => entry.faults);
+    expect(shaped.at(-2)).toMatchObject({ kind: 'graphql', faults: ['failOperation'] });
+    expect(shaped.at(-1)).toMatchObject({ kind: 'download', faults: ['failOperation'] });
+    await control('reset', {});
     expect(await control('faults', { nonsense: 1 })).toEqual({ error: 'unknown fault knob: nonsense' });
   });
 });

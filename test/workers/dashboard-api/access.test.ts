@@ -37,20 +37,27 @@ function withToken(token: string) {
  * nothing (counted as one bad input by the reliability report).
  */
 async function expectUnauthenticated(token: string, message?: RegExp) {
-  await expectRefusedWithoutChange(sql, async () => {
-    for (const response of [
-      await withToken(token),
-      await api.request('POST', '/api/tags', {
-        as: null,
-        headers: { 'Cf-Access-Jwt-Assertion': token },
-        body: { name: `written with a bad token ${crypto.randomUUID()}` },
-      }),
-    ]) {
-      expect(response.status).toBe(401);
-      expect(response.body.error.code).toBe('unauthenticated');
-      if (message) expect(response.body.error.message).toMatch(message);
-    }
-  });
+  await expectRefusedWithoutChange(
+    sql,
+    async () => {
+      const responses = [
+        await withToken(token),
+        await api.request('POST', '/api/tags', {
+          as: null,
+          headers: { 'Cf-Access-Jwt-Assertion': token },
+          body: { name: `written with a bad token ${crypto.randomUUID()}` },
+        }),
+      ];
+      for (const response of responses) {
+        expect(response.status).toBe(401);
+        expect(response.body.error.code).toBe('unauthenticated');
+        if (message) expect(response.body.error.message).toMatch(message);
+      }
+      return responses;
+    },
+    `GET /api/me and POST /api/tags with Cf-Access-Jwt-Assertion: ${token}`,
+    { input: `a bad Access token${message ? ` (${message.source})` : ''}` },
+  );
 }
 
 function encodeSegment(value: unknown): string {
@@ -73,20 +80,26 @@ describe('a valid Access token', () => {
 
 describe('tokens that are not valid are 401 unauthenticated', { tags: ['bad-input'] }, () => {
   it('no Cf-Access-Jwt-Assertion header', async () => {
-    await expectRefusedWithoutChange(sql, async () => {
-      for (const response of [
-        await api.get('/api/me', { as: null }),
-        await api.request('POST', '/api/tags', { as: null, body: { name: 'written without a token' } }),
-      ]) {
-        expect(response.status).toBe(401);
-        expect(response.body).toEqual({
-          error: {
-            code: 'unauthenticated',
-            message: 'the Cf-Access-Jwt-Assertion header is missing: sign in through Cloudflare Access',
-          },
-        });
-      }
-    });
+    await expectRefusedWithoutChange(
+      sql,
+      async () => {
+        const responses = [
+          await api.get('/api/me', { as: null }),
+          await api.request('POST', '/api/tags', { as: null, body: { name: 'written without a token' } }),
+        ];
+        for (const response of responses) {
+          expect(response.status).toBe(401);
+          expect(response.body).toEqual({
+            error: {
+              code: 'unauthenticated',
+              message: 'the Cf-Access-Jwt-Assertion header is missing: sign in through Cloudflare Access',
+            },
+          });
+        }
+        return responses;
+      },
+      'GET /api/me and POST /api/tags without Cf-Access-Jwt-Assertion',
+    );
   });
 
   it('alg none (an unsigned token)', async () => {

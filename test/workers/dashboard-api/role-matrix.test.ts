@@ -17,12 +17,15 @@ import {
   SERVICE_TOKEN,
   seedStaff,
 } from './support/api.ts';
-import { PUBLIC_ROUTES, type RouteCase, routeCases, seedRouteFixtures } from './support/routes.ts';
+import { PUBLIC_ROUTES, type RouteCase, type RouteFixtures, routeCases, seedRouteFixtures } from './support/routes.ts';
 
 let api: Api;
 let sql: postgres.Sql;
 let cases: RouteCase[];
 let n = 0;
+
+/** The route templates with their minimum roles, known before the fixtures exist. */
+const TEMPLATES = routeCases(undefined as unknown as postgres.Sql, undefined as unknown as RouteFixtures);
 
 beforeAll(async () => {
   api = await createApi();
@@ -64,34 +67,45 @@ describe('the role matrix', () => {
     }
   });
 
-  // A refused call (401/403) is a bad input: counted, and every table must be as it was.
-  it.each(CALLERS.map((c) => [c.name, c] as const))(
+  // A refused call (401/403) is a bad input: counted, and every table must be as it was. Callers
+  // allowed on every route (admin, master) refuse nothing, so their rows are not bad-input tests.
+  const allowed = (who: (typeof CALLERS)[number], minimum: Role) =>
+    who.caller !== null && who.role !== null && roleRank(who.role) >= roleRank(minimum);
+  const refusedSomewhere = (who: (typeof CALLERS)[number]) => TEMPLATES.some((t) => !allowed(who, t.minimum));
+  const answersAsItsRoleAllows = async (_: string, who: (typeof CALLERS)[number]) => {
+    for (const route of cases) {
+      const call = await route.valid(n++);
+      const label = `${route.method} ${call.path}`;
+      if (allowed(who, route.minimum)) {
+        const response = await api.request(route.method, call.path, { as: who.caller, body: call.body });
+        expect(response.status, `${label}: ${JSON.stringify(response.body)}`).toBe(route.success);
+        continue;
+      }
+      await expectRefusedWithoutChange(
+        sql,
+        async () => {
+          const response = await api.request(route.method, call.path, { as: who.caller, body: call.body });
+          if (who.caller === null) {
+            expect(response.status, label).toBe(401);
+            expect(response.body.error.code).toBe('unauthenticated');
+          } else {
+            expect(response.status, label).toBe(403);
+            expect(response.body.error.code).toBe('forbidden');
+          }
+          return response;
+        },
+        `${label} as ${who.name}`,
+        { input: `${route.method} ${route.path} as ${who.name}` },
+      );
+    }
+  };
+  it.each(CALLERS.filter(refusedSomewhere).map((c) => [c.name, c] as const))(
     'answers %s on every /api route as its role allows',
     { tags: ['bad-input'] },
-    async (_, who) => {
-      for (const route of cases) {
-        const call = await route.valid(n++);
-        const label = `${route.method} ${call.path}`;
-        if (who.caller !== null && who.role !== null && roleRank(who.role) >= roleRank(route.minimum)) {
-          const response = await api.request(route.method, call.path, { as: who.caller, body: call.body });
-          expect(response.status, `${label}: ${JSON.stringify(response.body)}`).toBe(route.success);
-          continue;
-        }
-        await expectRefusedWithoutChange(
-          sql,
-          async () => {
-            const response = await api.request(route.method, call.path, { as: who.caller, body: call.body });
-            if (who.caller === null) {
-              expect(response.status, label).toBe(401);
-              expect(response.body.error.code).toBe('unauthenticated');
-            } else {
-              expect(response.status, label).toBe(403);
-              expect(response.body.error.code).toBe('forbidden');
-            }
-          },
-          `${label} was refused but changed rows`,
-        );
-      }
-    },
+    answersAsItsRoleAllows,
+  );
+  it.each(CALLERS.filter((c) => !refusedSomewhere(c)).map((c) => [c.name, c] as const))(
+    'answers %s on every /api route (it may call them all)',
+    answersAsItsRoleAllows,
   );
 });

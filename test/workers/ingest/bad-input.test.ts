@@ -19,7 +19,13 @@ import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
 import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
-import { badInput, expectRefusedWithoutChange, expectSameTables, takenLiterally } from '../../support/reliability.ts';
+import {
+  expectQuarantined,
+  expectReadBack,
+  expectRefusedWithoutChange,
+  expectSameTables,
+  withReplacementCharacters,
+} from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
@@ -76,13 +82,19 @@ describe('correctly signed webhooks the Worker cannot use', { tags: ['bad-input'
     ['an empty body', new Uint8Array(), { ...topic, ...id() }, /not JSON/],
     ['bytes that are not UTF-8', new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), { ...topic, ...id() }, /not JSON/],
   ];
-  it.each(cases)('%s: 400 and nothing recorded', async (_, body, headers, message) => {
-    await expectRefusedWithoutChange(sql, async () => {
-      const response = await deliver(body, headers);
-      expect(response.status, JSON.stringify(response.body)).toBe(400);
-      expect(response.body.error?.code).toBe('invalid_request');
-      expect(response.body.error?.message).toMatch(message);
-    });
+  it.each(cases)('%s: 400 and nothing recorded', async (label, body, headers, message) => {
+    await expectRefusedWithoutChange(
+      sql,
+      async () => {
+        const response = await deliver(body, headers);
+        expect(response.status, JSON.stringify(response.body)).toBe(400);
+        expect(response.body.error?.code).toBe('invalid_request');
+        expect(response.body.error?.message).toMatch(message);
+        return response;
+      },
+      `POST /webhooks/shopify ${JSON.stringify(headers)} ${JSON.stringify([...body])}`,
+      { input: `a signed webhook with ${label}` },
+    );
   });
 });
 
@@ -95,15 +107,25 @@ describe('correctly signed webhooks with text jsonb cannot hold', { tags: ['bad-
     ] as const;
     for (const [body, stored] of cases) {
       const webhookId = crypto.randomUUID();
-      await takenLiterally(async () => {
-        const response = await deliver(encoder.encode(body), {
-          'x-shopify-topic': 'shop/update',
-          'x-shopify-webhook-id': webhookId,
-        });
-        expect(response, body).toMatchObject({ status: 200, body: { status: 'accepted' } });
-        const [receipt] = await sql`select payload from webhook_receipt where webhook_id = ${webhookId}`;
-        expect(receipt?.payload).toEqual(stored);
+      const response = await deliver(encoder.encode(body), {
+        'x-shopify-topic': 'shop/update',
+        'x-shopify-webhook-id': webhookId,
       });
+      expect(response, body).toMatchObject({ status: 200, body: { status: 'accepted' } });
+      const [receipt] = await sql`select payload from webhook_receipt where webhook_id = ${webhookId}`;
+      // keys and values as the raw strings they are (not JSON-escaped), in a stable order
+      const text = (object: Record<string, unknown>) =>
+        Object.entries(object)
+          .map(([key, value]) => `${key}=${value}`)
+          .sort()
+          .join('&');
+      const sent = text(JSON.parse(body));
+      expectReadBack('a signed webhook holding a NUL or an unpaired surrogate', `POST /webhooks/shopify ${body}`, {
+        sent,
+        readBack: text(receipt?.payload),
+        expected: withReplacementCharacters(sent),
+      });
+      expect(receipt?.payload).toEqual(stored);
     }
   });
 });
@@ -169,11 +191,15 @@ describe('bad lines in an archived export', { tags: ['bad-input'] }, () => {
       ...bad.map((b, i) => ({ line: 6 + i, reason: b.reason })),
       { line: lines.length + 1, reason: /^malformed JSON/ },
     ];
-    for (const { line, reason } of expected) {
-      await badInput(async () => {
-        const row = quarantined.find((q) => q.line_number === line);
-        expect(row?.reason_text, `line ${line}`).toMatch(reason);
-      });
+    const sentLines = [...bad.map((b) => b.bytes), truncated];
+    for (const [i, { line, reason }] of expected.entries()) {
+      const row = quarantined.find((q) => q.line_number === line);
+      expectQuarantined(
+        `an archived line quarantined for ${reason.source}`,
+        `line ${line}: ${new TextDecoder().decode(sentLines[i])}`,
+        row?.reason_text,
+        reason,
+      );
     }
     expect(quarantined).toHaveLength(expected.length);
 

@@ -151,12 +151,16 @@ describe('redrive', () => {
               where procedure_execution_id = ${failedSync.procedure_execution_id}`;
     const activeSync = await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
     const refused = async (status: number, path: string, email?: string) =>
-      expectRefusedWithoutChange(sql, async () => {
-        const response = await request('POST', path, email);
-        expect(response.status, `${path} ${JSON.stringify(response.body)}`).toBe(status);
-        expect(response.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
-        return response;
-      });
+      expectRefusedWithoutChange(
+        sql,
+        async () => {
+          const response = await request('POST', path, email);
+          expect(response.status, `${path} ${JSON.stringify(response.body)}`).toBe(status);
+          expect(response.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+          return response;
+        },
+        `POST ${path} as ${email === undefined ? 'an admin' : email || 'nobody'}`,
+      );
     const redrive = (id: string) => `/executions/${id}/redrive`;
     await refused(401, redrive(failedSync.procedure_execution_id), '');
     await refused(403, redrive(failedSync.procedure_execution_id), 'clerk@example.com');
@@ -180,11 +184,15 @@ describe('fail', () => {
     const stuck = await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
     const id = stuck.procedure_execution_id;
     const refused = async (status: number, body: unknown, email?: string) =>
-      expectRefusedWithoutChange(sql, async () => {
-        const response = await request('POST', `/executions/${id}/fail`, email, body);
-        expect(response.status, JSON.stringify(response.body)).toBe(status);
-        return response;
-      });
+      expectRefusedWithoutChange(
+        sql,
+        async () => {
+          const response = await request('POST', `/executions/${id}/fail`, email, body);
+          expect(response.status, JSON.stringify(response.body)).toBe(status);
+          return response;
+        },
+        `POST /executions/:id/fail ${JSON.stringify(body)} as ${email ?? 'an admin'}`,
+      );
     await refused(403, { reason: 'stuck' }, 'clerk@example.com');
     await refused(400, {});
     await refused(400, { reason: '  ' });

@@ -38,9 +38,17 @@ import {
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage } from '../../../workers/shared/procedures/messages.ts';
 import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
 import { triggerSyncRun } from '../../../workers/shared/procedures/sync-runs.ts';
-import { legacyMartRows, loadLegacyStore, loadNewStore, newMartRows } from '../../support/marts-oracle.ts';
-import { expectSameRows, expectSameTables } from '../../support/reliability.ts';
+import {
+  legacyDailyTotals,
+  legacyMartRows,
+  loadLegacyStore,
+  loadNewStore,
+  newDailyTotals,
+  newMartRows,
+} from '../../support/marts-oracle.ts';
+import { expectSameRows, expectSameTables, recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
+import { curatedRows } from './support/curated-tables.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
 import { simulator } from './support/simulator.ts';
@@ -62,7 +70,8 @@ beforeEach(async () => {
   await sql`truncate material_artifact, act_of_sale, media_content_entity, tag_designation, quarantined_line,
             ingest_staged_object, information_bearing_entity, procedure_execution, sync_cursor,
             performance_measurement_dataset, performance_measurement_daily_total,
-            performance_measurement_refresh_key cascade`;
+            performance_measurement_refresh_key, performance_measurement_refresh_state cascade`;
+  await sql`delete from configuration_setting where setting_key in ('shop_timezone', 'currency')`;
   await legacy`truncate products, orders, assets, tags, mart_performance_metrics cascade`;
 });
 
@@ -108,23 +117,38 @@ async function expectProductTablesOfTheStore(store: GeneratedStore) {
  * released. Returns the terminated backend's pid.
  */
 async function dropConnectionBlockedBy(holder: postgres.ReservedSql, timeoutMs = 45_000): Promise<number> {
-  const [{ pid: holderPid } = { pid: 0 }] = await holder<{ pid: number }[]>`select pg_backend_pid() as pid`;
-  const deadline = Date.now() + timeoutMs;
   try {
-    for (;;) {
-      const [blocked] = await sql<{ pid: number }[]>`
-        select pid from pg_stat_activity where ${holderPid}::int = any(pg_blocking_pids(pid))`;
-      if (blocked) {
-        await sql`select pg_terminate_backend(${blocked.pid}::int)`;
-        return blocked.pid;
-      }
-      if (Date.now() > deadline) throw new Error('no statement of the Worker came to wait on the held lock');
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    return await terminateBackendBlockedBy(holder, timeoutMs);
   } finally {
     await holder`rollback`;
     holder.release();
   }
+}
+
+/**
+ * The next backend that comes to wait on `holder`'s lock, terminated and gone from
+ * pg_stat_activity (the lock stays held).
+ */
+async function terminateBackendBlockedBy(holder: postgres.ReservedSql, timeoutMs = 45_000): Promise<number> {
+  const [{ pid: holderPid } = { pid: 0 }] = await holder<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [blocked] = await sql<{ pid: number }[]>`
+      select pid from pg_stat_activity where ${holderPid}::int = any(pg_blocking_pids(pid))`;
+    if (blocked) {
+      await sql`select pg_terminate_backend(${blocked.pid}::int, 10000)`;
+      return blocked.pid;
+    }
+    if (Date.now() > deadline) throw new Error('no statement of the Worker came to wait on the held lock');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** That a terminated backend is really gone (no longer in pg_stat_activity), as text for the record. */
+async function terminatedBackendGone(pid: number): Promise<string> {
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where pid = ${pid}`;
+  expect(row?.n, `backend ${pid} was terminated`).toBe(0);
+  return `backend ${pid} gone from pg_stat_activity`;
 }
 
 async function holdInTransaction(statement: (holder: postgres.ReservedSql) => Promise<unknown>) {
@@ -162,9 +186,14 @@ describe('Postgres drops the connection', () => {
                  values (${id}, ${fourthSegmentFirstLine}, 'products', 'Product', 1, '{}')`,
     );
     await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 0 });
-    await dropConnectionBlockedBy(holder);
+    const killed = await dropConnectionBlockedBy(holder);
 
     const done = await waitForExecution(sql, id, { timeoutMs: 90_000 });
+    recordFault(
+      'Postgres connection dropped mid-load',
+      `pg_terminate_backend(${killed}) while it staged line ${fourthSegmentFirstLine} (segment 4)`,
+      `${await terminatedBackendGone(killed)}; execution ${done.status} after ${done.attempt_count} claims`,
+    );
     expect(done.status, done.error_text ?? '').toBe('succeeded');
     expect(done.attempt_count, 'claimed again after the dropped connection').toBeGreaterThanOrEqual(2);
     expect(done.checkpoint_state).toMatchObject({
@@ -193,13 +222,23 @@ describe('Postgres drops the connection', () => {
       parameters: { mode: 'full', classify: false },
     });
     await bindings.INGEST_QUEUE.send({ procedureExecutionId: execution.procedure_execution_id, step: 0 });
-    await dropConnectionBlockedBy(holder);
+    const killed = await dropConnectionBlockedBy(holder);
 
     const done = await waitForExecution(sql, execution.procedure_execution_id, { timeoutMs: 90_000 });
+    recordFault(
+      'Postgres connection dropped mid-refresh',
+      `pg_terminate_backend(${killed}) at the rebuild's last statement`,
+      `${await terminatedBackendGone(killed)}; execution ${done.status} after ${done.attempt_count} claims`,
+    );
     expect(done.status, done.error_text ?? '').toBe('succeeded');
     expect(done.attempt_count).toBeGreaterThanOrEqual(2);
     const asText = (rows: Record<string, string>[]) => rows.map((row) => JSON.stringify(row));
     expectSameRows(asText(await legacyMartRows(legacy)), asText(await newMartRows(sql)), 'mart_performance_metrics');
+    expectSameRows(
+      asText(await legacyDailyTotals(legacy)),
+      asText(await newDailyTotals(sql)),
+      'performance_measurement_daily_total',
+    );
   });
 });
 
@@ -213,6 +252,29 @@ async function serveStore() {
   await simulator.setStore({ generate: SYNC_STORE });
   await simulator.configure({ timing: { createdMs: 20, runningMs: 200 } });
   await ingestLegacy(legacy, generateStore(SYNC_STORE).legacy);
+}
+
+let cleanCurated: Record<string, string[]> | undefined;
+
+/**
+ * The curated tables after a clean (unfaulted) full sync of SYNC_STORE, run once (it replaces
+ * what the calling test synced: read its rows first).
+ */
+async function cleanSyncCurated(): Promise<Record<string, string[]>> {
+  if (!cleanCurated) {
+    await sql`truncate material_artifact, act_of_sale, media_content_entity, tag_designation, information_bearing_entity,
+              procedure_execution, sync_cursor, performance_measurement_dataset, performance_measurement_daily_total,
+              performance_measurement_refresh_key, performance_measurement_refresh_state cascade`;
+    await sql`delete from configuration_setting where setting_key in ('shop_timezone', 'currency')`;
+    await simulator.reset();
+    await simulator.setStore({ generate: SYNC_STORE });
+    await simulator.configure({ timing: { createdMs: 20, runningMs: 200 } });
+    const clean = await runFullSync();
+    expect(clean.status, clean.error_text ?? '').toBe('succeeded');
+    cleanCurated = await curatedRows(sql);
+    expect(cleanCurated.performance_measurement_dataset?.length).toBeGreaterThan(0);
+  }
+  return cleanCurated;
 }
 
 async function runFullSync() {
@@ -267,11 +329,18 @@ describe('a sync through the Shopify simulator', () => {
     } finally {
       r2.restore();
     }
+    recordFault(
+      'R2 put failing once',
+      'the first write of every object key throws "We encountered an internal error" (10001)',
+      `writes that threw: ${r2.failed.join(', ')}; sync ${done.status}`,
+    );
     expect(done.status, done.error_text ?? '').toBe('succeeded');
     // products, orders, refunds and deletions exports: each write failed once, then stored
     expect(r2.failed.map((key) => key.split('/')[1]).sort()).toEqual(['deletions', 'orders', 'products', 'refunds']);
     for (const key of r2.failed) expect(await bindings.RAW_ARCHIVE.head(key), key).not.toBeNull();
     await expectRawTablesOfTheStore();
+    const faulted = await curatedRows(sql);
+    expectSameTables(await cleanSyncCurated(), faulted);
   });
 
   it('fault: two syncs of the store started at once (two crons, staff, a webhook path) — one runs, the others are refused, rows as a clean run', {
@@ -300,6 +369,11 @@ describe('a sync through the Shopify simulator', () => {
       triggerSyncRun(sql, bindings.INGEST_QUEUE, 'full', 'staff@example.com'),
     ]);
     const syncs = await sql<ProcedureExecutionRow[]>`select * from procedure_execution where procedure_kind = 'full'`;
+    recordFault(
+      'two syncs of the same resource at once',
+      'a webhook-style enqueue, two Cron Triggers and a staff request in one Promise.all',
+      `${attempts.map((a) => (a.status === 'fulfilled' ? 'started or skipped' : String((a.reason as Error).name))).join(', ')}; ${syncs.length} full sync recorded`,
+    );
     expect(syncs, 'exactly one full sync was recorded').toHaveLength(1);
     const refused = attempts.filter(
       (a) =>
@@ -318,6 +392,8 @@ describe('a sync through the Shopify simulator', () => {
       { procedure_kind: 'products', n: 1 },
     ]);
     await expectRawTablesOfTheStore();
+    const faulted = await curatedRows(sql);
+    expectSameTables(await cleanSyncCurated(), faulted);
   });
 });
 
@@ -349,7 +425,8 @@ describe('queue messages', () => {
     ]);
     const ctx = createExecutionContext();
     await worker.queue(first, bindings, ctx);
-    expect((await getQueueResult(first, ctx)).explicitAcks).toHaveLength(3);
+    const firstAcks = (await getQueueResult(first, ctx)).explicitAcks;
+    expect(firstAcks).toHaveLength(3);
     const done = await waitForExecution(sql, id, { timeoutMs: 60_000 });
     expect(done.status, done.error_text ?? '').toBe('succeeded');
     expect(done.step_count).toBeGreaterThan(3);
@@ -362,7 +439,13 @@ describe('queue messages', () => {
     );
     const ctx2 = createExecutionContext();
     await worker.queue(late, bindings, ctx2);
-    expect((await getQueueResult(late, ctx2)).explicitAcks).toHaveLength(done.step_count + 1);
+    const lateAcks = (await getQueueResult(late, ctx2)).explicitAcks;
+    recordFault(
+      'a queue message delivered twice and out of order',
+      `one batch [step 2, step 0, step 0], then ${done.step_count + 1} finished steps' messages newest first`,
+      `acknowledged ${firstAcks.length} + ${lateAcks.length}; ${done.attempt_count} claims for ${done.step_count + 1} steps`,
+    );
+    expect(lateAcks).toHaveLength(done.step_count + 1);
     const after = await executionRow(id);
     expect([after.status, after.attempt_count, after.step_count]).toEqual([
       'succeeded',
@@ -375,6 +458,14 @@ describe('queue messages', () => {
 });
 
 // ---------------------------------------------------------------- poison messages
+
+/**
+ * The execution `id` once the dead-letter queue's consumer (the ingest Worker's own) has taken the
+ * letter naming it: that consumer stamps dead_lettered_at, so the letter was seen in the DLQ.
+ */
+async function deadLettered(id: string): Promise<ProcedureExecutionRow> {
+  return waitForExecution(sql, id, { timeoutMs: 60_000, until: (row) => row.dead_lettered_at !== null });
+}
 
 async function deliverOnce(message: IngestMessage, attempts: number) {
   const batch = createMessageBatch<IngestMessage>('ingest-jobs', [
@@ -392,11 +483,12 @@ describe('a poison message', () => {
     const execution = await recordExecution(sql, { kind: 'marts', triggerSource: 'test' });
     const id = execution.procedure_execution_id;
     await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 'first' } as unknown as IngestMessage);
-    // The ingest Worker's dead-letter consumer notes the letter on the execution it names.
-    const failed = await waitForExecution(sql, id, {
-      timeoutMs: 60_000,
-      until: (row) => row.dead_lettered_at !== null,
-    });
+    const failed = await deadLettered(id);
+    recordFault(
+      'a poison message',
+      `INGEST_QUEUE.send(${JSON.stringify({ procedureExecutionId: id, step: 'first' })})`,
+      `taken by the ingest-jobs-dlq consumer at ${failed.dead_lettered_at}; execution ${failed.status}: ${failed.error_text}`,
+    );
     expect(failed.status).toBe('failed');
     expect(failed.error_text).toMatch(/not an ingest message: step: /);
     expect(failed.error_text).toContain(`gave up after ${INGEST_QUEUE_MAX_RETRIES + 1} deliveries`);
@@ -449,15 +541,65 @@ describe('a poison message', () => {
       /^its queue message was dead-lettered after \d+ deliveries, and the last one could not record why \(the database did not answer; its cause is in the 'queue message dead-lettered' log line of this execution\)$/,
     );
     expect(failed.attempt_count, 'no step ever ran').toBe(0);
+    recordFault(
+      'the database down through every delivery',
+      "the execution's row locked, then the last delivery's connection dropped while it waited to record the failure",
+      `taken by the ingest-jobs-dlq consumer at ${failed.dead_lettered_at}; execution ${failed.status}: ${failed.error_text}`,
+    );
     expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the dead-lettered message');
   });
 
-  it('fault: a step killed on every delivery — on the last one the execution is failed with the cause and the message goes on to the DLQ', {
+  it('fault: a step whose database connection is killed on every delivery — on the last one the execution is failed with the cause, and the message is seen in the DLQ', {
     tags: ['fault'],
+    timeout: 180_000,
   }, async () => {
+    const store = generateStore({ seed: 63, products: 20, orders: 0 });
+    const entity = await archive('products', store.fixture.products);
+    const execution = await recordExecution(sql, {
+      kind: 'load',
+      triggerSource: 'test',
+      parameters: { information_bearing_entity_id: entity.information_bearing_entity_id },
+    });
+    const id = execution.procedure_execution_id;
+    // an uncommitted row under the load's first line: every delivery's staging waits on it and
+    // its backend is terminated there, delivery after delivery (the queue's backoff is capped at
+    // 1 s in tests: INGEST_RETRY_DELAY_CAP_SECONDS)
+    const holder = await holdInTransaction(
+      (h) => h`insert into ingest_staged_object (load_key, line_number, resource_name, object_type, object_id, payload)
+                 values (${id}, 1, 'products', 'Product', 1, '{}')`,
+    );
+    const killed: number[] = [];
+    try {
+      await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 0 });
+      for (let delivery = 1; delivery <= INGEST_QUEUE_MAX_RETRIES + 1; delivery++) {
+        killed.push(await terminateBackendBlockedBy(holder));
+      }
+    } finally {
+      await holder`rollback`;
+      holder.release();
+    }
+    const failed = await deadLettered(id);
+    recordFault(
+      'a step killed on every delivery',
+      `pg_terminate_backend of the step's connection on each of ${killed.length} deliveries (pids ${killed.join(', ')})`,
+      `taken by the ingest-jobs-dlq consumer at ${failed.dead_lettered_at}; execution ${failed.status}: ${failed.error_text}`,
+    );
+    expect(new Set(killed).size, 'a new connection each delivery, each terminated').toBe(INGEST_QUEUE_MAX_RETRIES + 1);
+    expect(failed.dead_lettered_at, 'the message reached the dead-letter queue').not.toBeNull();
+    expect(failed.status).toBe('failed');
+    // miniflare's Hyperdrive closes the socket; a direct connection reports 57P01 (both transient)
+    expect(failed.error_text).toMatch(/CONNECTION_CLOSED|terminating connection due to administrator command/);
+    expect(failed.error_text).toContain(`gave up after ${INGEST_QUEUE_MAX_RETRIES + 1} deliveries`);
+    // every delivery's staging was rolled back with its connection: nothing half-written remains
+    const [staged] = await sql`select count(*)::int as n from ingest_staged_object`;
+    expect(staged?.n).toBe(0);
+    expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the killed step');
+  });
+
+  it('a message whose step is still under its lease on its last delivery records the execution failed (the consumer was killed or timed out)', async () => {
     const execution = await recordExecution(sql, { kind: 'marts', triggerSource: 'test' });
     const id = execution.procedure_execution_id;
-    // what a consumer killed mid-step leaves: running, at step 0, its heartbeat fresh
+    // the state a consumer that died mid-step leaves (set here: no consumer is killed in this test)
     await sql`update procedure_execution set status = 'running', attempt_count = 3, heartbeat_at = now()
                 where procedure_execution_id = ${id}`;
     const early = await deliverOnce({ procedureExecutionId: id, step: 0 }, 2);
@@ -470,37 +612,6 @@ describe('a poison message', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error_text).toMatch(/step 0 never finished: the consumer running it was killed or timed out/);
     expect(failed.error_text).toContain('dead-letter queue');
-    expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the killed step');
-  });
-
-  it('fault: a step whose database connection drops on the last delivery too — failed with the database error as its cause', {
-    tags: ['fault'],
-  }, async () => {
-    const store = generateStore({ seed: 63, products: 20, orders: 0 });
-    const entity = await archive('products', store.fixture.products);
-    const execution = await recordExecution(sql, {
-      kind: 'load',
-      triggerSource: 'test',
-      parameters: { information_bearing_entity_id: entity.information_bearing_entity_id },
-    });
-    const id = execution.procedure_execution_id;
-    const holder = await holdInTransaction(
-      (h) => h`insert into ingest_staged_object (load_key, line_number, resource_name, object_type, object_id, payload)
-                 values (${id}, 1, 'products', 'Product', 1, '{}')`,
-    );
-    const delivered = deliverOnce({ procedureExecutionId: id, step: 0 }, INGEST_QUEUE_MAX_RETRIES + 1);
-    await dropConnectionBlockedBy(holder);
-    const result = await delivered;
-    expect(result.retryMessages).toHaveLength(1);
-    const failed = await executionRow(id);
-    expect(failed.status).toBe('failed');
-    // miniflare's Hyperdrive closes the socket; a direct connection reports 57P01 (both transient)
-    expect(failed.error_text).toMatch(/CONNECTION_CLOSED|terminating connection due to administrator command/);
-    expect(failed.error_text).toContain('dead-letter queue');
-    // the step's staging was rolled back with its connection: nothing half-written remains
-    const [staged] = await sql`select count(*)::int as n from ingest_staged_object`;
-    expect(staged?.n).toBe(0);
-    expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the failed load');
   });
 
   it('records a cause that holds a NUL character (Postgres text cannot) instead of failing to record it', async () => {

@@ -103,11 +103,16 @@ describe('replay', () => {
     tags: ['bad-input'],
   }, async () => {
     const refused = (status: number, method: string, path: string, body?: unknown, email?: string) =>
-      expectRefusedWithoutChange(sql, async () => {
-        const response = await request(method, path, body, email);
-        expect(response.status, `${method} ${path} ${JSON.stringify(body)?.slice(0, 80)}`).toBe(status);
-        return response;
-      });
+      expectRefusedWithoutChange(
+        sql,
+        async () => {
+          const response = await request(method, path, body, email);
+          expect(response.status, `${method} ${path} ${JSON.stringify(body)?.slice(0, 80)}`).toBe(status);
+          return response;
+        },
+        `${method} ${path} as ${email === undefined ? 'ops@example.com' : email || 'nobody'} ${JSON.stringify(body) ?? ''}`,
+        { input: `a replay request answered ${status}` },
+      );
     await refused(401, 'POST', '/replay', { keys: [keys.products] }, '');
     await refused(403, 'POST', '/replay', { keys: [keys.products] }, 'clerk@example.com');
     await refused(400, 'POST', '/replay', {});

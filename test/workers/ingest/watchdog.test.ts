@@ -20,7 +20,7 @@ import {
   HEARTBEAT_INTERVAL_SECONDS,
   registerProcedure,
 } from '../../../workers/shared/procedures/runner.ts';
-import { expectSameTables } from '../../support/reliability.ts';
+import { expectSameRows, expectSameTables, recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
@@ -214,6 +214,11 @@ describe('the watchdog (the 15-minute cron)', () => {
     );
     // The re-sent message only ran the step whose message was lost: one claim per step.
     expect(products.attempt_count).toBe(products.step_count + 1);
+    recordFault(
+      'a lost step message',
+      `the products child's step-1 message dropped before the queue (${queue.lost.length} lost)`,
+      `re-sent by the watchdog (${products.stall_reason_text}); sync ${done.status}`,
+    );
     const [{ n } = { n: -1 }] = await sql<{ n: number }[]>`
       select count(*)::int as n from procedure_execution where procedure_kind = 'full'`;
     expect(n, 'the cron started no second sync').toBe(1);
@@ -275,6 +280,11 @@ describe('the watchdog (the 15-minute cron)', () => {
       const parent = await waitForExecution(sql, full.procedure_execution_id, { timeoutMs: 90_000 });
       expect(parent.status).toBe('failed');
       expect(parent.error_text).toBe(`Error: products failed: ${failed.error_text}`);
+      recordFault(
+        'a message lost on every send',
+        `every message of the products child dropped before the queue (${queue.lost.length} lost)`,
+        `child ${failed.status}: ${failed.error_text}; sync ${parent.status}`,
+      );
 
       // The concurrency key is free: the next cron starts a sync (its messages lost too: it never runs here).
       loseEverything = true;
@@ -317,13 +327,18 @@ describe('the watchdog (the 15-minute cron)', () => {
       expect(done.watchdog_resend_count).toBe(1);
       expect(done.step_count).toBeGreaterThan(3);
       expect(done.attempt_count, 'one claim per step: none ran twice').toBe(done.step_count + 1);
+      recordFault(
+        'a false stall',
+        'the watchdog re-sent step 0 of a load whose own step-0 message was then delivered too',
+        `load ${done.status} after ${done.step_count} steps with ${done.attempt_count} claims`,
+      );
     } finally {
       queue.restore();
     }
     await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
     const compared = await compareRawTables(legacy, sql);
     for (const table of ['products', 'product_variants', 'assets', 'tags']) {
-      expect(compared[table]?.new, table).toEqual(compared[table]?.legacy);
+      expectSameRows(compared[table]?.legacy ?? [], compared[table]?.new ?? [], table);
     }
   });
 

@@ -8,7 +8,7 @@ import type { Env } from '../../../workers/shared/env.ts';
 import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
 import { WEBHOOK_MAX_BYTES } from '../../../workers/shared/ingest/webhooks.ts';
 import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
-import { expectRefusedWithoutChange } from '../../support/reliability.ts';
+import { expectAbsorbedWithoutChange, expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 import { signWebhook } from './support/webhook-signature.ts';
@@ -68,10 +68,16 @@ describe('POST /webhooks/shopify', () => {
     // A replay (same X-Shopify-Webhook-Id), even of a topic that would start a sync: 200 so Shopify
     // stops resending, and nothing recorded, enqueued or changed.
     for (const topic of ['shop/update', 'products/update']) {
-      await expectRefusedWithoutChange(sql, async () => {
-        const again = await deliver(topic, body, { webhookId: 'w-1' });
-        expect(again).toMatchObject({ status: 200, body: { status: 'duplicate' } });
-      });
+      await expectAbsorbedWithoutChange(
+        sql,
+        async () => {
+          const again = await deliver(topic, body, { webhookId: 'w-1' });
+          expect(again).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+          return again;
+        },
+        `POST /webhooks/shopify ${topic} X-Shopify-Webhook-Id: w-1 (a replay) ${body}`,
+        { input: 'a replayed webhook id' },
+      );
     }
     expect(await receipts()).toBe(1);
   });
@@ -81,10 +87,16 @@ describe('POST /webhooks/shopify', () => {
   }, async () => {
     const body = JSON.stringify({ id: 1 });
     const expectUnauthenticated = (options: Parameters<typeof deliver>[2]) =>
-      expectRefusedWithoutChange(sql, async () => {
-        const response = await deliver('products/update', body, options);
-        expect(response).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
-      });
+      expectRefusedWithoutChange(
+        sql,
+        async () => {
+          const response = await deliver('products/update', body, options);
+          expect(response).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
+          return response;
+        },
+        `POST /webhooks/shopify products/update ${body} signed ${JSON.stringify(options)}`,
+        { input: 'a webhook with a bad, missing or foreign signature' },
+      );
     await expectUnauthenticated({ signature: null });
     await expectUnauthenticated({ signature: '' });
     await expectUnauthenticated({ signature: 'not base64!' });
@@ -106,10 +118,16 @@ describe('POST /webhooks/shopify', () => {
 
   it('refuses an oversize body with 413 before reading it, storing nothing', { tags: ['bad-input'] }, async () => {
     const body = JSON.stringify({ id: 4, padding: 'x'.repeat(WEBHOOK_MAX_BYTES) });
-    await expectRefusedWithoutChange(sql, async () => {
-      const response = await deliver('products/update', body);
-      expect(response).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
-    });
+    await expectRefusedWithoutChange(
+      sql,
+      async () => {
+        const response = await deliver('products/update', body);
+        expect(response).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
+        return response;
+      },
+      `POST /webhooks/shopify products/update with a ${body.length}-byte body`,
+      { input: 'an oversize webhook body' },
+    );
     expect(await receipts()).toBe(0);
   });
 

@@ -28,6 +28,15 @@ function retryAfterTransientErrorSeconds(attempts: number): number {
   return Math.min(300, 5 * 2 ** (attempts - 1));
 }
 
+/**
+ * The test environment may cap the backoffs above (INGEST_RETRY_DELAY_CAP_SECONDS), so a test can
+ * see a message through all its deliveries into the dead-letter queue in seconds.
+ */
+function backoff(env: Env, seconds: number): number {
+  const cap = ingestConfig.read(env, 'retryDelayCap');
+  return cap === null ? seconds : Math.min(seconds, cap);
+}
+
 /** The execution a message names, even when the rest of it is malformed. */
 function namedExecutionId(body: unknown): string | null {
   const id = (body as { procedureExecutionId?: unknown } | null)?.procedureExecutionId;
@@ -118,7 +127,7 @@ export async function consumeIngestBatch(
       } else if (outcome.kind === 'busy') {
         message.retry({ delaySeconds: outcome.retryAfterSeconds });
       } else {
-        message.retry({ delaySeconds: retryAfterTransientErrorSeconds(message.attempts) });
+        message.retry({ delaySeconds: backoff(env, retryAfterTransientErrorSeconds(message.attempts)) });
       }
     } catch (error) {
       // The runner records failures on the execution itself; reaching here means the database
@@ -128,7 +137,7 @@ export async function consumeIngestBatch(
         error: error instanceof Error ? error.message : String(error),
       });
       if (lastDelivery) await recordDeadLetter(env, ctx, message, procedureExecutionId, describeError(error));
-      message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
+      message.retry({ delaySeconds: backoff(env, redeliveryDelaySeconds(message.attempts)) });
     }
   }
 }

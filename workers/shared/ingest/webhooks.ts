@@ -126,6 +126,10 @@ export async function receiveShopifyWebhook(sql: postgres.Sql, env: Env, request
   } catch {
     throw new ApiError(400, 'the webhook body is not JSON');
   }
+  // refused before anything is recorded: a 400 changes nothing
+  if (topic === 'products/delete' && !deletedProductId(text)) {
+    throw new ApiError(400, 'products/delete webhook without a product id');
+  }
   const [receipt] = await sql<{ webhook_id: string }[]>`
     insert into webhook_receipt (webhook_id, topic_name, shop_domain, payload)
     values (${webhookId}, ${topic}, ${request.headers.get('x-shopify-shop-domain')},
@@ -143,6 +147,11 @@ export async function receiveShopifyWebhook(sql: postgres.Sql, env: Env, request
   return { status: 'accepted', topic, ...outcome };
 }
 
+/** The product id of a products/delete body, from the raw text (JSON.parse would round one beyond 2^53). */
+function deletedProductId(text: string): string | undefined {
+  return /"id"\s*:\s*"?(\d+)"?/.exec(text)?.[1];
+}
+
 async function actOn(
   sql: postgres.Sql,
   env: Env,
@@ -151,9 +160,7 @@ async function actOn(
   const trigger = `webhook:${input.topic}`;
   switch (input.topic) {
     case 'products/delete': {
-      // the raw text, not JSON.parse: an id beyond 2^53 would be rounded
-      const id = /"id"\s*:\s*"?(\d+)"?/.exec(input.text)?.[1];
-      if (!id) throw new ApiError(400, 'products/delete webhook without a product id');
+      const id = deletedProductId(input.text) as string;
       const deletedAt = input.request.headers.get('x-shopify-triggered-at') ?? new Date().toISOString();
       const line = JSON.stringify({
         subjectType: 'PRODUCT',
@@ -187,11 +194,11 @@ async function actOn(
       }
     }
     case 'bulk_operations/finish': {
-      const operationId = (input.payload as { admin_graphql_api_id?: unknown }).admin_graphql_api_id;
+      const operationId = (input.payload as { admin_graphql_api_id?: unknown } | null)?.admin_graphql_api_id;
       if (typeof operationId !== 'string') return { action: 'none' };
       const waiting = await sql<{ id: string }[]>`
         select procedure_execution_id as id from procedure_execution
-        where status = 'waiting' and checkpoint_state ->> 'operationId' = ${operationId}`;
+        where status = 'waiting' and checkpoint_state ->> 'operationId' = ${storableText(operationId)}`;
       for (const { id } of waiting) await nudgeExecution(sql, env.INGEST_QUEUE, id);
       return waiting[0] ? { action: 'sync woken', procedureExecutionId: waiting[0].id } : { action: 'none' };
     }

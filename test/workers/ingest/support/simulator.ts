@@ -30,5 +30,34 @@ export const simulator = {
   setFaults: (faults: FaultsPatch) => control('faults', faults),
   configure: (config: Record<string, unknown>) => control('config', config),
   operations: () => control('operations') as Promise<{ id: string; status: string; failure: string | null }[]>,
-  requests: () => control('requests') as Promise<{ kind: string; path: string; status: number; outcome?: string }[]>,
+  requests: () => control('requests') as Promise<SimulatorRequest[]>,
 };
+
+export interface SimulatorRequest {
+  kind: string;
+  path: string;
+  status: number;
+  outcome?: string;
+  operationName?: string;
+  /** The fault knobs that shaped this answer (scripts/shopify-simulator/server.ts RequestLogEntry). */
+  faults?: string[];
+}
+
+/**
+ * The simulator's answers that `knob` shaped, from its request log: proof the fault fired. A
+ * test asserts how many it expects (exactly the knob's `times`, or at least one where the knob
+ * shows in every poll of the operation it changed).
+ */
+export async function answersShapedBy(knob: string): Promise<SimulatorRequest[]> {
+  return (await simulator.requests()).filter((entry) => entry.faults?.includes(knob));
+}
+
+/** A one-line account of the answers, for the reliability record. */
+export function describeAnswers(answers: SimulatorRequest[]): string {
+  const counts = new Map<string, number>();
+  for (const a of answers) {
+    const key = `${a.kind} ${a.operationName ?? ''} ${a.status} ${a.outcome ?? ''}`.replace(/\s+/g, ' ');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, n]) => `${n}× ${key}`).join('; ');
+}
