@@ -95,9 +95,10 @@ export type Cacheability =
   | { cacheable: false; reason: 'not a read' | 'writes' | 'locks rows' | 'several statements' | 'calls a function' };
 
 /**
- * Whether the cache may answer this query. `nonImmutable` holds the names of functions with a
- * volatile or stable overload (pg_proc); a name counts if any overload does, as a text-level
- * check cannot tell overloads apart.
+ * Whether the cache may answer this query. `nonImmutable` holds the names of functions PostgreSQL
+ * marks volatile or stable (pg_proc). A text-level check cannot tell overloads apart, so a name
+ * counts only when every overload is (now, random, nextval, json_agg, to_char …), not when one is
+ * (date_trunc, extract): the emulation errs towards caching, so it shows staleness rather than hides it.
  */
 export function cacheability(sql: string, nonImmutable: ReadonlySet<string>): Cacheability & { function?: string } {
   const tokens = tokenize(sql);
@@ -129,4 +130,5 @@ export function cacheability(sql: string, nonImmutable: ReadonlySet<string>): Ca
 }
 
 /** The query that lists them, run once per database by the proxy. */
-export const NON_IMMUTABLE_FUNCTIONS_QUERY = "select distinct proname from pg_catalog.pg_proc where provolatile <> 'i'";
+export const NON_IMMUTABLE_FUNCTIONS_QUERY =
+  "select proname from pg_catalog.pg_proc group by proname having bool_and(provolatile <> 'i')";
