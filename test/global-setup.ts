@@ -24,6 +24,8 @@ declare module 'vitest' {
     postgresAdminUrl: string;
     /** The same server through the Hyperdrive query cache emulation (the admin URL when HYPERDRIVE_CACHE=off). */
     hyperdriveUrl: string;
+    /** Whether that cache is on (HYPERDRIVE_CACHE, default on). */
+    hyperdriveCacheOn: boolean;
     /** The Shopify simulator's base URL (control API at /__simulator/…); see test/support/shopify-simulator.ts. */
     shopifySimulatorUrl: string;
   }
@@ -66,6 +68,7 @@ export default async function setup(project: TestProject) {
   // The Workers' Hyperdrive bindings go through the query cache, as in production (README "Hyperdrive's query cache in tests and npm start").
   const hyperdriveCache = await startHyperdriveCacheFor(adminUrl);
   project.provide('hyperdriveUrl', hyperdriveCache?.urlFor(adminUrl) ?? adminUrl);
+  project.provide('hyperdriveCacheOn', hyperdriveCache !== undefined);
 
   const shopify = await startShopifySimulator({
     generate: TEST_SHOPIFY.initialStore,

@@ -72,7 +72,7 @@ export async function getClassificationDistribution(sql: Queryable): Promise<Cla
       select nc.classification_code, nc.computed_at
       from nominal_classification nc
       join material_artifact p on p.material_artifact_id = nc.material_artifact_id
-      where p.deleted_at is null
+      where p.deleted_at is null and ${freshRead(sql)}
     )
     select c.code as classification, count(x.classification_code)::int as products,
            to_char((select max(computed_at) from counted) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
