@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { cacheability, NON_IMMUTABLE_FUNCTIONS_QUERY } from './hyperdrive-cache-rules.ts';
+import { ConfigurationError } from './postgres-url.ts';
 
 export interface HyperdriveCacheOptions {
   /** The real Postgres server. */
@@ -403,12 +404,14 @@ export interface HyperdriveCacheSettings {
  */
 export function hyperdriveCacheSettings(env: NodeJS.ProcessEnv = process.env): HyperdriveCacheSettings {
   const mode = (env.HYPERDRIVE_CACHE ?? 'on').trim().toLowerCase() || 'on';
-  if (!['on', 'off'].includes(mode)) throw new Error(`HYPERDRIVE_CACHE must be on or off, got ${env.HYPERDRIVE_CACHE}`);
+  if (!['on', 'off'].includes(mode))
+    throw new ConfigurationError(`HYPERDRIVE_CACHE must be on or off, got ${env.HYPERDRIVE_CACHE}`);
   const seconds = (name: string, fallback: number) => {
     const raw = env[name]?.trim();
     if (!raw) return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be whole seconds (0 or more), got ${raw}`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new ConfigurationError(`${name} must be whole seconds (0 or more), got ${raw}`);
     return value;
   };
   return {
