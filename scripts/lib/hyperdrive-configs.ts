@@ -73,9 +73,9 @@ export interface HyperdriveCommand {
   missing?: string;
 }
 
-/** The config name a created config gets: shopify-dashboard-<environment>[-legacy]. */
+/** The name a created config gets, as README "What to create per environment" names them. */
 export function hyperdriveConfigName(environment: string, binding: HyperdriveBinding): string {
-  return `shopify-dashboard-${environment}${binding === 'LEGACY_HYPERDRIVE' ? '-legacy' : ''}`;
+  return `${binding === 'LEGACY_HYPERDRIVE' ? 'legacy' : 'dashboard'}-${environment}`;
 }
 
 /** The variable holding a binding's origin connection string, needed only to create its config. */

@@ -61,7 +61,7 @@ describe('Hyperdrive configs on deploy', () => {
     expect(created?.args).toEqual([
       'hyperdrive',
       'create',
-      'shopify-dashboard-staging',
+      'dashboard-staging',
       '--connection-string',
       origin,
       '--max-age',
