@@ -340,11 +340,13 @@ async function main(): Promise<void> {
         ? `Hyperdrive query cache emulation on (max_age ${cacheSettings.maxAgeSeconds} s, stale-while-revalidate ${cacheSettings.staleWhileRevalidateSeconds} s; HYPERDRIVE_CACHE=off turns it off)`
         : 'Hyperdrive query cache emulation off (HYPERDRIVE_CACHE=off): the Workers reach Postgres directly',
     );
+    const cacheMode = cacheSettings.enabled ? 'emulated' : 'direct';
     const configs = await writeDevConfigs(join(DATA_DIR, 'wrangler-dev'), {
       vars: {
-        'dashboard-api': { ACCESS_JWKS_URL: signerServer.jwksUrl },
+        'dashboard-api': { ACCESS_JWKS_URL: signerServer.jwksUrl, HYPERDRIVE_CACHE_MODE: cacheMode },
         ingest: {
           ACCESS_JWKS_URL: signerServer.jwksUrl,
+          HYPERDRIVE_CACHE_MODE: cacheMode,
           SHOPIFY_SHOP_DOMAIN: simulator.shopDomain,
           SHOPIFY_ADMIN_API_URL: simulator.adminApiUrl,
           SHOPIFY_ACCESS_TOKEN: simulator.accessToken,

@@ -15,6 +15,8 @@ export interface Env {
   /** ProcedureExecutions to run on the ingest Worker's queue consumer. */
   INGEST_QUEUE: Queue<IngestMessage>;
   ENVIRONMENT: string;
+  /** What answers the Hyperdrive bindings' reads (var, optional): README "Hyperdrive's query cache in tests and npm start". */
+  HYPERDRIVE_CACHE_MODE?: string;
   /** `your-shop.myshopify.com` (var). */
   SHOPIFY_SHOP_DOMAIN?: string;
   /** Overrides https://{domain}/admin/api/{version}/graphql.json: the simulator in dev and tests (var). */
@@ -29,9 +31,33 @@ export interface Env {
 
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
 
-const varsSchema = z.object({
-  ENVIRONMENT: z.enum(ENVIRONMENTS, { message: `must be one of ${ENVIRONMENTS.join(', ')}` }),
-});
+/**
+ * `hyperdrive`: the real Hyperdrive cache (deployed); `emulated`: the cache emulation in front of
+ * Postgres (`npm start`, tests); `direct`: no cache (HYPERDRIVE_CACHE=off). Only deployed Workers
+ * have the first, and only local ones the others.
+ */
+export const HYPERDRIVE_CACHE_MODES = ['hyperdrive', 'emulated', 'direct'] as const;
+const DEPLOYED: readonly string[] = ['staging', 'production'];
+
+const varsSchema = z
+  .object({
+    ENVIRONMENT: z.enum(ENVIRONMENTS, { message: `must be one of ${ENVIRONMENTS.join(', ')}` }),
+    HYPERDRIVE_CACHE_MODE: z
+      .enum(HYPERDRIVE_CACHE_MODES, { message: `must be one of ${HYPERDRIVE_CACHE_MODES.join(', ')}` })
+      .optional(),
+  })
+  .superRefine(({ ENVIRONMENT, HYPERDRIVE_CACHE_MODE: mode }, ctx) => {
+    const deployed = DEPLOYED.includes(ENVIRONMENT);
+    if (mode === undefined || (mode === 'hyperdrive') === deployed) return;
+    const why = deployed
+      ? 'a deployed Worker reads through Hyperdrive itself (hyperdrive)'
+      : "only a deployed Worker has Hyperdrive's cache (emulated or direct here)";
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HYPERDRIVE_CACHE_MODE'],
+      message: `${mode} contradicts ENVIRONMENT=${ENVIRONMENT}: ${why}`,
+    });
+  });
 
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';

@@ -1,0 +1,43 @@
+/**
+ * HYPERDRIVE_CACHE_MODE against ENVIRONMENT (workers/shared/env.ts): a contradiction is a
+ * configuration error naming it, answered 503 like a missing binding.
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { checkEnv, type Env } from '../../../workers/shared/env.ts';
+import { createApi } from './support/api.ts';
+
+const check = (vars: Partial<Env>) => () => checkEnv(vars, []);
+
+describe('HYPERDRIVE_CACHE_MODE', () => {
+  it('may be left unset, and names what answers the reads where it is set', () => {
+    expect(check({ ENVIRONMENT: 'production' })).not.toThrow();
+    expect(check({ ENVIRONMENT: 'production', HYPERDRIVE_CACHE_MODE: 'hyperdrive' })).not.toThrow();
+    expect(check({ ENVIRONMENT: 'test', HYPERDRIVE_CACHE_MODE: 'emulated' })).not.toThrow();
+    expect(check({ ENVIRONMENT: 'development', HYPERDRIVE_CACHE_MODE: 'direct' })).not.toThrow();
+  });
+
+  it('is refused when it contradicts the environment, or is not a mode', () => {
+    expect(check({ ENVIRONMENT: 'production', HYPERDRIVE_CACHE_MODE: 'emulated' })).toThrow(
+      'variable HYPERDRIVE_CACHE_MODE: emulated contradicts ENVIRONMENT=production',
+    );
+    expect(check({ ENVIRONMENT: 'staging', HYPERDRIVE_CACHE_MODE: 'direct' })).toThrow(
+      'direct contradicts ENVIRONMENT=staging',
+    );
+    expect(check({ ENVIRONMENT: 'test', HYPERDRIVE_CACHE_MODE: 'hyperdrive' })).toThrow(
+      "hyperdrive contradicts ENVIRONMENT=test: only a deployed Worker has Hyperdrive's cache",
+    );
+    expect(check({ ENVIRONMENT: 'test', HYPERDRIVE_CACHE_MODE: 'cached' })).toThrow(
+      'variable HYPERDRIVE_CACHE_MODE: must be one of hyperdrive, emulated, direct',
+    );
+  });
+
+  it('is what the tests run (emulated or direct); a mode contradicting the environment is a 503 naming it', async () => {
+    const api = await createApi();
+    expect(api.env.HYPERDRIVE_CACHE_MODE).toBe(inject('hyperdriveCacheOn') ? 'emulated' : 'direct');
+    const response = await api.get('/health', { env: { HYPERDRIVE_CACHE_MODE: 'hyperdrive' } });
+    expect(response.status).toBe(503);
+    expect(response.body.error.message).toContain(
+      'variable HYPERDRIVE_CACHE_MODE: hyperdrive contradicts ENVIRONMENT=test',
+    );
+  });
+});
