@@ -72,6 +72,8 @@ interface Pending {
   decision?: 'hit' | 'record' | 'pass';
   /** A stale hit records Postgres's answer too. */
   revalidate?: boolean;
+  /** The entry a hit answers with, as it was when decided (a revalidation or sweep may replace it). */
+  served?: Entry;
   rows: Buffer[];
   cacheableText?: boolean;
   /** An earlier statement in the same batch was not a cacheable read. */
@@ -168,6 +170,9 @@ interface Shared {
 function serveConnection(client: Socket, upstreamAddress: { host: string; port: number }, shared: Shared): void {
   const { entries, functionLists, stats, maxAge, swr, now } = shared;
   const upstream = tcpConnect(upstreamAddress);
+  // Small protocol messages go out at once (Nagle's algorithm would hold each for an ACK).
+  upstream.setNoDelay(true);
+  client.setNoDelay(true);
   shared.sockets.add(upstream);
   upstream.on('close', () => {
     shared.sockets.delete(upstream);
@@ -264,11 +269,10 @@ function serveConnection(client: Socket, upstreamAddress: { host: string; port: 
     const age = entry ? now() - entry.storedAt : Number.POSITIVE_INFINITY;
     if (entry && age < maxAge) {
       stats.fresh += 1;
-      item.decision = 'hit';
+      Object.assign(item, { decision: 'hit', served: entry });
     } else if (entry && age < maxAge + swr) {
       stats.stale += 1;
-      item.decision = 'hit';
-      item.revalidate = true;
+      Object.assign(item, { decision: 'hit', served: entry, revalidate: true });
     } else {
       stats.misses += 1;
       item.decision = 'record';
@@ -288,14 +292,13 @@ function serveConnection(client: Socket, upstreamAddress: { host: string; port: 
     }
     if ((type === 'C' || type === 'I' || type === 's') && item) {
       decide(item);
-      const cached = item.key ? entries.get(item.key) : undefined;
-      // A hit answers with the entry as it was before a revalidation replaces it.
+      const cached = item.served;
       const out = item.decision === 'hit' && cached ? [...cached.rows, cached.complete] : [data];
       if (type === 'C' && (item.decision === 'record' || item.revalidate) && item.key) {
         entries.set(item.key, { storedAt: now(), rows: item.rows, complete: data });
       }
       if (item.kind === 'execute') pending.splice(pending.indexOf(item), 1);
-      else Object.assign(item, { cacheableText: false, decision: undefined, rows: [] }); // later statements of a simple Query
+      else Object.assign(item, { cacheableText: false, decision: undefined, served: undefined, rows: [] }); // later statements of a simple Query
       return out;
     }
     if (type === 'E' && item) {
