@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { startHyperdriveCacheFor } from '../scripts/lib/hyperdrive-cache.ts';
+import { startHyperdriveCacheFor } from '../scripts/lib/hyperdrive-cache-settings.ts';
 import { type LocalPostgres, startLocalPostgres } from '../scripts/lib/local-postgres.ts';
 import { migrate } from '../scripts/lib/migrations.ts';
 import { withDatabase } from '../scripts/lib/postgres-url.ts';

@@ -18,7 +18,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { cacheability, NON_IMMUTABLE_FUNCTIONS_QUERY } from './hyperdrive-cache-rules.ts';
-import { ConfigurationError } from './postgres-url.ts';
 
 export interface HyperdriveCacheOptions {
   /** The real Postgres server. */
@@ -236,7 +235,8 @@ function serveConnection(client: Socket, upstreamAddress: { host: string; port: 
       const cacheableText = portal !== undefined && maxRows === 0 && isCacheable(portal.text);
       pending.push({ kind: 'execute', key: portal?.key, rows: [], cacheableText, afterWrite: batchAfterWrite });
       if (!cacheableText) batchAfterWrite = true;
-    } else if (type === 'S') {
+    } else if (type === 'S' || type === 'F') {
+      // A Sync, or a FunctionCall (answered with its own ReadyForQuery): the end of a batch.
       pending.push({ kind: 'sync', rows: [] });
       batchAfterWrite = false;
     } else if (type === 'Q') {
@@ -391,49 +391,5 @@ function serveConnection(client: Socket, upstreamAddress: { host: string; port: 
       else out.push(...onServerMessage(type, data));
     }
     if (out.length > 0) client.write(Buffer.concat(out));
-  });
-}
-
-export interface HyperdriveCacheSettings {
-  enabled: boolean;
-  maxAgeSeconds: number;
-  staleWhileRevalidateSeconds: number;
-}
-
-/**
- * The emulation's settings from the environment: HYPERDRIVE_CACHE (on by default; `off` connects
- * the bindings straight to Postgres), HYPERDRIVE_CACHE_MAX_AGE and HYPERDRIVE_CACHE_SWR in seconds
- * (Hyperdrive's defaults: 60 and 15). Throws naming the variable when a value is not understood.
- */
-export function hyperdriveCacheSettings(env: NodeJS.ProcessEnv = process.env): HyperdriveCacheSettings {
-  const mode = (env.HYPERDRIVE_CACHE ?? 'on').trim().toLowerCase() || 'on';
-  if (!['on', 'off'].includes(mode))
-    throw new ConfigurationError(`HYPERDRIVE_CACHE must be on or off, got ${env.HYPERDRIVE_CACHE}`);
-  const seconds = (name: string, fallback: number) => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0)
-      throw new ConfigurationError(`${name} must be whole seconds (0 or more), got ${raw}`);
-    return value;
-  };
-  return {
-    enabled: mode === 'on',
-    maxAgeSeconds: seconds('HYPERDRIVE_CACHE_MAX_AGE', 60),
-    staleWhileRevalidateSeconds: seconds('HYPERDRIVE_CACHE_SWR', 15),
-  };
-}
-
-/** Starts the emulation in front of the server `url` names, or returns undefined when it is off. */
-export async function startHyperdriveCacheFor(
-  url: string,
-  settings: HyperdriveCacheSettings = hyperdriveCacheSettings(),
-): Promise<HyperdriveCache | undefined> {
-  if (!settings.enabled) return undefined;
-  const { hostname, port } = new URL(url);
-  return startHyperdriveCache({
-    upstream: { host: hostname, port: Number(port || 5432) },
-    maxAgeSeconds: settings.maxAgeSeconds,
-    staleWhileRevalidateSeconds: settings.staleWhileRevalidateSeconds,
   });
 }

@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type HyperdriveCache, startHyperdriveCache } from '../../scripts/lib/hyperdrive-cache.ts';
 import { cacheability } from '../../scripts/lib/hyperdrive-cache-rules.ts';
+import { hyperdriveCacheSettings } from '../../scripts/lib/hyperdrive-cache-settings.ts';
 import { createTestDatabase, type TestDatabase } from '../support/node-databases.ts';
 
 let database: TestDatabase;
@@ -172,5 +173,20 @@ describe('which queries are cacheable', () => {
     ['set search_path = x', false],
   ])('%s → %s', (sql, expected) => {
     expect(cacheability(sql, functions).cacheable).toBe(expected);
+  });
+});
+
+describe('settings (HYPERDRIVE_CACHE, HYPERDRIVE_CACHE_MAX_AGE, HYPERDRIVE_CACHE_SWR)', () => {
+  it("are on with Hyperdrive's defaults unless told otherwise, and name a value they cannot use", () => {
+    expect(hyperdriveCacheSettings({})).toEqual({ enabled: true, maxAgeSeconds: 60, staleWhileRevalidateSeconds: 15 });
+    expect(hyperdriveCacheSettings({ HYPERDRIVE_CACHE: 'OFF' }).enabled).toBe(false);
+    expect(hyperdriveCacheSettings({ HYPERDRIVE_CACHE_MAX_AGE: '5', HYPERDRIVE_CACHE_SWR: '0' })).toMatchObject({
+      maxAgeSeconds: 5,
+      staleWhileRevalidateSeconds: 0,
+    });
+    expect(() => hyperdriveCacheSettings({ HYPERDRIVE_CACHE: 'maybe' })).toThrow('HYPERDRIVE_CACHE must be on or off');
+    expect(() => hyperdriveCacheSettings({ HYPERDRIVE_CACHE_SWR: '-1' })).toThrow(
+      'HYPERDRIVE_CACHE_SWR must be whole seconds',
+    );
   });
 });
