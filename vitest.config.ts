@@ -27,7 +27,6 @@ function workersProject(name: WorkerProject, configPath: string, extraMiniflare:
           miniflare: {
             bindings: {
               ENVIRONMENT: 'test',
-              HYPERDRIVE_CACHE_MODE: inject('hyperdriveCacheOn') ? 'emulated' : 'direct',
               // Shopify is the simulator the global setup started (the only stand-in besides Access).
               SHOPIFY_SHOP_DOMAIN: TEST_SHOPIFY.shopDomain,
               SHOPIFY_ADMIN_API_URL: simulatorAdminApiUrl(inject('shopifySimulatorUrl')),

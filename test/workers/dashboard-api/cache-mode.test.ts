@@ -2,7 +2,7 @@
  * HYPERDRIVE_CACHE_MODE against ENVIRONMENT (workers/shared/env.ts): a contradiction is a
  * configuration error naming it, answered 503 like a missing binding.
  */
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkEnv, type Env } from '../../../workers/shared/env.ts';
 import { createApi } from './support/api.ts';
 
@@ -31,13 +31,19 @@ describe('HYPERDRIVE_CACHE_MODE', () => {
     );
   });
 
-  it('is what the tests run (emulated or direct); a mode contradicting the environment is a 503 naming it', async () => {
+  it('a mode contradicting the environment is a 503 naming it, before anything else is served', async () => {
     const api = await createApi();
-    expect(api.env.HYPERDRIVE_CACHE_MODE).toBe(inject('hyperdriveCacheOn') ? 'emulated' : 'direct');
-    const response = await api.get('/health', { env: { HYPERDRIVE_CACHE_MODE: 'hyperdrive' } });
-    expect(response.status).toBe(503);
-    expect(response.body.error.message).toContain(
+    const local = await api.get('/health', { env: { HYPERDRIVE_CACHE_MODE: 'hyperdrive' } });
+    expect(local.status).toBe(503);
+    expect(local.body.error.message).toContain(
       'variable HYPERDRIVE_CACHE_MODE: hyperdrive contradicts ENVIRONMENT=test',
+    );
+    const deployed = await api.get('/api/me', {
+      env: { ENVIRONMENT: 'production', HYPERDRIVE_CACHE_MODE: 'emulated' },
+    });
+    expect(deployed.status).toBe(503);
+    expect(deployed.body.error.message).toContain(
+      'variable HYPERDRIVE_CACHE_MODE: emulated contradicts ENVIRONMENT=production',
     );
   });
 });
