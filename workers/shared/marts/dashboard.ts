@@ -7,7 +7,6 @@
  * The summary and the all-products time series read performance_measurement_daily_total (a row
  * per day) instead of scanning orders with a timezone conversion on every call like the legacy.
  */
-
 import { freshRead } from '../db/fresh.ts';
 import type { Queryable } from './shop-timezone.ts';
 
@@ -110,7 +109,8 @@ export async function getTopProducts(
   sql: Queryable,
   input: DateWindow & {
     limit?: number | null;
-    metric?: TopProductMetric /** past any query cache (parity checks) */;
+    metric?: TopProductMetric;
+    /** Past any query cache (parity checks compare the data as it is). */
     fresh?: boolean;
   },
 ): Promise<TopProduct[]> {

@@ -4,7 +4,6 @@
  * compared on its own; a bucket present on one side only fails. The details also name products
  * whose bucket differs (a sample), which shows *why* a distribution moved.
  */
-
 import { freshRead } from '../db/fresh.ts';
 import { compareValues, type ParityCheckResult, roundDifference, worstOf } from './comparison.ts';
 import type { Side } from './sides.ts';

@@ -3,7 +3,6 @@
  * each day compared on its own: one day off by more than the tolerance fails the check even when
  * the window's total agrees, and the details list every day so staff see which.
  */
-
 import { freshRead } from '../db/fresh.ts';
 import { compareValues, type ParityCheckResult, roundDifference, toNumber, worstOf } from './comparison.ts';
 import type { Side } from './sides.ts';

@@ -9,7 +9,6 @@
  * holds one product, then on days. A row's checksum is the first 60 bits of the md5 of its mapped
  * columns as text (identical on both sides for equal rows); a segment's is their sum.
  */
-
 import { freshRead } from '../db/fresh.ts';
 import type { Side } from './sides.ts';
 

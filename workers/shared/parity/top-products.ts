@@ -5,7 +5,6 @@
  * tolerance; in only one, a failure, with its net sales on the other side shown so staff can tell
  * "ranked just below the cut" from "has no sales at all".
  */
-
 import { freshRead } from '../db/fresh.ts';
 import { getTopProducts } from '../marts/dashboard.ts';
 import { compareValues, type ParityCheckResult, roundDifference, toNumber, worstOf } from './comparison.ts';

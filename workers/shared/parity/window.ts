@@ -11,7 +11,6 @@
  *   (a reload re-creates rows), so they are compared as they are.
  * Without a completed sync on either side, "now" stands in for the watermark.
  */
-
 import { freshRead } from '../db/fresh.ts';
 import type { Side } from './sides.ts';
 
