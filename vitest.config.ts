@@ -3,7 +3,9 @@
  * - unit:            Node tests (schema drift, names map, squawk, CLIs, generators, simulator)
  * - dashboard-api:   Workers tests inside workerd via @cloudflare/vitest-plugin, top-level wrangler.toml
  * - ingest:          Workers tests inside workerd, workers/ingest/wrangler.toml
- * Hyperdrive bindings point at the real test Postgres; R2 and Queues are miniflare's own.
+ * Hyperdrive bindings go through the query cache emulation (scripts/lib/hyperdrive-cache.ts) to the
+ * real test Postgres; the tests' own SQL uses TEST_DIRECT_* bindings straight to it. R2 and Queues
+ * are miniflare's own.
  */
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig, defineProject } from 'vitest/config';
@@ -18,6 +20,7 @@ function workersProject(name: WorkerProject, configPath: string, extraMiniflare:
     plugins: [
       cloudflareTest(({ inject }) => {
         const adminUrl = inject('postgresAdminUrl');
+        const hyperdriveUrl = inject('hyperdriveUrl');
         return {
           wrangler: { configPath },
           miniflare: {
@@ -36,8 +39,11 @@ function workersProject(name: WorkerProject, configPath: string, extraMiniflare:
               FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
             },
             hyperdrives: {
-              HYPERDRIVE: withDatabase(adminUrl, databases.app),
-              LEGACY_HYPERDRIVE: withDatabase(adminUrl, databases.legacy),
+              HYPERDRIVE: withDatabase(hyperdriveUrl, databases.app),
+              LEGACY_HYPERDRIVE: withDatabase(hyperdriveUrl, databases.legacy),
+              // The tests arrange rows and read them back past the cache (test/workers/support/test-sql.ts).
+              TEST_DIRECT_HYPERDRIVE: withDatabase(adminUrl, databases.app),
+              TEST_DIRECT_LEGACY_HYPERDRIVE: withDatabase(adminUrl, databases.legacy),
             },
             ...extraMiniflare,
           },

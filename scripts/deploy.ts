@@ -1,11 +1,16 @@
 /**
- * `npm run deploy -- --env staging|production [--dry-run]`
+ * `npm run deploy -- --env staging|production [--dry-run | --create-hyperdrive]`
  *
  * 1. Checks both Workers' configs: `wrangler deploy --dry-run` bundles each one for the
  *    environment, and no binding or variable of that environment is still a REPLACE_WITH placeholder.
- * 2. Migrates the environment's database under the migration advisory lock
+ * 2. Updates the environment's two Hyperdrive configs (scripts/lib/hyperdrive-configs.ts): query
+ *    caching on with HYPERDRIVE_MAX_AGE / HYPERDRIVE_SWR, and the origin connection limits. With
+ *    --dry-run it prints the wrangler commands. `--create-hyperdrive` creates the configs whose ids
+ *    are still placeholders (from <ENV>_HYPERDRIVE_ORIGIN_URL / <ENV>_LEGACY_HYPERDRIVE_ORIGIN_URL)
+ *    and prints the ids to put into both wrangler configs; it deploys nothing.
+ * 3. Migrates the environment's database under the migration advisory lock
  *    (scripts/lib/migrations.ts). With --dry-run it only prints the migration status.
- * 3. Deploys the ingest Worker, then dashboard-api (`wrangler deploy --env …`): the consumer of
+ * 4. Deploys the ingest Worker, then dashboard-api (`wrangler deploy --env …`): the consumer of
  *    new work goes out before the API that enqueues it. With --dry-run, step 1 is all there is.
  *
  * The database is `<ENV>_DATABASE_URL` (STAGING_DATABASE_URL, PRODUCTION_DATABASE_URL) or else
@@ -15,6 +20,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  type HyperdriveCommand,
+  type HyperdriveIds,
+  hyperdriveCommands,
+  hyperdriveDeploySettings,
+  hyperdriveIdsOf,
+} from './lib/hyperdrive-configs.ts';
 import { migrate, PROJECT_ROOT, runDbmate, withMigrationLock } from './lib/migrations.ts';
 import { ConfigurationError, redact, requireDatabaseUrl } from './lib/postgres-url.ts';
 
@@ -27,7 +39,7 @@ const WORKER_CONFIGS = [
   { worker: 'dashboard-api', config: 'wrangler.toml' },
 ] as const;
 
-const USAGE = 'usage: npm run deploy -- --env staging|production [--dry-run]';
+const USAGE = 'usage: npm run deploy -- --env staging|production [--dry-run | --create-hyperdrive]';
 
 function step(message: string): void {
   console.log(`\x1b[36m▸\x1b[0m ${message}`);
@@ -50,9 +62,6 @@ function databaseUrlFor(environment: DeployEnvironment): { variable: string; url
  * (`REPLACE_WITH_…`, `REPLACE-WITH-…`): ids and values to fill in before a real deploy.
  */
 async function findPlaceholders(configPath: string, environment: DeployEnvironment): Promise<string[]> {
-  // wrangler's config reader, loaded only when needed (a large module): the same parser wrangler deploys with.
-  const { experimental_readRawConfig } = await import('wrangler');
-  const { rawConfig } = experimental_readRawConfig({ config: configPath });
   const found: string[] = [];
   const walk = (value: unknown, path: string): void => {
     if (typeof value === 'string') {
@@ -63,8 +72,59 @@ async function findPlaceholders(configPath: string, environment: DeployEnvironme
       for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`);
     }
   };
-  walk(rawConfig.env?.[environment], `env.${environment}`);
+  walk(await rawEnvironment(configPath, environment), `env.${environment}`);
   return found;
+}
+
+/** A wrangler config's env.<environment> section, read by wrangler's own parser (loaded only when needed: a large module). */
+async function rawEnvironment(configPath: string, environment: DeployEnvironment): Promise<unknown> {
+  const { experimental_readRawConfig } = await import('wrangler');
+  return experimental_readRawConfig({ config: configPath }).rawConfig.env?.[environment];
+}
+
+/** The Hyperdrive ids both Workers bind in the environment; they must be the same configs. */
+async function hyperdriveIds(environment: DeployEnvironment): Promise<HyperdriveIds> {
+  const [first, ...others] = await Promise.all(
+    WORKER_CONFIGS.map(async ({ config }) =>
+      hyperdriveIdsOf(await rawEnvironment(join(PROJECT_ROOT, config), environment), config),
+    ),
+  );
+  for (const other of others) {
+    if (JSON.stringify(other) !== JSON.stringify(first)) {
+      throw new ConfigurationError(
+        `the Workers bind different Hyperdrive configs in ${environment}: ${WORKER_CONFIGS.map((w) => w.config).join(' and ')} must name the same ids`,
+      );
+    }
+  }
+  return first as HyperdriveIds;
+}
+
+/** The wrangler commands for the environment's Hyperdrive configs, printed; problems named. */
+async function planHyperdrive(environment: DeployEnvironment): Promise<HyperdriveCommand[]> {
+  const settings = hyperdriveDeploySettings();
+  const commands = hyperdriveCommands({ environment, ids: await hyperdriveIds(environment), settings });
+  step(
+    `Hyperdrive configs: query caching on (max_age ${settings.maxAgeSeconds} s, stale_while_revalidate ${settings.staleWhileRevalidateSeconds} s), origin connection limit ${settings.originConnectionLimit.HYPERDRIVE} (new database) / ${settings.originConnectionLimit.LEGACY_HYPERDRIVE} (legacy)`,
+  );
+  return commands;
+}
+
+/** Creates the configs whose ids are placeholders, and says where their ids go. */
+async function createHyperdrive(environment: DeployEnvironment): Promise<void> {
+  const toCreate = (await planHyperdrive(environment)).filter((command) => command.action === 'create');
+  if (toCreate.length === 0) {
+    step(`both Hyperdrive configs of ${environment} exist: nothing to create (a deploy updates their settings)`);
+    return;
+  }
+  const missing = toCreate.flatMap((command) => (command.missing ? [command.missing] : []));
+  if (missing.length > 0) throw new ConfigurationError(missing.join('\n'));
+  for (const command of toCreate) {
+    step(command.display);
+    await run(wrangler, command.args);
+  }
+  step(
+    `put the new ids (above) into env.${environment}.hyperdrive of wrangler.toml and workers/ingest/wrangler.toml, then deploy`,
+  );
 }
 
 function run(command: string, args: string[], options: { quiet?: boolean } = {}): Promise<string> {
@@ -115,6 +175,16 @@ async function deploy(environment: DeployEnvironment, dryRun: boolean): Promise<
     console.warn(`\x1b[33mwarning\x1b[0m: ${message}`);
   }
 
+  const hyperdrive = await planHyperdrive(environment);
+  for (const command of hyperdrive) {
+    if (command.action === 'update') step(`${dryRun ? 'would run: ' : ''}${command.display}`);
+    else
+      console.warn(
+        `\x1b[33mwarning\x1b[0m: the ${command.binding} config does not exist yet: \`npm run deploy -- --env ${environment} --create-hyperdrive\`${command.missing ? ` (${command.missing})` : ''}`,
+      );
+    if (!dryRun && command.action === 'update') await run(wrangler, command.args);
+  }
+
   if (dryRun) {
     step(`migration status of ${redact(database.url)} (${database.variable})`);
     await withMigrationLock(database.url, () => runDbmate(database.url, 'status'));
@@ -136,13 +206,18 @@ async function deploy(environment: DeployEnvironment, dryRun: boolean): Promise<
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { env: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+    options: {
+      env: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'create-hyperdrive': { type: 'boolean', default: false },
+    },
   });
   const environment = values.env;
   if (!DEPLOY_ENVIRONMENTS.includes(environment as DeployEnvironment)) {
     throw new ConfigurationError(`--env must be staging or production\n${USAGE}`);
   }
-  await deploy(environment as DeployEnvironment, values['dry-run']);
+  if (values['create-hyperdrive']) await createHyperdrive(environment as DeployEnvironment);
+  else await deploy(environment as DeployEnvironment, values['dry-run']);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

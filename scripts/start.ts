@@ -12,7 +12,11 @@
  *    a later start with synced data skips it.
  * 5. The URLs, and how to call the API as a staff identity. Ctrl-C stops everything.
  *
+ * The Workers' Hyperdrive bindings go through the query cache emulation (scripts/lib/hyperdrive-cache.ts),
+ * as production's Hyperdrive caches reads; HYPERDRIVE_CACHE=off connects them straight to Postgres.
+ *
  * Environment: PORT (8787), POSTGRES_PORT (54329), DASHBOARD_DATA_DIR (.data),
+ * HYPERDRIVE_CACHE (on) / HYPERDRIVE_CACHE_MAX_AGE (60) / HYPERDRIVE_CACHE_SWR (15),
  * DEMO_STORE_PRODUCTS / DEMO_STORE_ORDERS / DEMO_STORE_SEED, and DATABASE_URL + LEGACY_DATABASE_URL
  * to use your own Postgres servers instead of the embedded one.
  */
@@ -23,6 +27,8 @@ import { ACCESS_SIGNER_KEY_FILE, DATA_DIR } from './dev/data-dir.ts';
 import { type DemoStore, ensureDemoStore, loadLegacyDemo } from './dev/demo-store.ts';
 import { GATEWAY_CONFIG, writeDevConfigs } from './dev/dev-configs.ts';
 import { type LocalAccessServer, loadLocalSigner, serveLocalSigner } from './dev/local-access-server.ts';
+import type { HyperdriveCache } from './lib/hyperdrive-cache.ts';
+import { hyperdriveCacheSettings, startHyperdriveCacheFor } from './lib/hyperdrive-cache-settings.ts';
 import { type LocalPostgres, startLocalPostgres } from './lib/local-postgres.ts';
 import { migrate, PROJECT_ROOT, seed } from './lib/migrations.ts';
 import { ConfigurationError, redact, withDatabase } from './lib/postgres-url.ts';
@@ -212,6 +218,7 @@ async function main(): Promise<void> {
   let signerServer: LocalAccessServer | undefined;
   let wrangler: ChildProcess | undefined;
   let stopRequeue: (() => Promise<void>) | undefined;
+  const caches: HyperdriveCache[] = [];
 
   let stopping = false;
   const stop = async (code: number) => {
@@ -228,6 +235,7 @@ async function main(): Promise<void> {
     }
     await simulator?.close().catch(() => {});
     await signerServer?.close().catch(() => {});
+    for (const cache of caches) await cache.close().catch(() => {});
     // A Ctrl-C in a terminal reaches Postgres too (fast shutdown); stopping it again is harmless.
     await server?.stop().catch(() => {});
     step('stopped');
@@ -276,18 +284,37 @@ async function main(): Promise<void> {
     signerServer = await serveLocalSigner(signer, 0);
     step(`local Access signer (development only) publishing its keys at ${signerServer.jwksUrl}`);
 
+    // One cache emulation per Postgres server the bindings reach (its key includes the database).
+    const cacheSettings = hyperdriveCacheSettings();
+    const cacheFor = new Map<string, HyperdriveCache | undefined>();
+    const behindCache = async (url: string) => {
+      const server = new URL(url).host;
+      if (!cacheFor.has(server)) {
+        const cache = await startHyperdriveCacheFor(url, cacheSettings);
+        if (cache) caches.push(cache);
+        cacheFor.set(server, cache);
+      }
+      return cacheFor.get(server)?.urlFor(url) ?? url;
+    };
+    step(
+      cacheSettings.enabled
+        ? `Hyperdrive query cache emulation on (max_age ${cacheSettings.maxAgeSeconds} s, stale-while-revalidate ${cacheSettings.staleWhileRevalidateSeconds} s; HYPERDRIVE_CACHE=off turns it off)`
+        : 'Hyperdrive query cache emulation off (HYPERDRIVE_CACHE=off): the Workers reach Postgres directly',
+    );
+    const cacheMode = cacheSettings.enabled ? 'emulated' : 'direct';
     const configs = await writeDevConfigs(join(DATA_DIR, 'wrangler-dev'), {
       vars: {
-        'dashboard-api': { ACCESS_JWKS_URL: signerServer.jwksUrl },
+        'dashboard-api': { ACCESS_JWKS_URL: signerServer.jwksUrl, HYPERDRIVE_CACHE_MODE: cacheMode },
         ingest: {
           ACCESS_JWKS_URL: signerServer.jwksUrl,
+          HYPERDRIVE_CACHE_MODE: cacheMode,
           SHOPIFY_SHOP_DOMAIN: simulator.shopDomain,
           SHOPIFY_ADMIN_API_URL: simulator.adminApiUrl,
           SHOPIFY_ACCESS_TOKEN: simulator.accessToken,
           SHOPIFY_WEBHOOK_SECRET: simulator.webhookSecret,
         },
       },
-      hyperdrive: { HYPERDRIVE: databaseUrl, LEGACY_HYPERDRIVE: legacyUrl },
+      hyperdrive: { HYPERDRIVE: await behindCache(databaseUrl), LEGACY_HYPERDRIVE: await behindCache(legacyUrl) },
     });
 
     step(`starting both Workers under wrangler dev on ${BASE_URL}`);

@@ -1,13 +1,15 @@
 /**
  * Vitest global setup (Node): starts embedded Postgres (or uses the server in DATABASE_URL),
  * builds two template databases once (the migrated new schema, and the vendored legacy schema),
- * and creates the databases the Workers test projects' Hyperdrive bindings point at.
+ * creates the databases the Workers test projects' Hyperdrive bindings point at, and starts the
+ * Hyperdrive query cache emulation those bindings go through.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
+import { startHyperdriveCacheFor } from '../scripts/lib/hyperdrive-cache-settings.ts';
 import { type LocalPostgres, startLocalPostgres } from '../scripts/lib/local-postgres.ts';
 import { migrate } from '../scripts/lib/migrations.ts';
 import { withDatabase } from '../scripts/lib/postgres-url.ts';
@@ -20,6 +22,10 @@ export const LEGACY_SCHEMA_FILE = new URL('./fixtures/legacy-schema.sql', import
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresAdminUrl: string;
+    /** The same server through the Hyperdrive query cache emulation (the admin URL when HYPERDRIVE_CACHE=off). */
+    hyperdriveUrl: string;
+    /** Whether that cache is on (HYPERDRIVE_CACHE, default on). */
+    hyperdriveCacheOn: boolean;
     /** The Shopify simulator's base URL (control API at /__simulator/…); see test/support/shopify-simulator.ts. */
     shopifySimulatorUrl: string;
   }
@@ -75,6 +81,10 @@ export default async function setup(project: TestProject) {
   }
 
   project.provide('postgresAdminUrl', adminUrl);
+  // The Workers' Hyperdrive bindings go through the query cache, as in production (README "Hyperdrive's query cache in tests and npm start").
+  const hyperdriveCache = await startHyperdriveCacheFor(adminUrl);
+  project.provide('hyperdriveUrl', hyperdriveCache?.urlFor(adminUrl) ?? adminUrl);
+  project.provide('hyperdriveCacheOn', hyperdriveCache !== undefined);
 
   const shopify = await startShopifySimulator({
     generate: TEST_SHOPIFY.initialStore,
@@ -85,6 +95,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await shopify.close();
+    await hyperdriveCache?.close();
     await server?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   };

@@ -41,6 +41,13 @@ describe('npm run deploy', () => {
     expect(output).toContain(`Pending: ${migrations.length}`);
     // The repository's configs still carry the ids to fill in: a warning in a dry run.
     expect(output).toMatch(/placeholders left in the staging configuration[\s\S]*REPLACE_WITH_STAGING_HYPERDRIVE_ID/);
+    // Both Hyperdrive configs: caching on, with the documented settings (their ids are placeholders: to create).
+    expect(output).toContain(
+      'Hyperdrive configs: query caching on (max_age 60 s, stale_while_revalidate 15 s), origin connection limit 20 (new database) / 5 (legacy)',
+    );
+    expect(output).toMatch(
+      /the HYPERDRIVE config does not exist yet: `npm run deploy -- --env staging --create-hyperdrive`/,
+    );
     expect(output).toContain('dry run complete');
     expect(code).toBe(0);
     expect(await tables()).toEqual([]);

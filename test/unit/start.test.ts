@@ -89,6 +89,8 @@ describe('npm start', () => {
     const [, token, url] = curl as unknown as [string, string, string];
     expect(url).toBe(`http://localhost:${env.PORT}/api/dashboard/summary`);
     expect(first.output()).toContain(`http://localhost:${env.PORT}/docs`);
+    // The Workers reach Postgres through the Hyperdrive query cache emulation, as production caches reads.
+    expect(first.output()).toContain('Hyperdrive query cache emulation on (max_age 60 s, stale-while-revalidate 15 s');
 
     // The whole demo period, so every synced order counts; the legacy function on the same store is the oracle.
     const [period] = await legacy<{ from: string; to: string }[]>`

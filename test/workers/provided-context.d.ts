@@ -8,5 +8,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The Shopify simulator's base URL (control API at /__simulator/…); see test/support/shopify-simulator.ts. */
     shopifySimulatorUrl: string;
+    /** Whether the Worker's Hyperdrive bindings go through the query cache emulation (HYPERDRIVE_CACHE). */
+    hyperdriveCacheOn: boolean;
   }
 }

@@ -3,11 +3,11 @@
  * templates, so every file starts from a freshly migrated, empty database (and an empty legacy
  * one) that its Hyperdrive bindings point at.
  */
-import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
 import '../../workers/shared/db/postgres-close-workaround.ts';
 import { beforeAll } from 'vitest';
 import { APP_TEMPLATE, LEGACY_TEMPLATE } from '../support/test-databases.ts';
+import { directHyperdrive } from './support/test-sql.ts';
 
 function connectionStringFor(hyperdrive: Hyperdrive, database: string): string {
   const url = new URL(hyperdrive.connectionString);
@@ -30,6 +30,6 @@ async function recloneFromTemplate(hyperdrive: Hyperdrive, template: string): Pr
 }
 
 beforeAll(async () => {
-  await recloneFromTemplate(env.HYPERDRIVE, APP_TEMPLATE);
-  await recloneFromTemplate(env.LEGACY_HYPERDRIVE, LEGACY_TEMPLATE);
+  await recloneFromTemplate(directHyperdrive('app'), APP_TEMPLATE);
+  await recloneFromTemplate(directHyperdrive('legacy'), LEGACY_TEMPLATE);
 });

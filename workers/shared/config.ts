@@ -170,12 +170,42 @@ export function bindingsSchema(bindings: readonly BindingName[]) {
   });
 }
 
-/** The section every Worker reads first: its bindings and which environment it runs in. */
+/**
+ * What answers the Hyperdrive bindings' reads (HYPERDRIVE_CACHE_MODE, optional): `hyperdrive`, the
+ * real Hyperdrive cache (deployed); `emulated`, the cache emulation in front of Postgres (npm start,
+ * tests); `direct`, no cache (HYPERDRIVE_CACHE=off). Only deployed Workers have the first, and only
+ * local ones the others: README "Hyperdrive's query cache in tests and npm start".
+ */
+export const HYPERDRIVE_CACHE_MODES = ['hyperdrive', 'emulated', 'direct'] as const;
+const DEPLOYED: readonly Environment[] = ['staging', 'production'];
+
+const environmentAndCacheSchema = z
+  .object({
+    ENVIRONMENT: environmentSchema,
+    HYPERDRIVE_CACHE_MODE: z.preprocess(
+      blankAsUnset,
+      z.enum(HYPERDRIVE_CACHE_MODES, { message: `must be one of ${HYPERDRIVE_CACHE_MODES.join(', ')}` }).optional(),
+    ),
+  })
+  .superRefine(({ ENVIRONMENT, HYPERDRIVE_CACHE_MODE: mode }, context) => {
+    const deployed = DEPLOYED.includes(ENVIRONMENT);
+    if (mode === undefined || (mode === 'hyperdrive') === deployed) return;
+    const why = deployed
+      ? 'a deployed Worker reads through Hyperdrive itself (hyperdrive)'
+      : "only a deployed Worker has Hyperdrive's cache (emulated or direct here)";
+    context.addIssue({
+      code: 'custom',
+      path: ['HYPERDRIVE_CACHE_MODE'],
+      message: `${mode} contradicts ENVIRONMENT=${ENVIRONMENT}: ${why}`,
+    });
+  });
+
+/** The section every Worker reads first: its bindings, which environment it runs in, its cache mode. */
 export function workerSection(bindings: readonly BindingName[]) {
   return configSection(
     'Worker',
     bindingsSchema(bindings)
-      .and(z.object({ ENVIRONMENT: environmentSchema }))
+      .and(environmentAndCacheSchema)
       .transform((env) => ({ environment: env.ENVIRONMENT })),
   );
 }

@@ -8,6 +8,7 @@
 import { z } from '@hono/zod-openapi';
 import { blankAsUnset, configSection } from './config.ts';
 import type { Sql } from './db/client.ts';
+import { freshRead } from './db/fresh.ts';
 import { log } from './logging.ts';
 import { describeError, PROCEDURE_KINDS } from './procedures/execution.ts';
 import { stalledCondition, stallSecondsSchema } from './procedures/watchdog.ts';
@@ -155,7 +156,8 @@ export async function checkHealth(sql: Sql, worker: string, thresholds: HealthTh
         (select coalesce(jsonb_object_agg(resource_name, jsonb_build_object(
             'window_end_at', to_char(window_end_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
             'updated_at', to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))), '{}'::jsonb)
-          from sync_cursor) as cursors`;
+          from sync_cursor) as cursors
+      where ${freshRead(sql)}`;
   } catch (error) {
     const unmigrated = (error as { code?: string }).code === UNDEFINED_TABLE;
     return unhealthy(worker, {

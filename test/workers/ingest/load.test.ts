@@ -1,9 +1,9 @@
-import { env } from 'cloudflare:workers';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore, type LegacyProduct } from '../../../scripts/store-generator/generate.ts';
 import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
 import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
+import { openTestSql } from '../support/test-sql.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 import { REAL_ORDERS, REAL_PRODUCTS } from './support/real-fixtures.ts';
 
@@ -11,8 +11,8 @@ let sql: postgres.Sql;
 let legacy: postgres.Sql;
 
 beforeAll(() => {
-  sql = postgres(env.HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
-  legacy = postgres(env.LEGACY_HYPERDRIVE.connectionString, { max: 2, fetch_types: false, onnotice: () => {} });
+  sql = openTestSql('app');
+  legacy = openTestSql('legacy');
 });
 afterAll(async () => {
   await sql.end({ timeout: 5 });

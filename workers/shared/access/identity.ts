@@ -4,6 +4,7 @@
  */
 import type { RoleName } from '../../../db/schema.ts';
 import type { Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AccessConfig } from './config.ts';
 import type { AccessClaims } from './verify.ts';
@@ -16,7 +17,7 @@ export async function resolveIdentity(sql: Sql, claims: AccessClaims, config: Ac
   const email = claims.email?.trim().toLowerCase();
   if (email) {
     const [person] = await sql<{ person_id: string; email: string; full_name: string | null; role_name: RoleName }[]>`
-      select person_id, email, full_name, role_name from person where email = ${email}`;
+      select person_id, email, full_name, role_name from person where email = ${email} and ${freshRead(sql)}`;
     if (!person) throw new ApiError(403, `${email} is not a staff member of this dashboard`);
     return {
       kind: 'person',

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '../../../db/schema.ts';
 import type { Queryable, Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp, toNumber } from '../http/json-values.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
@@ -72,7 +73,7 @@ export async function listAssets(
            (select count(*) from denotation_relation d
             where d.media_content_entity_id = m.media_content_entity_id) as products
     from media_content_entity m
-    where true
+    where ${freshRead(sql)}
       ${
         query.product_id === undefined
           ? sql``
@@ -142,7 +143,8 @@ export async function createMapping(
 ): Promise<AssetMapping> {
   return sql.begin(async (tx) => {
     await requireLiveProduct(tx, productId, { lock: true });
-    const [asset] = await tx`select 1 from media_content_entity where media_content_entity_id = ${input.asset_id}`;
+    const [asset] = await tx`
+      select 1 from media_content_entity where media_content_entity_id = ${input.asset_id} and ${freshRead(tx)}`;
     if (!asset) throw new ApiError(404, `asset ${input.asset_id} not found`);
     const role = input.role ?? 'gallery';
     if (role === 'featured') await demoteOtherFeatured(tx, productId, null);
@@ -171,7 +173,8 @@ export async function updateMapping(
 ): Promise<AssetMapping> {
   return sql.begin(async (tx) => {
     const [current] = await tx<{ product_id: string }[]>`
-      select material_artifact_id as product_id from denotation_relation where denotation_relation_id = ${mappingId}`;
+      select material_artifact_id as product_id from denotation_relation
+      where denotation_relation_id = ${mappingId} and ${freshRead(tx)}`;
     if (!current) throw new ApiError(404, `asset mapping ${mappingId} not found`);
     const productId = Number(current.product_id);
     // Lock the product first (as createMapping does) so featured changes on one product serialize.

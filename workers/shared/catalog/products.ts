@@ -16,6 +16,7 @@ type ClassificationCode = (typeof CLASSIFICATION_CODES)[number];
 type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 
 import type { Queryable, Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 import { addDays, shopYesterday } from '../http/date-window.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp, toMoney, toNumber } from '../http/json-values.ts';
@@ -246,7 +247,7 @@ export async function listProducts(sql: Sql, query: ProductListQuery): Promise<P
       select p.*, coalesce(s.net_sales, 0) as net_sales_30d, coalesce(s.units_sold, 0) as units_sold_30d
       from material_artifact p
       left join s on s.material_artifact_id = p.material_artifact_id
-      where p.deleted_at is null ${filters}
+      where p.deleted_at is null and ${freshRead(sql)} ${filters}
     ),
     page as (
       select p.* from listed p
@@ -292,7 +293,7 @@ export async function getProductDetail(sql: Sql, productId: number): Promise<Pro
       select a.*, coalesce(s.net_sales, 0) as net_sales_30d, coalesce(s.units_sold, 0) as units_sold_30d
       from material_artifact a
       left join s on s.material_artifact_id = a.material_artifact_id
-      where a.material_artifact_id = ${productId} and a.deleted_at is null
+      where a.material_artifact_id = ${productId} and a.deleted_at is null and ${freshRead(sql)}
     ) p
     left join s on s.material_artifact_id = p.material_artifact_id`;
   if (!row) throw new ApiError(404, `product ${productId} not found`);
@@ -311,14 +312,14 @@ export async function getProductDetail(sql: Sql, productId: number): Promise<Pro
       select material_artifact_variant_id as id, title, sku, price_measurement_value as price,
              compare_at_price_measurement_value as compare_at_price, inventory_count as inventory_quantity
       from material_artifact_variant
-      where material_artifact_id = ${productId}
+      where material_artifact_id = ${productId} and ${freshRead(sql)}
       order by material_artifact_variant_id`,
     sql<ProductDetail['assets']>`
       select d.denotation_relation_id as mapping_id, m.media_content_entity_id as asset_id, m.media_kind as kind,
              m.url, m.alt_text, d.role_name as role, d.display_position as position, d.source_system as source
       from denotation_relation d
       join media_content_entity m on m.media_content_entity_id = d.media_content_entity_id
-      where d.material_artifact_id = ${productId}
+      where d.material_artifact_id = ${productId} and ${freshRead(sql)}
       order by d.display_position, d.denotation_relation_id`,
     readClassification(sql, productId),
   ]);
@@ -358,6 +359,6 @@ export async function requireLiveProduct(
 ): Promise<void> {
   const [row] = options.lock
     ? await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null for update`
-    : await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null`;
+    : await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null and ${freshRead(sql)}`;
   if (!row) throw new ApiError(404, `product ${productId} not found`);
 }

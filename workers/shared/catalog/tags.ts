@@ -4,6 +4,7 @@
  * come from Shopify are edited in Shopify, so removing them here is a conflict.
  */
 import type { Queryable, Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp } from '../http/json-values.ts';
 import { containsPattern } from '../http/text.ts';
@@ -52,7 +53,7 @@ function tagSelect(sql: Queryable) {
 export async function listTags(sql: Sql, query: { q?: string; category?: string }): Promise<{ data: Tag[] }> {
   const rows = await sql<TagRow[]>`
     ${tagSelect(sql)}
-    where true
+    where ${freshRead(sql)}
       ${query.q ? sql`and t.tag_name ilike ${containsPattern(query.q.trim().toLowerCase())}` : sql``}
       ${query.category ? sql`and t.category_name = ${query.category}` : sql``}
     order by t.tag_name`;
@@ -60,7 +61,7 @@ export async function listTags(sql: Sql, query: { q?: string; category?: string 
 }
 
 async function findTag(sql: Queryable, id: string): Promise<Tag> {
-  const [row] = await sql<TagRow[]>`${tagSelect(sql)} where t.tag_designation_id = ${id}`;
+  const [row] = await sql<TagRow[]>`${tagSelect(sql)} where t.tag_designation_id = ${id} and ${freshRead(sql)}`;
   if (!row) throw new ApiError(404, `tag ${id} not found`);
   return toTag(row);
 }
@@ -146,7 +147,7 @@ export async function addProductTag(
     let tagName: string;
     if ('tag_id' in tag) {
       const [row] = await tx<{ name: string }[]>`
-        select tag_name as name from tag_designation where tag_designation_id = ${tag.tag_id}`;
+        select tag_name as name from tag_designation where tag_designation_id = ${tag.tag_id} and ${freshRead(tx)}`;
       if (!row) throw new ApiError(404, `tag ${tag.tag_id} not found`);
       tagId = tag.tag_id;
       tagName = row.name;

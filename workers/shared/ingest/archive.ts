@@ -13,6 +13,7 @@
  * byte_count, line_count and sha256_digest describe the JSONL as Shopify served it.
  */
 import type postgres from 'postgres';
+import { freshRead } from '../db/fresh.ts';
 import { type ByteSource, iterateBytes } from './jsonl-reader.ts';
 import type { ResourceName } from './shopify-objects.ts';
 
@@ -246,7 +247,7 @@ export async function findArchivedObject(
            line_count::float8 as line_count, sha256_digest, stored_byte_count::float8 as stored_byte_count,
            segment_index, procedure_execution_id, created_at::text as created_at
     from information_bearing_entity
-    where ${'id' in by ? sql`information_bearing_entity_id = ${by.id}` : sql`object_key = ${by.key}`}`;
+    where ${'id' in by ? sql`information_bearing_entity_id = ${by.id}` : sql`object_key = ${by.key}`} and ${freshRead(sql)}`;
   return row ?? null;
 }
 

@@ -26,6 +26,7 @@
  * deleted_at once (to the event's time, so a replay gives the same value).
  */
 import type postgres from 'postgres';
+import { freshRead } from '../db/fresh.ts';
 import { recordTouchedOrders } from '../marts/performance-dataset.ts';
 import { excerptOf, type JsonlRecord, numberLines } from './jsonl-reader.ts';
 import {
@@ -523,7 +524,7 @@ export async function resolveNextBatch(
       select max(id)::text as upto from (
         select distinct ${sql(family.rangeColumn)} as id from ingest_staged_object
         where load_key = ${target.loadKey} and object_type = ${family.rangeType}
-          and ${sql(family.rangeColumn)} > ${progress.afterObjectId ?? '-1'}::bigint
+          and ${sql(family.rangeColumn)} > ${progress.afterObjectId ?? '-1'}::bigint and ${freshRead(sql)}
         order by 1
         limit ${options.batchParents ?? RESOLVE_BATCH_PARENTS}) b`;
     if (!batch?.upto) return { ...progress, phase: 'orphans', afterLineNumber: 0 };
@@ -533,7 +534,8 @@ export async function resolveNextBatch(
   }
   if (progress.phase === 'orphans' || progress.phase === 'cleanup') {
     const [bounds] = await sql<{ last: number | null }[]>`
-      select max(line_number)::float8 as last from ingest_staged_object where load_key = ${target.loadKey}`;
+      select max(line_number)::float8 as last from ingest_staged_object
+      where load_key = ${target.loadKey} and ${freshRead(sql)}`;
     const last = bounds?.last ?? 0;
     const from = progress.afterLineNumber;
     if (from >= last) {
@@ -579,7 +581,7 @@ async function analyzeGrownTables(sql: Sql, resource: ResourceName): Promise<voi
     from pg_stat_user_tables s
     join pg_class c on c.oid = s.relid
     where s.schemaname = 'public' and s.relname in ${sql(RESOLVED_TABLES[resource])}
-      and s.n_mod_since_analyze > greatest(10000, c.reltuples)`;
+      and s.n_mod_since_analyze > greatest(10000, c.reltuples) and ${freshRead(sql)}`;
   // sql.unsafe: ANALYZE takes no parameters; the names are RESOLVED_TABLES (code) as the catalog spells them
   for (const { name } of grown) await sql.unsafe(`analyze "${name}"`);
 }

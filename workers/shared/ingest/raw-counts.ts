@@ -3,6 +3,7 @@
  * `npm run ingest:fixture` prints. Runtime-neutral (Workers and Node CLIs).
  */
 import type postgres from 'postgres';
+import { FRESH_READ_CONDITION, freshRead } from '../db/fresh.ts';
 
 type Sql = postgres.Sql;
 
@@ -25,11 +26,11 @@ const COUNTED_TABLES = [
 
 export async function rawTableCounts(sql: Sql): Promise<RawTableCounts> {
   const [row] = await sql.unsafe<Record<string, number>[]>(
-    `select ${COUNTED_TABLES.map((t) => `(select count(*)::int from ${t}) as ${t}`).join(', ')}`,
+    `select ${COUNTED_TABLES.map((t) => `(select count(*)::int from ${t}) as ${t}`).join(', ')} where ${FRESH_READ_CONDITION}`,
   );
   const counts: RawTableCounts = { ...row };
   const [{ n = 0 } = {}] = await sql<{ n: number }[]>`
-    select count(*)::int as n from material_artifact where deleted_at is not null`;
+    select count(*)::int as n from material_artifact where deleted_at is not null and ${freshRead(sql)}`;
   counts.material_artifact_deleted = n;
   return counts;
 }

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 import { checkpointExecution, findExecution, type ProcedureExecutionRow } from '../procedures/execution.ts';
 import { enqueueExecution, registerProcedure } from '../procedures/runner.ts';
 import { type RawTableCounts, rawTableCounts } from './raw-counts.ts';
@@ -49,7 +50,8 @@ export async function selectReplayEntities(
   const entities = await sql<{ id: string; key: string; resource: string }[]>`
     select information_bearing_entity_id as id, object_key as key, resource_name as resource
     from information_bearing_entity
-    where (${parameters.from ?? null}::timestamptz is null or created_at >= ${parameters.from ?? null}::timestamptz)
+    where ${freshRead(sql)}
+      and (${parameters.from ?? null}::timestamptz is null or created_at >= ${parameters.from ?? null}::timestamptz)
       and (${parameters.to ?? null}::timestamptz is null or created_at <= ${parameters.to ?? null}::timestamptz)
       and (${keys.length === 0} or object_key in (select jsonb_array_elements_text(${JSON.stringify(keys)}::text::jsonb)))
     order by created_at, ${sql.unsafe(RESOURCE_ORDER)}, object_key`;

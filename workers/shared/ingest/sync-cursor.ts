@@ -5,6 +5,7 @@
  * never backwards.
  */
 import type { Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 
 export const CURSOR_RESOURCES = ['products', 'orders', 'deletions'] as const;
 export type CursorResource = (typeof CURSOR_RESOURCES)[number];
@@ -15,7 +16,7 @@ export const SYNC_OVERLAP_MS = 5 * 60 * 1000;
 export async function readCursor(sql: Sql, resource: CursorResource): Promise<string | null> {
   const [row] = await sql<{ at: string }[]>`
     select to_char(window_end_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at
-    from sync_cursor where resource_name = ${resource}`;
+    from sync_cursor where resource_name = ${resource} and ${freshRead(sql)}`;
   return row?.at ?? null;
 }
 

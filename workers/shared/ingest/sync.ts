@@ -26,6 +26,7 @@
  */
 import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import {
   checkpointExecution,
@@ -316,7 +317,7 @@ async function bulkSyncStep(resource: BulkResource, context: StepContext): Promi
           select distinct r.act_of_sale_id::text as id
           from act_of_refund r
           join act_of_sale o on o.act_of_sale_id = r.act_of_sale_id
-          where r.act_of_sale_id > ${state.refundsAfterOrderId ?? '0'}::bigint
+          where r.act_of_sale_id > ${state.refundsAfterOrderId ?? '0'}::bigint and ${freshRead(sql)}
             and (${state.window.from}::timestamptz is null
                  or (o.updated_at >= ${state.window.from}::timestamptz and o.updated_at < ${state.window.to}::timestamptz))
           order by 1
@@ -442,6 +443,7 @@ async function fullSyncStep(context: StepContext): Promise<StepResult> {
     const [earlier] = await sql<{ id: string }[]>`
       select procedure_execution_id as id from procedure_execution
       where parent_procedure_execution_id = ${id} and procedure_kind = ${input.kind} and status <> 'failed'
+        and ${freshRead(sql)}
         and requested_at >= ${execution.started_at ?? execution.requested_at}::timestamptz
       order by requested_at desc limit 1`;
     if (earlier && !Object.values(state.children).includes(earlier.id)) {

@@ -17,6 +17,7 @@
  * - any other topic is recorded and acknowledged.
  */
 import type postgres from 'postgres';
+import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import { log } from '../logging.ts';
@@ -198,7 +199,7 @@ async function actOn(
       if (typeof operationId !== 'string') return { action: 'none' };
       const waiting = await sql<{ id: string }[]>`
         select procedure_execution_id as id from procedure_execution
-        where status = 'waiting' and checkpoint_state ->> 'operationId' = ${storableText(operationId)}`;
+        where status = 'waiting' and checkpoint_state ->> 'operationId' = ${storableText(operationId)} and ${freshRead(sql)}`;
       for (const { id } of waiting) await nudgeExecution(sql, env.INGEST_QUEUE, id);
       return waiting[0] ? { action: 'sync woken', procedureExecutionId: waiting[0].id } : { action: 'none' };
     }

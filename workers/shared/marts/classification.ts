@@ -11,6 +11,7 @@
  */
 import type postgres from 'postgres';
 import type { ClassificationCode } from '../../../db/schema.ts';
+import { freshRead } from '../db/fresh.ts';
 import { type Queryable, shopTimezone } from './shop-timezone.ts';
 
 export const CLASSIFICATION_ORDER: readonly ClassificationCode[] = ['A', 'B', 'C', 'NEW', 'DORMANT'];
@@ -60,7 +61,7 @@ export async function readClassification(
            to_char(nc.computed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as computed_at
     from nominal_classification nc
     join material_artifact p on p.material_artifact_id = nc.material_artifact_id
-    where nc.material_artifact_id = ${String(productId)}::bigint and p.deleted_at is null`;
+    where nc.material_artifact_id = ${String(productId)}::bigint and p.deleted_at is null and ${freshRead(sql)}`;
   return row ?? null;
 }
 
@@ -71,7 +72,7 @@ export async function getClassificationDistribution(sql: Queryable): Promise<Cla
       select nc.classification_code, nc.computed_at
       from nominal_classification nc
       join material_artifact p on p.material_artifact_id = nc.material_artifact_id
-      where p.deleted_at is null
+      where p.deleted_at is null and ${freshRead(sql)}
     )
     select c.code as classification, count(x.classification_code)::int as products,
            to_char((select max(computed_at) from counted) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')

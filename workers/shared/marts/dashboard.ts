@@ -7,6 +7,7 @@
  * The summary and the all-products time series read performance_measurement_daily_total (a row
  * per day) instead of scanning orders with a timezone conversion on every call like the legacy.
  */
+import { freshRead } from '../db/fresh.ts';
 import type { Queryable } from './shop-timezone.ts';
 
 export interface DashboardSummary {
@@ -106,7 +107,12 @@ export async function getDashboardSummary(sql: Queryable, window: DateWindow): P
  */
 export async function getTopProducts(
   sql: Queryable,
-  input: DateWindow & { limit?: number | null; metric?: TopProductMetric },
+  input: DateWindow & {
+    limit?: number | null;
+    metric?: TopProductMetric;
+    /** Past any query cache (parity checks compare the data as it is). */
+    fresh?: boolean;
+  },
 ): Promise<TopProduct[]> {
   const metric = input.metric ?? 'net_sales';
   if (!TOP_PRODUCT_METRICS.includes(metric)) throw new RangeError(`unknown metric ${metric}`);
@@ -125,6 +131,7 @@ export async function getTopProducts(
              sum(m.units_sold_count)::bigint as units_sold, sum(m.orders_count)::bigint as orders_count
       from performance_measurement_dataset m
       where m.measurement_date between ${input.from}::text::date and ${input.to}::text::date
+        ${input.fresh ? sql`and ${freshRead(sql)}` : sql``}
       group by m.material_artifact_id
     )
     select (row_number() over (order by case when ${metric}::text = 'units_sold' then a.units_sold::numeric

@@ -4,6 +4,7 @@
  * compared on its own; a bucket present on one side only fails. The details also name products
  * whose bucket differs (a sample), which shows *why* a distribution moved.
  */
+import { freshRead } from '../db/fresh.ts';
 import { compareValues, type ParityCheckResult, roundDifference, worstOf } from './comparison.ts';
 import type { Side } from './sides.ts';
 
@@ -16,7 +17,8 @@ async function classifications(side: Side): Promise<Map<string, { bucket: string
   const manual = side.column(TABLE, 'is_manual');
   const rows = await side.sql<{ product_id: string; bucket: string; manual: boolean }[]>`
     select c.${product}::text as product_id, c.${bucket} as bucket, c.${manual} as manual
-    from ${side.table(TABLE)} c`;
+    from ${side.table(TABLE)} c
+    where ${freshRead(side.sql)}`;
   return new Map(rows.map((r) => [r.product_id, { bucket: r.bucket, manual: r.manual }]));
 }
 

@@ -10,6 +10,7 @@
 import type postgres from 'postgres';
 import { z } from 'zod';
 import { blankAsUnset, configSection } from '../config.ts';
+import { freshRead } from '../db/fresh.ts';
 import type { Verdict } from './comparison.ts';
 
 export interface CutoverGateConfig {
@@ -83,6 +84,7 @@ export async function evaluateCutoverGate(
               from jsonb_array_elements(check_results) c where c ->> 'verdict' <> 'pass') as failing_checks,
            to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as evaluated_at
     from parity_check_execution
+    where ${freshRead(sql)}
     order by started_at desc, parity_check_execution_id desc
     limit ${MAX_RUNS_CONSIDERED}`;
   const evaluatedAt = rows[0]?.evaluated_at ?? new Date().toISOString();

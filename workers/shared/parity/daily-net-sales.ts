@@ -3,6 +3,7 @@
  * each day compared on its own: one day off by more than the tolerance fails the check even when
  * the window's total agrees, and the details list every day so staff see which.
  */
+import { freshRead } from '../db/fresh.ts';
 import { compareValues, type ParityCheckResult, roundDifference, toNumber, worstOf } from './comparison.ts';
 import type { Side } from './sides.ts';
 import { addDays } from './window.ts';
@@ -15,7 +16,7 @@ async function dailyTotals(side: Side, from: string, to: string): Promise<Map<st
   const rows = await side.sql<{ day: string; net_sales: string }[]>`
     select m.${day}::text as day, sum(m.${netSales})::text as net_sales
     from ${side.table(TABLE)} m
-    where m.${day} between ${from}::text::date and ${to}::text::date
+    where m.${day} between ${from}::text::date and ${to}::text::date and ${freshRead(side.sql)}
     group by 1`;
   return new Map(rows.map((r) => [r.day, toNumber(r.net_sales)]));
 }

@@ -8,6 +8,7 @@
  * Shopify image id (else its URL), a tag by its name.
  */
 import type postgres from 'postgres';
+import { freshRead } from '../db/fresh.ts';
 import { compareValues, type ParityCheckResult, roundDifference } from './comparison.ts';
 import type { Side } from './sides.ts';
 
@@ -35,7 +36,8 @@ interface Totals {
 async function totals(side: Side, spec: MembershipSpec): Promise<Totals> {
   const source = side.column(spec.table, spec.sourceColumn);
   const rows = await side.sql<{ source: string; rows: number }[]>`
-    select x.${source} as source, count(*)::int as rows from ${side.table(spec.table)} x group by 1`;
+    select x.${source} as source, count(*)::int as rows from ${side.table(spec.table)} x
+    where ${freshRead(side.sql)} group by 1`;
   const bySource: Record<string, number> = {};
   let total = 0;
   for (const r of rows) {
@@ -52,6 +54,7 @@ async function digests(side: Side, spec: MembershipSpec): Promise<Map<string, { 
            md5(string_agg(${spec.memberIdentity(side)}, e'\\n' order by ${spec.memberIdentity(side)})) as digest
     from ${side.table(spec.table)} x
     join ${side.table(spec.memberTable)} y on y.${side.column(spec.memberTable, spec.memberKey)} = x.${side.column(spec.table, spec.memberIdColumn)}
+    where ${freshRead(side.sql)}
     group by 1`;
   return new Map(rows.map((r) => [r.product_id, { members: r.members, digest: r.digest }]));
 }
@@ -70,6 +73,7 @@ async function membersOf(
     from ${side.table(spec.table)} x
     join ${side.table(spec.memberTable)} y on y.${side.column(spec.memberTable, spec.memberKey)} = x.${side.column(spec.table, spec.memberIdColumn)}
     where x.${product} in (select jsonb_array_elements_text(${JSON.stringify(productIds)}::text::jsonb)::bigint)
+      and ${freshRead(side.sql)}
     order by 1, 2`;
   for (const r of rows) {
     const list = result.get(r.product_id) ?? [];

@@ -9,6 +9,7 @@
  * holds one product, then on days. A row's checksum is the first 60 bits of the md5 of its mapped
  * columns as text (identical on both sides for equal rows); a segment's is their sum.
  */
+import { freshRead } from '../db/fresh.ts';
 import type { Side } from './sides.ts';
 
 const TABLE = 'mart_performance_metrics';
@@ -126,6 +127,7 @@ async function summarize(side: Side, segments: readonly Segment[]): Promise<Map<
     from segment s
     left join ${side.table(TABLE)} m
       on m.${product} between s.p_lo and s.p_hi and m.${day} between s.d_lo and s.d_hi
+    where ${freshRead(side.sql)}
     group by s.i`;
   return new Map(rows.map((r) => [r.i, r]));
 }
@@ -142,7 +144,8 @@ async function fetchRows(side: Side, segments: readonly Segment[]): Promise<Mart
     select ${side.sql.unsafe(side.mappedColumnsAsText(TABLE, 'm'))}
     from segment s
     join ${side.table(TABLE)} m
-      on m.${product} between s.p_lo and s.p_hi and m.${day} between s.d_lo and s.d_hi`;
+      on m.${product} between s.p_lo and s.p_hi and m.${day} between s.d_lo and s.d_hi
+    where ${freshRead(side.sql)}`;
   return rows.map((row) => {
     const typed: MartRow = {};
     for (const [column, value] of Object.entries(row)) {
@@ -192,7 +195,8 @@ async function bounds(side: Side, throughDate: string): Promise<Bounds> {
     select (select min(${product}) from ${table} where ${day} <= ${throughDate}::text::date)::text as p_min,
            (select max(${product}) from ${table} where ${day} <= ${throughDate}::text::date)::text as p_max,
            (select min(${day}) from ${table})::text as d_min,
-           (select max(${day}) from ${table} where ${day} <= ${throughDate}::text::date)::text as d_max`;
+           (select max(${day}) from ${table} where ${day} <= ${throughDate}::text::date)::text as d_max
+    where ${freshRead(side.sql)}`;
   return row as Bounds;
 }
 
@@ -215,7 +219,7 @@ async function firstLevel(
            count(*)::int as row_count,
            sum(('x' || substr(md5(${side.sql.unsafe(side.rowText(TABLE, 'm'))}), 1, 15))::bit(60)::bigint)::text as checksum
     from ${side.table(TABLE)} m
-    where m.${day} <= ${throughDate}::text::date
+    where m.${day} <= ${throughDate}::text::date and ${freshRead(side.sql)}
     group by 1`;
   return new Map(rows.map((r) => [r.i, r]));
 }

@@ -8,6 +8,7 @@
  */
 import type postgres from 'postgres';
 import { z } from 'zod';
+import { freshRead } from '../db/fresh.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import type { ParityCheckResult, Verdict } from './comparison.ts';
 import type { ParityRun } from './runner.ts';
@@ -109,7 +110,7 @@ export async function listParityRuns(
   const rows = await sql<RunRow[]>`
     select ${sql.unsafe(runColumns('summary'))}
     from ${sql.unsafe(FROM)}
-    where e.procedure_kind = 'parity_check'
+    where e.procedure_kind = 'parity_check' and ${freshRead(sql)}
       ${query.verdict ? sql`and p.verdict = ${query.verdict}` : sql``}
       ${
         after
@@ -132,7 +133,7 @@ export async function findParityRun(sql: postgres.ISql, id: string): Promise<Sto
   const [row] = await sql<RunRow[]>`
     select ${sql.unsafe(runColumns('full'))}
     from ${sql.unsafe(FROM)}
-    where e.procedure_execution_id = ${id}::uuid and e.procedure_kind = 'parity_check'`;
+    where e.procedure_execution_id = ${id}::uuid and e.procedure_kind = 'parity_check' and ${freshRead(sql)}`;
   return row ? toRun<ParityCheckResult>(row) : null;
 }
 

@@ -5,6 +5,7 @@
  * tolerance; in only one, a failure, with its net sales on the other side shown so staff can tell
  * "ranked just below the cut" from "has no sales at all".
  */
+import { freshRead } from '../db/fresh.ts';
 import { getTopProducts } from '../marts/dashboard.ts';
 import { compareValues, type ParityCheckResult, roundDifference, toNumber, worstOf } from './comparison.ts';
 import type { Side } from './sides.ts';
@@ -21,7 +22,8 @@ interface RankedProduct {
 async function legacyTopProducts(side: Side, from: string, to: string, limit: number): Promise<RankedProduct[]> {
   const rows = await side.sql<{ rank: number; product_id: string; title: string | null; net_sales: string }[]>`
     select rank, product_id::text as product_id, title, net_sales::text as net_sales
-    from get_top_products(${from}::text::date, ${to}::text::date, ${limit}::int, 'net_sales')`;
+    from get_top_products(${from}::text::date, ${to}::text::date, ${limit}::int, 'net_sales')
+    where ${freshRead(side.sql)}`;
   return rows.map((r) => ({
     rank: r.rank,
     product_id: Number(r.product_id),
@@ -31,7 +33,7 @@ async function legacyTopProducts(side: Side, from: string, to: string, limit: nu
 }
 
 async function newTopProducts(side: Side, from: string, to: string, limit: number): Promise<RankedProduct[]> {
-  const rows = await getTopProducts(side.sql, { from, to, limit, metric: 'net_sales' });
+  const rows = await getTopProducts(side.sql, { from, to, limit, metric: 'net_sales', fresh: true });
   return rows.map((r) => ({ rank: r.rank, product_id: r.product_id, title: r.title, net_sales: r.net_sales }));
 }
 
@@ -51,7 +53,7 @@ async function windowNetSales(
     select m.${product}::text as product_id, round(sum(m.${netSales}), 2)::text as net_sales
     from ${side.table(table)} m
     where m.${product} in (select jsonb_array_elements_text(${JSON.stringify(productIds.map(String))}::text::jsonb)::bigint)
-      and m.${day} between ${from}::text::date and ${to}::text::date
+      and m.${day} between ${from}::text::date and ${to}::text::date and ${freshRead(side.sql)}
     group by 1`;
   return new Map(rows.map((r) => [Number(r.product_id), toNumber(r.net_sales)]));
 }

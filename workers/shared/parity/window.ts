@@ -11,6 +11,7 @@
  *   (a reload re-creates rows), so they are compared as they are.
  * Without a completed sync on either side, "now" stands in for the watermark.
  */
+import { freshRead } from '../db/fresh.ts';
 import type { Side } from './sides.ts';
 
 /**
@@ -62,7 +63,8 @@ async function readClock(side: Side): Promise<SideClock> {
               from ${runs}
              where ${status} = 'succeeded'
                and ${kind} in (select jsonb_array_elements_text(${JSON.stringify(SYNC_KINDS)}::text::jsonb))) as sync_at,
-           coalesce((select ${value} #>> '{}' from ${settings} where ${key} = 'shop_timezone'), 'UTC') as timezone`;
+           coalesce((select ${value} #>> '{}' from ${settings} where ${key} = 'shop_timezone'), 'UTC') as timezone
+    where ${freshRead(side.sql)}`;
   return row ?? { sync_at: null, timezone: 'UTC' };
 }
 

@@ -4,6 +4,7 @@
  * (sync, load, refresh, classify, parity, replay) goes through these functions.
  */
 import type { Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 
 export const PROCEDURE_KINDS = [
   // legacy sync_runs kinds, kept so the REST API can show them unchanged
@@ -198,7 +199,7 @@ export async function releaseExecution(sql: Sql, id: string): Promise<boolean> {
 
 export async function findExecution(sql: Sql, id: string): Promise<ProcedureExecutionRow | null> {
   const [row] = await sql<ProcedureExecutionRow[]>`
-    select * from procedure_execution where procedure_execution_id = ${id}`;
+    select * from procedure_execution where procedure_execution_id = ${id} and ${freshRead(sql)}`;
   return row ?? null;
 }
 

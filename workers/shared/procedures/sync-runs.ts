@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { ExecutionStatus } from '../../../db/schema.ts';
 import type { Sql } from '../db/client.ts';
+import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp } from '../http/json-values.ts';
@@ -77,7 +78,7 @@ export async function listSyncRuns(
   const rows = await sql<SyncRunRow[]>`
     select ${sql.unsafe(SYNC_RUN_COLUMNS)}
     from procedure_execution
-    where procedure_kind in ${sql(kinds)}
+    where procedure_kind in ${sql(kinds)} and ${freshRead(sql)}
       ${query.status ? sql`and status in ${sql(EXECUTION_STATUSES_OF[query.status])}` : sql``}
       ${
         after
@@ -93,7 +94,7 @@ export async function listSyncRuns(
 export async function getSyncRun(sql: Sql, id: string): Promise<SyncRun> {
   const [row] = await sql<SyncRunRow[]>`
     select ${sql.unsafe(SYNC_RUN_COLUMNS)} from procedure_execution
-    where procedure_execution_id = ${id} and procedure_kind in ${sql([...SYNC_RUN_KINDS])}`;
+    where procedure_execution_id = ${id} and procedure_kind in ${sql([...SYNC_RUN_KINDS])} and ${freshRead(sql)}`;
   if (!row) throw new ApiError(404, `sync run ${id} not found`);
   return toSyncRun(row);
 }

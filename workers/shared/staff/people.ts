@@ -9,6 +9,7 @@ import { person, type RoleName } from '../../../db/schema.ts';
 import type { Identity } from '../access/identity.ts';
 import { hasRole } from '../access/roles.ts';
 import type { Db, Sql } from '../db/client.ts';
+import { freshReadCondition } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp } from '../http/json-values.ts';
 
@@ -44,7 +45,7 @@ const staffColumns = {
 };
 
 export async function listStaff(db: Db): Promise<{ data: StaffMember[] }> {
-  const rows = await db.select(staffColumns).from(person).orderBy(asc(person.email));
+  const rows = await db.select(staffColumns).from(person).where(freshReadCondition).orderBy(asc(person.email));
   return { data: rows.map((row) => ({ ...row, created_at: toIsoTimestamp(row.created_at) })) };
 }
 
