@@ -168,7 +168,7 @@ describe('the cutover console in Chromium', () => {
     const page = await browser.newPage();
     await page.goto(`${baseUrl}/console`);
     expect(await page.locator('#gate').getAttribute('data-state')).toBe('closed');
-    expect(await page.locator('#gate').textContent()).toContain('no parity run yet');
+    expect(await page.locator('#gate').textContent()).toContain('no standard parity run yet');
     expect(await page.locator('tr.run').count()).toBe(0);
 
     await Promise.all([
@@ -199,7 +199,7 @@ describe('the cutover console in Chromium', () => {
     expect(await page.locator('.notice').count()).toBe(0);
     if (process.env.PARITY_CONSOLE_SCREENSHOT)
       await page.screenshot({ path: process.env.PARITY_CONSOLE_SCREENSHOT, fullPage: true });
-    expect(await page.locator('#gate').textContent()).toContain('the latest run failed (dataset_row_count)');
+    expect(await page.locator('#gate').textContent()).toContain('the latest standard run failed (dataset_row_count)');
     await page.close();
   }, 180_000);
 

@@ -14,6 +14,7 @@ import { registerProcedure, type StepContext, type StepResult } from '../procedu
 import { parityParametersSchema } from './parameters.ts';
 import { type ParityRun, runParityChecks } from './runner.ts';
 import { newSide } from './sides.ts';
+import { readParityTolerance } from './standard.ts';
 import { saveFailedParityRun, saveParityRun } from './store.ts';
 import { fallbackWindow } from './window.ts';
 
@@ -29,7 +30,9 @@ export async function runParityCheckStep({ database, env, ctx, execution, log }:
     checkEnv(env, ['LEGACY_HYPERDRIVE']);
     const legacy = openDatabase(env.LEGACY_HYPERDRIVE);
     try {
-      run = await runParityChecks(legacy.sql, database.sql, parameters);
+      // Without a tolerance asked for, the configured one: what makes a run standard (standard.ts).
+      const tolerance = parameters.tolerance ?? readParityTolerance(env);
+      run = await runParityChecks(legacy.sql, database.sql, { ...parameters, tolerance });
     } finally {
       closeDatabase(legacy, ctx);
     }

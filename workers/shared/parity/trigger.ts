@@ -17,6 +17,8 @@ export async function triggerParityRun(
   queue: Env['INGEST_QUEUE'],
   parameters: ParityParameters,
   requestedBy: string,
+  /** The configured tolerance, to say whether this run is standard. */
+  tolerance: number,
 ): Promise<StoredParityRun> {
   try {
     const execution = await enqueueExecution(sql, queue, {
@@ -25,7 +27,7 @@ export async function triggerParityRun(
       parameters,
       concurrencyKey: 'parity_check',
     });
-    const run = await findParityRun(sql, execution.procedure_execution_id);
+    const run = await findParityRun(sql, execution.procedure_execution_id, tolerance);
     if (!run) throw new Error(`parity run ${execution.procedure_execution_id} vanished after it was recorded`);
     return run;
   } catch (error) {

@@ -4,6 +4,7 @@ import type { AccessBindings } from '../../../../shared/access/middleware.ts';
 import { hasRole } from '../../../../shared/access/roles.ts';
 import { ApiError } from '../../../../shared/http/errors.ts';
 import { evaluateCutoverGate, readCutoverGateConfig } from '../../../../shared/parity/cutover-gate.ts';
+import { readParityTolerance } from '../../../../shared/parity/standard.ts';
 import { findParityRun, listParityRuns, type StoredParityRun } from '../../../../shared/parity/store.ts';
 import { triggerParityRun } from '../../../../shared/parity/trigger.ts';
 import { ConsolePage, type ConsoleProps } from './console.page.tsx';
@@ -29,12 +30,14 @@ function notice(code: string | undefined, selected: StoredParityRun | null): Con
 export async function showConsole(c: ConsoleContext): Promise<Response> {
   const sql = c.var.database.sql;
   const requested = c.req.query('run');
+  const config = readCutoverGateConfig(c.env);
+  const tolerance = readParityTolerance(c.env);
   const [gate, page] = await Promise.all([
-    evaluateCutoverGate(sql, readCutoverGateConfig(c.env)),
-    listParityRuns(sql, { limit: RECENT_RUNS }),
+    evaluateCutoverGate(sql, config),
+    listParityRuns(sql, { limit: RECENT_RUNS }, tolerance),
   ]);
   const selectedId = requested && UUID.test(requested) ? requested : page.data.find((r) => r.verdict !== null)?.id;
-  const selected = selectedId ? await findParityRun(sql, selectedId) : null;
+  const selected = selectedId ? await findParityRun(sql, selectedId, tolerance) : null;
   if (requested && !selected) throw new ApiError(404, `parity run ${requested} not found`);
   const identity = c.var.identity;
   return c.html(
@@ -52,7 +55,13 @@ export async function showConsole(c: ConsoleContext): Promise<Response> {
 /** POST /console/parity-checks (staff): starts a run with the defaults, then back to the console. */
 export async function triggerFromConsole(c: ConsoleContext): Promise<Response> {
   try {
-    const run = await triggerParityRun(c.var.database.sql, c.env.INGEST_QUEUE, {}, describeIdentity(c.var.identity));
+    const run = await triggerParityRun(
+      c.var.database.sql,
+      c.env.INGEST_QUEUE,
+      {},
+      describeIdentity(c.var.identity),
+      readParityTolerance(c.env),
+    );
     return c.redirect(`/console?notice=started&run=${run.id}`, 303);
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) return c.redirect('/console?notice=already_running', 303);

@@ -1,6 +1,7 @@
 import { describeIdentity } from '../../../../shared/access/identity.ts';
 import { ApiError } from '../../../../shared/http/errors.ts';
 import { evaluateCutoverGate, readCutoverGateConfig } from '../../../../shared/parity/cutover-gate.ts';
+import { readParityTolerance } from '../../../../shared/parity/standard.ts';
 import { findParityRun, listParityRuns } from '../../../../shared/parity/store.ts';
 import { triggerParityRun } from '../../../../shared/parity/trigger.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
@@ -8,12 +9,13 @@ import type { AppRouteHandler } from '../../lib/types.ts';
 import type { CutoverGateRoute, DetailRoute, ListRoute, TriggerRoute } from './parity.routes.ts';
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  return c.json(await listParityRuns(c.var.database.sql, c.req.valid('query')), HttpStatus.OK);
+  const runs = await listParityRuns(c.var.database.sql, c.req.valid('query'), readParityTolerance(c.env));
+  return c.json(runs, HttpStatus.OK);
 };
 
 export const detail: AppRouteHandler<DetailRoute> = async (c) => {
   const { id } = c.req.valid('param');
-  const run = await findParityRun(c.var.database.sql, id);
+  const run = await findParityRun(c.var.database.sql, id, readParityTolerance(c.env));
   if (!run) throw new ApiError(404, `parity run ${id} not found`);
   return c.json(run, HttpStatus.OK);
 };
@@ -24,6 +26,7 @@ export const trigger: AppRouteHandler<TriggerRoute> = async (c) => {
     c.env.INGEST_QUEUE,
     c.req.valid('json'),
     describeIdentity(c.var.identity),
+    readParityTolerance(c.env),
   );
   return c.json(run, HttpStatus.ACCEPTED);
 };
