@@ -24,6 +24,7 @@ import { configurationCheck, database, requestId } from '../../shared/http/middl
 import { healthRoutes } from './health.ts';
 import { ACCESS_SECURITY_SCHEME } from './lib/schemas.ts';
 import { assetsRouter } from './routes/assets/assets.index.ts';
+import { auditEventsRouter } from './routes/audit-events/audit-events.index.ts';
 import { classificationsRouter } from './routes/classifications/classifications.index.ts';
 import { dashboardRouter } from './routes/dashboard/dashboard.index.ts';
 import { parityRouter } from './routes/parity/parity.index.ts';
@@ -121,6 +122,7 @@ export function createApp() {
     syncRunsRouter,
     staffRouter,
     parityRouter,
+    auditEventsRouter,
   ]) {
     app.route('/', router);
   }

@@ -33,12 +33,17 @@ export function replayRoutes() {
     if (unknownKeys.length > 0) throw new ApiError(404, 'no archived export has these keys', { keys: unknownKeys });
     if (entities.length === 0) throw new ApiError(404, 'no archived export was written in that time range');
     try {
-      const execution = await enqueueExecution(sql, c.env.INGEST_QUEUE, {
-        kind: 'replay',
-        triggerSource: `api:${describeIdentity(c.var.identity)}`,
-        parameters: parsed.data,
-        concurrencyKey: 'replay',
-      });
+      const execution = await enqueueExecution(
+        sql,
+        c.env.INGEST_QUEUE,
+        {
+          kind: 'replay',
+          triggerSource: `api:${describeIdentity(c.var.identity)}`,
+          parameters: parsed.data,
+          concurrencyKey: 'replay',
+        },
+        { actor: c.var.identity, kind: 'replay.trigger' },
+      );
       return c.json(
         {
           procedure_execution_id: execution.procedure_execution_id,

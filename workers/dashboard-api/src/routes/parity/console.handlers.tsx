@@ -59,7 +59,7 @@ export async function triggerFromConsole(c: ConsoleContext): Promise<Response> {
       c.var.database.sql,
       c.env.INGEST_QUEUE,
       {},
-      describeIdentity(c.var.identity),
+      c.var.identity,
       readParityTolerance(c.env),
     );
     return c.redirect(`/console?notice=started&run=${run.id}`, 303);

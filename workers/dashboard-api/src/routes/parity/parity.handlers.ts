@@ -1,4 +1,3 @@
-import { describeIdentity } from '../../../../shared/access/identity.ts';
 import { ApiError } from '../../../../shared/http/errors.ts';
 import { evaluateCutoverGate, readCutoverGateConfig } from '../../../../shared/parity/cutover-gate.ts';
 import { readParityTolerance } from '../../../../shared/parity/standard.ts';
@@ -25,7 +24,7 @@ export const trigger: AppRouteHandler<TriggerRoute> = async (c) => {
     c.var.database.sql,
     c.env.INGEST_QUEUE,
     c.req.valid('json'),
-    describeIdentity(c.var.identity),
+    c.var.identity,
     readParityTolerance(c.env),
   );
   return c.json(run, HttpStatus.ACCEPTED);
