@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import { checkHealth, readHealthThresholds } from '../../shared/health.ts';
+import { accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
+import { checkHealth, publicHealth, readHealthThresholds } from '../../shared/health.ts';
 import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
@@ -16,7 +17,12 @@ export function createIngestApp() {
   app.use('*', secureHeaders());
   app.use('*', configurationCheck(['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']));
   app.use('*', database());
+  // Public: only ok / degraded / down. The detailed report is for Access viewers.
   app.get('/health', async (c) => {
+    const health = publicHealth(await checkHealth(c.var.database.sql, 'ingest', readHealthThresholds(c.env)));
+    return c.json(health, health.status === 'down' ? 503 : 200);
+  });
+  app.get('/health/details', accessConfiguration(), authenticate(), requireRole('viewer'), async (c) => {
     const report = await checkHealth(c.var.database.sql, 'ingest', readHealthThresholds(c.env));
     return c.json(report, report.status === 'ok' ? 200 : 503);
   });
