@@ -24,6 +24,10 @@ export interface Env {
   /** The app's webhook signing secret (secret); the previous one stays valid during a rotation. */
   SHOPIFY_WEBHOOK_SECRET?: string;
   SHOPIFY_WEBHOOK_SECRET_PREVIOUS?: string;
+  /** Writes and triggers per identity ([[ratelimits]]; workers/shared/http/rate-limit.ts). */
+  WRITE_RATE_LIMITER?: RateLimit;
+  /** Shopify webhooks per shop (ingest Worker). */
+  WEBHOOK_RATE_LIMITER?: RateLimit;
   [key: string]: unknown;
 }
 

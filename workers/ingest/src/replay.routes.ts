@@ -8,13 +8,14 @@ import { Hono } from 'hono';
 import { describeIdentity } from '../../shared/access/identity.ts';
 import { type AccessBindings, accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
 import { ApiError } from '../../shared/http/errors.ts';
+import { rateLimitWrites } from '../../shared/http/rate-limit.ts';
 import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.ts';
 import { ExecutionConflictError, findExecution } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
 
 export function replayRoutes() {
   const routes = new Hono<AccessBindings>();
-  routes.use('*', accessConfiguration(), authenticate(), requireRole('admin'));
+  routes.use('*', accessConfiguration(), authenticate(), requireRole('admin'), rateLimitWrites());
 
   routes.post('/', async (c) => {
     const body = await c.req.json().catch(() => {

@@ -19,6 +19,7 @@
 import type postgres from 'postgres';
 import { type Env, shopifyWebhookSecrets } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
+import { admit } from '../http/rate-limit.ts';
 import { log } from '../logging.ts';
 import { ExecutionConflictError } from '../procedures/execution.ts';
 import { enqueueExecution, nudgeExecution } from '../procedures/runner.ts';
@@ -115,6 +116,9 @@ export async function receiveShopifyWebhook(sql: postgres.Sql, env: Env, request
     log.warn('webhook refused: bad or missing signature', { topic: request.headers.get('x-shopify-topic') });
     throw new ApiError(401, 'the X-Shopify-Hmac-Sha256 signature does not match the body');
   }
+  // Per shop, after the signature: a forged request cannot spend a shop's allowance.
+  const shop = request.headers.get('x-shopify-shop-domain')?.trim().toLowerCase() || 'unknown';
+  await admit(env.WEBHOOK_RATE_LIMITER, `shop:${shop}`, `webhooks from ${shop}`);
   const webhookId = request.headers.get('x-shopify-webhook-id')?.trim();
   const topic = request.headers.get('x-shopify-topic')?.trim();
   if (!webhookId || !topic) throw new ApiError(400, 'X-Shopify-Webhook-Id and X-Shopify-Topic are required');

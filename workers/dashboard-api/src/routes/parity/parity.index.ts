@@ -1,5 +1,6 @@
 import { csrf } from 'hono/csrf';
 import { authenticate, requireRole } from '../../../../shared/access/middleware.ts';
+import { rateLimitWrites } from '../../../../shared/http/rate-limit.ts';
 import { createRouter } from '../../lib/create-router.ts';
 import { showConsole, triggerFromConsole } from './console.handlers.tsx';
 import * as handlers from './parity.handlers.ts';
@@ -17,4 +18,4 @@ export const parityRouter = createRouter()
 parityRouter.use('/console', authenticate());
 parityRouter.use('/console/*', authenticate());
 parityRouter.get('/console', requireRole('viewer'), showConsole);
-parityRouter.post('/console/parity-checks', csrf(), requireRole('staff'), triggerFromConsole);
+parityRouter.post('/console/parity-checks', csrf(), requireRole('staff'), rateLimitWrites(), triggerFromConsole);
