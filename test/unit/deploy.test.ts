@@ -41,6 +41,9 @@ describe('npm run deploy', () => {
     expect(output).toContain(`Pending: ${migrations.length}`);
     // The repository's configs still carry the ids to fill in: a warning in a dry run.
     expect(output).toMatch(/placeholders left in the staging configuration[\s\S]*REPLACE_WITH_STAGING_HYPERDRIVE_ID/);
+    expect(output).toContain(
+      'R2 lifecycle: objects in shopify-raw-archive-staging expire 400 days after they were written (not set in a dry run)',
+    );
     expect(output).toContain('dry run complete');
     expect(code).toBe(0);
     expect(await tables()).toEqual([]);
