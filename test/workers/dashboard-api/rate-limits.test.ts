@@ -56,6 +56,17 @@ describe('writes and triggers are limited per identity', () => {
     expect((await createTag('admin')).status).toBe(201);
   });
 
+  it('is documented on every write route of the OpenAPI document, and on no read', async () => {
+    const document = (await api.get('/openapi.json', { as: null })).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        expect(Boolean(operation.responses['429']), `${method} ${path}`).toBe(method !== 'get');
+      }
+    }
+  });
+
   it('without the binding nothing is limited', async () => {
     const unbound = { WRITE_RATE_LIMITER: undefined } as Partial<Env>;
     for (let n = 0; n < 2 * LIMIT + 1; n++) {

@@ -149,7 +149,7 @@ export const trigger = createRoute({
   },
   responses: {
     [HttpStatus.ACCEPTED]: jsonContent(parityRunSchema, 'The run, queued'),
-    ...errorResponses(HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
