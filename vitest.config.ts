@@ -45,6 +45,13 @@ function workersProject(name: WorkerProject, configPath: string, extraMiniflare:
               TEST_DIRECT_HYPERDRIVE: withDatabase(adminUrl, databases.app),
               TEST_DIRECT_LEGACY_HYPERDRIVE: withDatabase(adminUrl, databases.legacy),
             },
+            // miniflare's own Rate Limiting simulation: the configured limiters, raised so the other
+            // tests never meet them, and a tight one the rate-limit tests swap in (rate-limits.test.ts).
+            ratelimits: {
+              WRITE_RATE_LIMITER: { namespace_id: '1601', simple: { limit: 100_000, period: 60 } },
+              WEBHOOK_RATE_LIMITER: { namespace_id: '1603', simple: { limit: 100_000, period: 60 } },
+              TIGHT_RATE_LIMITER: { namespace_id: '9001', simple: { limit: 3, period: 60 } },
+            },
             ...extraMiniflare,
           },
         };

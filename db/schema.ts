@@ -527,3 +527,30 @@ export const performanceMeasurementRefreshState = pgTable(
   },
   () => [check('performance_measurement_refresh_state_singleton_check', sql`singleton`)],
 );
+
+// ---------------------------------------------------------------- audit (db/migrations/20261207021800_*)
+
+/**
+ * The audit trail of staff and admin writes (workers/shared/audit/staff-action.ts). Append-only:
+ * a trigger refuses updates, deletes and truncates (not mirrored here: drizzle has no triggers).
+ */
+export const staffAction = pgTable(
+  'staff_action',
+  {
+    staffActionId: uuid('staff_action_id').primaryKey().defaultRandom(),
+    performedAt: timestamptz('performed_at').notNull().defaultNow(),
+    actorPersonId: uuid('actor_person_id'),
+    actorDescription: text('actor_description').notNull(),
+    actionKind: text('action_kind').notNull(),
+    targetKind: text('target_kind').notNull(),
+    targetId: text('target_id').notNull(),
+    beforeState: jsonb('before_state'),
+    afterState: jsonb('after_state'),
+    requestId: text('request_id'),
+  },
+  (t) => [
+    index('staff_action_performed_at_idx').on(t.performedAt.desc(), t.staffActionId.desc()),
+    index('staff_action_actor_person_id_idx').on(t.actorPersonId, t.performedAt.desc()),
+    index('staff_action_target_idx').on(t.targetId, t.performedAt.desc()),
+  ],
+);

@@ -12,12 +12,16 @@
  *    (scripts/lib/migrations.ts). With --dry-run it only prints the migration status.
  * 4. Deploys the ingest Worker, then dashboard-api (`wrangler deploy --env …`): the consumer of
  *    new work goes out before the API that enqueues it. With --dry-run, step 1 is all there is.
+ * 5. Sets the R2 archive's lifecycle rule (scripts/lib/r2-lifecycle.ts: RAW_ARCHIVE_RETENTION_DAYS,
+ *    default 400 days). With --dry-run it is only printed.
  *
  * The database is `<ENV>_DATABASE_URL` (STAGING_DATABASE_URL, PRODUCTION_DATABASE_URL) or else
  * DATABASE_URL: a direct connection (not Hyperdrive's), with a role that may run DDL.
  * Wrangler authenticates with CLOUDFLARE_API_TOKEN (+ CLOUDFLARE_ACCOUNT_ID) or `wrangler login`.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -29,6 +33,7 @@ import {
 } from './lib/hyperdrive-configs.ts';
 import { migrate, PROJECT_ROOT, runDbmate, withMigrationLock } from './lib/migrations.ts';
 import { ConfigurationError, redact, requireDatabaseUrl } from './lib/postgres-url.ts';
+import { archiveLifecycle } from './lib/r2-lifecycle.ts';
 
 const DEPLOY_ENVIRONMENTS = ['staging', 'production'] as const;
 type DeployEnvironment = (typeof DEPLOY_ENVIRONMENTS)[number];
@@ -184,8 +189,11 @@ async function deploy(environment: DeployEnvironment, dryRun: boolean): Promise<
       );
     if (!dryRun && command.action === 'update') await run(wrangler, command.args);
   }
+  const lifecycle = await archiveLifecycle(join(PROJECT_ROOT, 'workers/ingest/wrangler.toml'), environment);
+  const lifecycleLine = `R2 lifecycle: objects in ${lifecycle.bucket} expire ${lifecycle.days} days after they were written`;
 
   if (dryRun) {
+    step(`${lifecycleLine} (not set in a dry run)`);
     step(`migration status of ${redact(database.url)} (${database.variable})`);
     await withMigrationLock(database.url, () => runDbmate(database.url, 'status'));
     step(
@@ -199,6 +207,15 @@ async function deploy(environment: DeployEnvironment, dryRun: boolean): Promise<
   for (const { worker, config } of WORKER_CONFIGS) {
     step(`${worker}: wrangler deploy --env ${environment}`);
     await run(wrangler, ['deploy', '--config', config, '--env', environment]);
+  }
+  step(lifecycleLine);
+  const folder = await mkdtemp(join(tmpdir(), 'r2-lifecycle-'));
+  try {
+    const file = join(folder, 'lifecycle.json');
+    await writeFile(file, JSON.stringify(lifecycle.policy));
+    await run(wrangler, ['r2', 'bucket', 'lifecycle', 'set', lifecycle.bucket, '--file', file, '--force']);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
   }
   step(`deployed to ${environment}: check /health on both Workers (README "Observability")`);
 }

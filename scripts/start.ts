@@ -358,10 +358,10 @@ async function main(): Promise<void> {
 
     console.log(`
 \x1b[32mready\x1b[0m in ${elapsed(startedAt)}
-  API                ${BASE_URL}/api/…            health: ${BASE_URL}/health
+  API                ${BASE_URL}/api/…            health: ${BASE_URL}/health (details: /health/details, with a token)
   API docs           ${BASE_URL}/docs             OpenAPI: ${BASE_URL}/openapi.json
   cutover console    ${BASE_URL}/console      in a browser, sign in first: ${BASE_URL}/__dev/login?email=${STAFF_EMAIL}
-  ingest             ${BASE_URL}/ingest/          health: ${BASE_URL}/ingest/health
+  ingest             ${BASE_URL}/ingest/          health: ${BASE_URL}/ingest/health (details: …/health/details)
   Shopify simulator  ${simulator.url}    control API: ${simulator.url}/__simulator/…
   databases          ${redact(databaseUrl)}   legacy: ${redact(legacyUrl)}
 

@@ -32,3 +32,13 @@ alter default privileges in schema public grant usage, select on sequences to da
 -- Postgres skips the analyze with a warning and the next batches plan without statistics
 grant maintain on all tables in schema public to dashboard_app;
 alter default privileges in schema public grant maintain on tables to dashboard_app;
+
+-- the audit trail is append-only (db/migrations/*_create_staff_action.sql): the grants above give
+-- update and delete on every table, so withdraw them here again for staff_action
+do $$
+begin
+  if to_regclass('public.staff_action') is not null then
+    revoke update, delete, truncate on staff_action from dashboard_app;
+  end if;
+end
+$$;

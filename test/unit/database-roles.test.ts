@@ -94,6 +94,20 @@ describe('db/roles/app-role.sql (the Workers on the new database)', () => {
       'create function',
     );
   });
+
+  it('may append to the audit trail and read it, never update, delete or truncate it', async () => {
+    const [privileges] = await app.sql<Record<string, boolean>[]>`
+      select has_table_privilege(${APP_ROLE}, 'staff_action', 'INSERT') as insert,
+             has_table_privilege(${APP_ROLE}, 'staff_action', 'SELECT') as select,
+             has_table_privilege(${APP_ROLE}, 'staff_action', 'UPDATE') as update,
+             has_table_privilege(${APP_ROLE}, 'staff_action', 'DELETE') as delete,
+             has_table_privilege(${APP_ROLE}, 'staff_action', 'TRUNCATE') as truncate`;
+    expect(privileges).toEqual({ insert: true, select: true, update: false, delete: false, truncate: false });
+    await asApp`
+      insert into staff_action (actor_description, action_kind, target_kind, target_id)
+      values ('roles test', 'tag.create', 'tag', 'x')`;
+    await expectRefused(() => asApp`delete from staff_action`, /^42501$/, 'delete from staff_action');
+  });
 });
 
 describe('db/roles/legacy-reader.sql (the legacy database, read-only)', () => {

@@ -18,7 +18,11 @@ interface Job {
   steps: Step[];
 }
 interface Workflow {
-  on: { push?: { branches: string[] }; workflow_dispatch?: { inputs: Record<string, { options?: string[] }> } };
+  on: {
+    push?: { branches: string[] };
+    pull_request?: { branches: string[] };
+    workflow_dispatch?: { inputs: Record<string, { options?: string[] }> };
+  };
   defaults?: { run?: { 'working-directory'?: string } };
   jobs: Record<string, Job>;
 }
@@ -40,6 +44,17 @@ describe('.github/workflows/deploy.yml', () => {
     expect(production?.if).toContain("github.event_name == 'workflow_dispatch'");
     expect(production?.if).toContain("inputs.environment == 'production'");
     expect(production?.if).toContain("github.ref == 'refs/heads/main'");
+  });
+
+  it('tests every pull request into main, and never deploys one', () => {
+    expect(workflow.on.pull_request?.branches).toEqual(['main']);
+    const test = workflow.jobs.test as Job;
+    expect(test.if).toBeUndefined();
+    expect(test.steps.map((step) => step.run)).toContain('bash .ci/run');
+    // The deploy jobs run only on a push or by hand: neither condition holds for pull_request.
+    const { staging, production } = workflow.jobs;
+    expect(staging?.if).toBe("github.event_name == 'push' || inputs.environment == 'staging'");
+    expect(production?.if).toContain("github.event_name == 'workflow_dispatch'");
   });
 
   it('tests before it migrates and deploys, and plans (dry run) before it changes anything', () => {

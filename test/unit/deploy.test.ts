@@ -48,6 +48,9 @@ describe('npm run deploy', () => {
     expect(output).toMatch(
       /the HYPERDRIVE config does not exist yet: `npm run deploy -- --env staging --create-hyperdrive`/,
     );
+    expect(output).toContain(
+      'R2 lifecycle: objects in shopify-raw-archive-staging expire 400 days after they were written (not set in a dry run)',
+    );
     expect(output).toContain('dry run complete');
     expect(code).toBe(0);
     expect(await tables()).toEqual([]);

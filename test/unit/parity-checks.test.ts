@@ -444,11 +444,16 @@ describe('parity checks on one store loaded into both systems', () => {
     expect(verdicts(run)).toEqual(onlyFailing());
   });
 
-  it('zero on both sides passes; a check that cannot run is an error with its cause, and the others still answer', async () => {
+  it('empty on both sides fails, nothing to compare; a check that cannot run is an error with its cause, and the others still answer', async () => {
     const [emptyLegacy, emptyNew] = await Promise.all([createTestDatabase('legacy'), createTestDatabase('app')]);
     try {
       const empty = await runParityChecks(emptyLegacy.sql, emptyNew.sql);
-      expect(empty.verdict).toBe('pass');
+      // Zero on both sides agrees, but a window without dated data on either side proves nothing.
+      expect(empty.verdict).toBe('fail');
+      expect(empty.checks.filter((c) => c.verdict === 'fail').map((c) => c.name)).toEqual(['daily_net_sales']);
+      expect(check(empty, 'daily_net_sales').details.summary).toMatch(
+        /^nothing to compare: neither system has dated data \(mart_performance_metrics rows\) from /,
+      );
       expect(empty.window.watermarkAt).toBeNull();
       await emptyLegacy.sql`drop function get_top_products(date, date, integer, text)`;
       const run = await runParityChecks(emptyLegacy.sql, emptyNew.sql);
@@ -457,7 +462,7 @@ describe('parity checks on one store loaded into both systems', () => {
         verdict: 'error',
         details: { summary: expect.stringMatching(/get_top_products/) },
       });
-      expect(run.checks.filter((c) => c.verdict === 'pass')).toHaveLength(5);
+      expect(run.checks.filter((c) => c.verdict === 'pass')).toHaveLength(4);
     } finally {
       await Promise.all([emptyLegacy.drop(), emptyNew.drop()]);
     }

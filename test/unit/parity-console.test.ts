@@ -183,7 +183,7 @@ describe('the cutover console in Chromium', () => {
     const page = await browser.newPage();
     await visit(page, '/console', 'console-empty');
     expect(await page.locator('#gate').getAttribute('data-state')).toBe('closed');
-    expect(await page.locator('#gate').textContent()).toContain('no parity run yet');
+    expect(await page.locator('#gate').textContent()).toContain('no standard parity run yet');
     expect(await visibleText(page.locator('#timeline .empty'))).toContain('No finished parity run yet');
     expect(await visibleText(page.locator('#runs .empty'))).toContain('No parity run yet');
     expect(await page.locator('svg').count()).toBe(0);

@@ -124,11 +124,17 @@ describe('npm start', () => {
     expect(await page.text()).toContain('<h1>Cutover console</h1>');
   });
 
-  it('reports both Workers healthy with the first full sync recorded', async () => {
+  it('reports both Workers healthy with the first full sync recorded (details behind Access)', async () => {
+    const [, token] = /curl -H 'Cf-Access-Jwt-Assertion: ([^']+)'/.exec(first.output()) as unknown as [string, string];
     for (const path of ['/health', '/ingest/health']) {
       const response = await fetch(`http://localhost:${env.PORT}${path}`);
       expect(response.status).toBe(200);
-      const health = (await response.json()) as { alert: boolean; syncs: { last_succeeded_at: { full: string } } };
+      expect(await response.json()).toEqual({ status: 'ok' });
+      const details = await fetch(`http://localhost:${env.PORT}${path}/details`, {
+        headers: { 'Cf-Access-Jwt-Assertion': token },
+      });
+      expect(details.status).toBe(200);
+      const health = (await details.json()) as { alert: boolean; syncs: { last_succeeded_at: { full: string } } };
       expect(health.syncs.last_succeeded_at.full).not.toBeNull();
       expect(health.alert).toBe(false);
     }

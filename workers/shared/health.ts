@@ -107,6 +107,22 @@ export const healthReportSchema = z
 
 export type HealthReport = z.infer<typeof healthReportSchema>;
 
+/**
+ * What the public, unauthenticated `/health` says: only ok / degraded (the alert condition holds) /
+ * down (the database is unreachable or unmigrated; 503). The detailed report, which names
+ * executions, syncs and database errors, is at `/health/details` behind Access (viewer).
+ */
+export const publicHealthSchema = z
+  .object({ status: z.enum(['ok', 'degraded', 'down']) })
+  .openapi('PublicHealth', { description: 'details at /health/details (Cloudflare Access, viewer)' });
+
+export type PublicHealth = z.infer<typeof publicHealthSchema>;
+
+export function publicHealth(report: HealthReport): PublicHealth {
+  if (!report.database.ok) return { status: 'down' };
+  return { status: report.alert ? 'degraded' : 'ok' };
+}
+
 interface HealthRow {
   migration_version: string | null;
   queued: number;

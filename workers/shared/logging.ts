@@ -26,6 +26,12 @@ export function withLogContext<T>(fields: Fields, work: () => T): T {
   return logContext.run({ ...logContext.getStore(), ...fields }, work);
 }
 
+/** The id of the HTTP request being served, when there is one (the audit trail records it). */
+export function currentRequestId(): string | null {
+  const id = logContext.getStore()?.request_id;
+  return typeof id === 'string' ? id : null;
+}
+
 export const log = {
   debug: (message: string, fields?: Fields) => write('debug', message, fields),
   info: (message: string, fields?: Fields) => write('info', message, fields),

@@ -153,6 +153,17 @@ describe('tokens that are not valid are 401 unauthenticated', { tags: ['bad-inpu
     );
   });
 
+  it('without an exp claim (it would never expire), though correctly signed', async () => {
+    const key = api.access.signer.currentKey();
+    const token = await new SignJWT({ email: STAFF_EMAILS.master })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+      .setIssuer(api.access.signer.issuer)
+      .setAudience(api.access.signer.audience)
+      .setIssuedAt()
+      .sign(key.privateKey);
+    await expectUnauthenticated(token, /carries no exp claim/);
+  });
+
   it('not yet valid', async () => {
     await expectUnauthenticated(
       await api.access.token({ email: STAFF_EMAILS.master }, { notBeforeSeconds: 3600 }),

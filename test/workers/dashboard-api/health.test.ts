@@ -1,9 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../../workers/dashboard-api/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
-import { type HealthReport, healthReportSchema } from '../../../workers/shared/health.ts';
+import { type HealthReport, healthReportSchema, publicHealthSchema } from '../../../workers/shared/health.ts';
+import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
 
 async function call(path: string, bindings: Partial<Env> = env as unknown as Env) {
   const ctx = createExecutionContext();
@@ -12,11 +13,39 @@ async function call(path: string, bindings: Partial<Env> = env as unknown as Env
   return response;
 }
 
+let api: Api;
+beforeAll(async () => {
+  api = await createApi();
+  const sql = openTestSql();
+  await seedStaff(sql);
+  await sql.end({ timeout: 5 });
+});
+
+/** The detailed report, behind Access (viewer). */
+async function details(bindings: Partial<Env> = {}) {
+  return api.get('/health/details', { as: 'viewer', env: bindings });
+}
+
 describe('dashboard-api /health', () => {
-  it('reports the database round trip and the applied migration version through Hyperdrive', async () => {
+  it('answers the public with only ok / degraded / down, nothing else', async () => {
     const response = await call('/health');
     expect(response.status).toBe(200);
-    const body = (await response.json()) as HealthReport;
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('keeps the detailed report behind Access: 401 without a token, 200 for a viewer', async () => {
+    const anonymous = await api.get('/health/details', { as: null });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error.code).toBe('unauthenticated');
+    const document = (await api.get('/openapi.json', { as: null })).body;
+    expect(document.paths['/health/details'].get.security).toEqual([{ cloudflareAccess: [] }]);
+    expect(document.paths['/health'].get.security).toBeUndefined();
+  });
+
+  it('reports the database round trip and the applied migration version through Hyperdrive', async () => {
+    const response = await details();
+    expect(response.status).toBe(200);
+    const body = response.body as HealthReport;
     expect(body.status).toBe('ok');
     expect(body.worker).toBe('dashboard-api');
     expect(body.database.round_trip_ms).toBeGreaterThan(0);
@@ -27,8 +56,8 @@ describe('dashboard-api /health', () => {
   });
 
   it('is described in the OpenAPI document by the same schema it answers with', async () => {
-    const schema = healthReportSchema.safeParse(await (await call('/health')).json());
-    expect(schema.success).toBe(true);
+    expect(healthReportSchema.safeParse((await details()).body).success).toBe(true);
+    expect(publicHealthSchema.safeParse(await (await call('/health')).json()).success).toBe(true);
   });
 
   it('answers a missing binding with a 503 naming it, not a stack trace', async () => {

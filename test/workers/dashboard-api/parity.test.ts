@@ -49,20 +49,26 @@ async function runQueued(id: string, env: Env = api.env): Promise<void> {
 const trigger = (as: Role = 'staff', body?: unknown) => api.request('POST', '/api/parity-checks', { as, body });
 
 /** Parity results as if a run of `hoursAgo` hours ago had stored them. */
-async function seedRun(hoursAgo: number, verdict: 'pass' | 'fail' | 'error', failing: string[] = []): Promise<string> {
+async function seedRun(
+  hoursAgo: number,
+  verdict: 'pass' | 'fail' | 'error',
+  failing: string[] = [],
+  parameters: { from?: string; to?: string; tolerance?: number } = {},
+): Promise<string> {
   const checks = ['dataset_row_count', 'top_products', 'tag_count'].map((name) => ({
     name,
     legacy_value: 1,
     new_value: 1,
     difference: 0,
-    tolerance: 0.01,
+    tolerance: parameters.tolerance ?? 0.01,
     verdict: failing.includes(name) ? 'fail' : 'pass',
     details: { summary: `${name} summary` },
   }));
   const [row] = await sql<{ id: string }[]>`
     with execution as (
-      insert into procedure_execution (procedure_kind, status, trigger_source, requested_at, started_at, finished_at)
-      values ('parity_check', 'succeeded', 'test', now() - ${hoursAgo} * interval '1 hour',
+      insert into procedure_execution
+        (procedure_kind, status, trigger_source, parameters, requested_at, started_at, finished_at)
+      values ('parity_check', 'succeeded', 'test', ${JSON.stringify(parameters)}::text::jsonb, now() - ${hoursAgo} * interval '1 hour',
               now() - ${hoursAgo} * interval '1 hour', now() - ${hoursAgo} * interval '1 hour' + interval '2 seconds')
       returning procedure_execution_id, started_at
     )
@@ -112,17 +118,67 @@ describe('POST /api/parity-checks', () => {
     expect(paths).toEqual(expect.arrayContaining(['tolerance']));
   });
 
-  it('runs with the requested window and tolerance', async () => {
+  it('runs with the requested window and tolerance, as an ad hoc run; a window without data fails: nothing to compare', async () => {
     const response = await trigger('staff', { from: '2026-10-01', to: '2026-10-10', tolerance: 0.05 });
     expect(response.status).toBe(202);
+    expect(response.body.standard).toBe(false);
     await runQueued(response.body.id);
     const run = await api.get(`/api/parity-checks/${response.body.id}`);
     expect(run.body).toMatchObject({
       status: 'succeeded',
-      verdict: 'pass',
+      verdict: 'fail',
+      standard: false,
       window: { from: '2026-10-01', to: '2026-10-10' },
     });
     for (const check of run.body.checks) expect(check.tolerance).toBe(0.05);
+    const daily = run.body.checks.find((c: { name: string }) => c.name === 'daily_net_sales');
+    expect(daily.verdict).toBe('fail');
+    expect(daily.details.summary).toMatch(/^nothing to compare: neither system has dated data/);
+  });
+
+  it('a run without parameters, or with the configured tolerance, is standard; PARITY_TOLERANCE configures it', async () => {
+    const plain = await trigger();
+    expect(plain.body.standard).toBe(true);
+    await runQueued(plain.body.id);
+    const finished = await api.get(`/api/parity-checks/${plain.body.id}`);
+    expect(finished.body.standard).toBe(true);
+    for (const check of finished.body.checks) expect(check.tolerance).toBe(0.01);
+    const explicit = await trigger('staff', { tolerance: 0.01 });
+    expect(explicit.body.standard).toBe(true);
+    await sql`delete from procedure_execution where status = 'queued'`;
+    // With a configured 2%, a 1% run is ad hoc; the queue consumer uses 2% when none is asked for.
+    const env = { PARITY_TOLERANCE: '0.02' };
+    expect((await api.get(`/api/parity-checks/${plain.body.id}`, { env })).body.standard).toBe(false);
+    const configured = await api.request('POST', '/api/parity-checks', { as: 'staff', env });
+    expect(configured.body.standard).toBe(true);
+    await runQueued(configured.body.id, { ...api.env, ...env } as Env);
+    const run = await api.get(`/api/parity-checks/${configured.body.id}`, { env });
+    expect(run.body.standard).toBe(true);
+    for (const check of run.body.checks) expect(check.tolerance).toBe(0.02);
+    const list = await api.get('/api/parity-checks', { env });
+    expect(list.body.data.map((r: { standard: boolean }) => r.standard)).toEqual([true, false]);
+    const broken = await api.get('/api/parity-checks', { env: { PARITY_TOLERANCE: '5' } });
+    expect(broken.status).toBe(503);
+    expect(broken.body.error.message).toMatch(/PARITY_TOLERANCE/);
+  });
+
+  it('refuses windows longer than 731 days, like dashboard windows, and queues nothing', async () => {
+    for (const body of [
+      { from: '2020-01-01', to: '2026-10-01' },
+      { from: '2024-01-01', to: '2026-01-01' },
+      { from: '1990-01-01' },
+    ]) {
+      const response = await trigger('staff', body);
+      expect(response.status).toBe(400);
+      expect(response.body.error.details).toContainEqual({
+        path: 'from',
+        message: 'must leave a window of at most 731 days',
+      });
+    }
+    expect((await trigger('staff', { from: '2024-01-01', to: '2025-12-31' })).status).toBe(202);
+    const [{ count } = { count: 0 }] = await sql<{ count: number }[]>`
+      select count(*)::int as count from procedure_execution`;
+    expect(count).toBe(1);
   });
 });
 
@@ -161,7 +217,10 @@ describe('GET /api/parity-checks and /api/parity-checks/:id', () => {
         legacy: null,
       }),
     ]);
-    for (const check of detail.body.checks.slice(1)) expect(check.verdict).toBe('pass');
+    // The window (the 30 days before today) has no dated data on either side: nothing to compare.
+    expect(detail.body.checks[1]).toMatchObject({ name: 'daily_net_sales', verdict: 'fail' });
+    expect(detail.body.checks[1].details.summary).toMatch(/^nothing to compare/);
+    for (const check of detail.body.checks.slice(2)) expect(check.verdict).toBe('pass');
 
     const list = await api.get('/api/parity-checks');
     expect(list.status).toBe(200);
@@ -217,7 +276,7 @@ describe('GET /api/cutover-gate', () => {
     expect(gate.status).toBe(200);
     expect(gate.body).toMatchObject({
       state: 'closed',
-      reason: 'no parity run yet; the gate needs 3 passing runs spanning at least 24 h',
+      reason: 'no standard parity run yet; the gate needs 3 passing standard runs spanning at least 24 h',
       required_runs: 3,
       minimum_span_hours: 24,
       runs: [],
@@ -233,7 +292,7 @@ describe('GET /api/cutover-gate', () => {
     expect(gate.body).toMatchObject({ state: 'open', span_hours: 29 });
     expect(gate.body.runs).toHaveLength(3);
     expect(gate.body.reason).toBe(
-      'the latest 3 runs all passed, spanning 29 h (needed: 3 passing runs spanning at least 24 h)',
+      'the latest 3 standard runs all passed, spanning 29 h (needed: 3 passing standard runs spanning at least 24 h)',
     );
   });
 
@@ -244,7 +303,7 @@ describe('GET /api/cutover-gate', () => {
     await seedRun(1, 'fail', ['tag_count', 'top_products']);
     const gate = await api.get('/api/cutover-gate');
     expect(gate.body.state).toBe('closed');
-    expect(gate.body.reason).toMatch(/^the latest run failed \(tag_count, top_products\)/);
+    expect(gate.body.reason).toMatch(/^the latest standard run failed \(tag_count, top_products\)/);
   });
 
   it('looks further back than 3 runs until they span 24 h, and any failure there keeps it closed', async () => {
@@ -268,8 +327,46 @@ describe('GET /api/cutover-gate', () => {
     const gate = await api.get('/api/cutover-gate');
     expect(gate.body).toMatchObject({ state: 'closed', span_hours: 2 });
     expect(gate.body.reason).toBe(
-      'only 3 passing runs spanning 2 h so far; the gate needs 3 passing runs spanning at least 24 h',
+      'only 3 passing standard runs spanning 2 h so far; the gate needs 3 passing standard runs spanning at least 24 h',
     );
+  });
+
+  it('never counts ad hoc runs: three loose runs over 30 h leave it closed, and it says why each did not count', async () => {
+    const loose = [
+      await seedRun(30, 'pass', [], { tolerance: 0.99 }),
+      await seedRun(15, 'pass', [], { from: '2026-01-01', to: '2026-01-02' }),
+      await seedRun(1, 'pass', [], { to: '2026-01-02', tolerance: 0.5 }),
+    ];
+    const gate = await api.get('/api/cutover-gate');
+    expect(gate.body).toMatchObject({ state: 'closed', runs: [], tolerance: 0.01 });
+    expect(gate.body.reason).toMatch(/^no standard parity run yet/);
+    expect(gate.body.ignored_runs).toEqual([
+      {
+        id: loose[2],
+        started_at: expect.any(String),
+        verdict: 'pass',
+        standard: false,
+        reason: 'ad hoc: custom window (default to 2026-01-02), tolerance 50% instead of 1%',
+      },
+      expect.objectContaining({ id: loose[1], reason: 'ad hoc: custom window (2026-01-01 to 2026-01-02)' }),
+      expect.objectContaining({ id: loose[0], reason: 'ad hoc: tolerance 99% instead of 1%' }),
+    ]);
+    // Standard runs around them open it; the ad hoc ones in between are listed as not counted.
+    const standard = [await seedRun(40, 'pass'), await seedRun(20, 'pass'), await seedRun(2, 'pass')];
+    const open = await api.get('/api/cutover-gate');
+    expect(open.body.state).toBe('open');
+    expect(open.body.runs.map((r: { id: string }) => r.id)).toEqual([standard[2], standard[1], standard[0]]);
+    expect(open.body.ignored_runs.map((r: { id: string }) => r.id)).toEqual([loose[2], loose[1], loose[0]]);
+    // An older standard run is listed as not needed.
+    const older = await seedRun(50, 'fail', ['tag_count']);
+    const again = await api.get('/api/cutover-gate');
+    expect(again.body.ignored_runs.at(-1)).toEqual({
+      id: older,
+      started_at: expect.any(String),
+      verdict: 'fail',
+      standard: true,
+      reason: 'older than the standard runs the decision rests on',
+    });
   });
 
   it('takes N and the span from the variables, and refuses invalid ones with 503', async () => {

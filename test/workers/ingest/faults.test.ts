@@ -366,7 +366,11 @@ describe('a sync through the Shopify simulator', () => {
       }),
       cron(),
       cron(),
-      triggerSyncRun(sql, bindings.INGEST_QUEUE, 'full', 'staff@example.com'),
+      triggerSyncRun(sql, bindings.INGEST_QUEUE, 'full', {
+        kind: 'service_token',
+        commonName: 'faults',
+        role: 'staff',
+      }),
     ]);
     const syncs = await sql<ProcedureExecutionRow[]>`select * from procedure_execution where procedure_kind = 'full'`;
     recordFault(

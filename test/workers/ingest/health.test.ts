@@ -1,22 +1,43 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import type { HealthReport } from '../../../workers/shared/health.ts';
 import { PROCEDURE_KINDS } from '../../../workers/shared/procedures/execution.ts';
+import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;
 const sql = openTestSql('app', { max: 1 });
 afterAll(() => sql.end({ timeout: 5 }));
 
-async function health(extra: Record<string, unknown> = {}) {
+let access: TestAccess;
+beforeAll(async () => {
+  access = await createTestAccess();
+  await sql`insert into person (email, role_name) values ('watcher@example.com', 'viewer') on conflict do nothing`;
+});
+
+async function fetchHealth(path: string, headers: Record<string, string>, extra: Record<string, unknown> = {}) {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request('https://ingest.test/health'), { ...bindings, ...extra } as Env, ctx);
+  const env = { ...bindings, ...access.env, ...extra } as Env;
+  const response = await worker.fetch(new Request(`https://ingest.test${path}`, { headers }), env, ctx);
   await waitOnExecutionContext(ctx);
-  return { status: response.status, body: (await response.json()) as HealthReport };
+  return { status: response.status, body: await response.json() };
 }
+
+/** The detailed report, as an Access viewer reads it. */
+async function health(extra: Record<string, unknown> = {}) {
+  const { status, body } = await fetchHealth(
+    '/health/details',
+    await access.headers({ email: 'watcher@example.com' }),
+    extra,
+  );
+  return { status, body: body as HealthReport };
+}
+
+/** The public answer: no token. */
+const publicHealth = (extra: Record<string, unknown> = {}) => fetchHealth('/health', {}, extra);
 
 /** An execution in a given state, `minutesAgo` old (requested, started, heartbeat and finished then). */
 async function execution(kind: string, status: string, minutesAgo: number, error: string | null = null) {
@@ -56,6 +77,19 @@ describe('ingest Worker', () => {
     });
     expect(Object.keys(body.syncs?.last_succeeded_at ?? {}).sort()).toEqual([...PROCEDURE_KINDS].sort());
     expect(Object.values(body.syncs?.last_succeeded_at ?? {})).toEqual(PROCEDURE_KINDS.map(() => null));
+  });
+
+  it('public /health says only ok or degraded; the details need an Access viewer', async () => {
+    expect(await publicHealth()).toEqual({ status: 200, body: { status: 'ok' } });
+    await execution('orders', 'failed', 5, 'Error: Shopify answered 500 for shop secrets');
+    expect(await publicHealth()).toEqual({ status: 200, body: { status: 'degraded' } });
+    const anonymous = await fetchHealth('/health/details', {});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toMatchObject({ error: { code: 'unauthenticated' } });
+    expect(JSON.stringify(anonymous.body)).not.toContain('Shopify answered');
+    const stranger = await fetchHealth('/health/details', await access.headers({ email: 'nobody@example.com' }));
+    expect(stranger.status).toBe(403);
+    expect((await health()).body.alert).toBe(true);
   });
 
   it('reports the last success per kind and the sync cursors', async () => {
@@ -171,6 +205,8 @@ describe('ingest Worker', () => {
   // Last: it leaves the database behind this code's migrations.
   it('reports a database behind the migrations as degraded (503) with the command to run', async () => {
     await sql`drop table sync_cursor`;
+    // The public answer says down, and nothing about why.
+    expect(await publicHealth()).toEqual({ status: 503, body: { status: 'down' } });
     const { status, body } = await health();
     expect(status).toBe(503);
     expect(body.status).toBe('degraded');

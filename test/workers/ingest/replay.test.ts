@@ -78,6 +78,17 @@ describe('replay', () => {
   it('rebuilds lost raw rows from the archive by time range, reports counts before and after, and is idempotent', async () => {
     const first = await replay({ from: '2026-11-01T00:00:00Z', to: '2026-11-30T00:00:00Z' });
     expect(first.started.exports).toEqual([keys.products, keys.orders, keys.refunds, keys.deletions]);
+    // The audit trail records who asked for it, in the execution's own transaction.
+    const audit = await sql<{ action_kind: string; actor_description: string; after_state: { parameters: object } }[]>`
+      select action_kind, actor_description, after_state from staff_action
+      where target_kind = 'procedure_execution' and target_id = ${first.done.procedure_execution_id}`;
+    expect(audit).toEqual([
+      {
+        action_kind: 'replay.trigger',
+        actor_description: 'ops@example.com',
+        after_state: expect.objectContaining({ procedure_kind: 'replay' }),
+      },
+    ]);
     let tables = await compareRawTables(legacy, sql);
     for (const table of RAW_LEGACY_TABLES) expect(tables[table]?.new, table).toEqual(tables[table]?.legacy);
 

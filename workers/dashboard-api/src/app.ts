@@ -5,7 +5,7 @@
  *
  * Order of the middleware: request id → security headers → CORS (preflights end here) →
  * configuration checks (bindings, Access) → body size limit → per-request database → Access
- * authentication for /api/* → the routes, each with its role check.
+ * authentication for /api/* → the write rate limit per identity → the routes, each with its role check.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
@@ -21,10 +21,12 @@ import {
 } from '../../shared/access/middleware.ts';
 import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
+import { rateLimitWrites } from '../../shared/http/rate-limit.ts';
 import { dashboardApiConfig } from './config.ts';
 import { healthRoutes } from './health.ts';
 import { ACCESS_SECURITY_SCHEME } from './lib/schemas.ts';
 import { assetsRouter } from './routes/assets/assets.index.ts';
+import { auditEventsRouter } from './routes/audit-events/audit-events.index.ts';
 import { classificationsRouter } from './routes/classifications/classifications.index.ts';
 import { consoleRouter } from './routes/console/console.index.ts';
 import { dashboardRouter } from './routes/dashboard/dashboard.index.ts';
@@ -103,6 +105,7 @@ export function createApp() {
   app.use('/api/*', emptyBodyIsNoBody());
   app.use('*', database());
   app.use('/api/*', authenticate());
+  app.use('/api/*', rateLimitWrites());
 
   app.route('/', healthRoutes);
   for (const router of [
@@ -115,6 +118,7 @@ export function createApp() {
     staffRouter,
     parityRouter,
     consoleRouter,
+    auditEventsRouter,
   ]) {
     app.route('/', router);
   }

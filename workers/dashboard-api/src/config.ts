@@ -8,6 +8,7 @@ import { accessSection } from '../../shared/access/config.ts';
 import { configSection, defineWorkerConfig, workerSection } from '../../shared/config.ts';
 import { healthSection } from '../../shared/health.ts';
 import { cutoverGateSection } from '../../shared/parity/cutover-gate.ts';
+import { paritySection } from '../../shared/parity/standard.ts';
 
 /** Comma-separated origins allowed to call /api/* from a browser. */
 const corsSection = configSection<string[]>(
@@ -26,5 +27,6 @@ export const dashboardApiConfig = defineWorkerConfig({
   access: accessSection,
   cors: corsSection,
   health: healthSection,
+  parity: paritySection,
   cutoverGate: cutoverGateSection,
 });

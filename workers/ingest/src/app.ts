@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import { checkHealth } from '../../shared/health.ts';
+import { accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
+import { checkHealth, publicHealth } from '../../shared/health.ts';
 import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
@@ -18,12 +19,19 @@ export function createIngestApp() {
   app.use('*', secureHeaders());
   app.use('*', configurationCheck(ingestConfig));
   app.use('*', database());
+  // Public: only ok / degraded / down. The detailed report is for Access viewers.
   app.get('/health', async (c) => {
+    const health = publicHealth(await checkHealth(c.var.database.sql, 'ingest', ingestConfig.read(c.env, 'health')));
+    return c.json(health, health.status === 'down' ? 503 : 200);
+  });
+  app.get('/health/details', accessConfiguration(ingestConfig), authenticate(), requireRole('viewer'), async (c) => {
     const report = await checkHealth(c.var.database.sql, 'ingest', ingestConfig.read(c.env, 'health'));
     return c.json(report, report.status === 'ok' ? 200 : 503);
   });
   // Shopify webhooks: authenticated by their HMAC signature (workers/shared/ingest/webhooks.ts).
-  app.post('/webhooks/shopify', async (c) => c.json(await receiveShopifyWebhook(c.var.database.sql, c.env, c.req.raw)));
+  app.post('/webhooks/shopify', async (c) =>
+    c.json(await receiveShopifyWebhook(c.var.database.sql, c.env, c.req.raw, c.env.WEBHOOK_RATE_LIMITER)),
+  );
   // Operators: replay archived exports (Cloudflare Access, admin), workers/ingest/src/replay.routes.ts.
   app.use(
     '/replay/*',

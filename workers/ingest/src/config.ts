@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { accessSection } from '../../shared/access/config.ts';
 import { blankAsUnset, configSection, defineWorkerConfig, ENVIRONMENTS, workerSection } from '../../shared/config.ts';
 import { healthSection } from '../../shared/health.ts';
+import { paritySection } from '../../shared/parity/standard.ts';
 import { livenessSection } from '../../shared/procedures/watchdog.ts';
+import { retentionSection } from '../../shared/retention.ts';
 import { shopifySection, webhookSecretsSection } from '../../shared/shopify/config.ts';
 
 /**
@@ -33,7 +35,9 @@ export const ingestConfig = defineWorkerConfig({
   worker: workerSection(['HYPERDRIVE', 'RAW_ARCHIVE', 'INGEST_QUEUE']),
   access: accessSection,
   health: healthSection,
+  parity: paritySection,
   liveness: livenessSection,
+  retention: retentionSection,
   retryDelayCap: retryDelayCapSection,
   shopify: shopifySection,
   webhookSecrets: webhookSecretsSection,

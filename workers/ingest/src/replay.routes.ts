@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import { describeIdentity } from '../../shared/access/identity.ts';
 import { type AccessBindings, accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
 import { ApiError } from '../../shared/http/errors.ts';
+import { rateLimitWrites } from '../../shared/http/rate-limit.ts';
 import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.ts';
 import { ExecutionConflictError, findExecution } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
@@ -16,7 +17,7 @@ import { ingestConfig } from './config.ts';
 
 export function replayRoutes() {
   const routes = new Hono<AccessBindings>();
-  routes.use('*', accessConfiguration(ingestConfig), authenticate(), requireRole('admin'));
+  routes.use('*', accessConfiguration(ingestConfig), authenticate(), requireRole('admin'), rateLimitWrites());
 
   routes.post('/', async (c) => {
     const body = await c.req.json().catch(() => {
@@ -35,12 +36,17 @@ export function replayRoutes() {
     if (unknownKeys.length > 0) throw new ApiError(404, 'no archived export has these keys', { keys: unknownKeys });
     if (entities.length === 0) throw new ApiError(404, 'no archived export was written in that time range');
     try {
-      const execution = await enqueueExecution(sql, c.env.INGEST_QUEUE, {
-        kind: 'replay',
-        triggerSource: `api:${describeIdentity(c.var.identity)}`,
-        parameters: parsed.data,
-        concurrencyKey: 'replay',
-      });
+      const execution = await enqueueExecution(
+        sql,
+        c.env.INGEST_QUEUE,
+        {
+          kind: 'replay',
+          triggerSource: `api:${describeIdentity(c.var.identity)}`,
+          parameters: parsed.data,
+          concurrencyKey: 'replay',
+        },
+        { actor: c.var.identity, kind: 'replay.trigger' },
+      );
       return c.json(
         {
           procedure_execution_id: execution.procedure_execution_id,

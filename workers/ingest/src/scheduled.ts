@@ -3,6 +3,7 @@
  * enqueues it. A schedule whose previous run is still active is skipped, not doubled. The
  * 15-minute schedule first runs the watchdog (workers/shared/procedures/watchdog.ts), so a run
  * that lost its message is re-sent or failed before the schedule decides whether to start one.
+ * The daily retention (RETENTION_CRON) runs in place.
  */
 import { withDatabase } from '../../shared/db/client.ts';
 import type { Env } from '../../shared/env.ts';
@@ -10,8 +11,9 @@ import { log } from '../../shared/logging.ts';
 import { ExecutionConflictError, type ProcedureKind } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
 import { activeExecutionOf, describeDuration, runWatchdog } from '../../shared/procedures/watchdog.ts';
+import { applyRetention } from '../../shared/retention.ts';
 import { ingestConfig } from './config.ts';
-import { SCHEDULES, WATCHDOG_CRON } from './schedules.ts';
+import { RETENTION_CRON, SCHEDULES, WATCHDOG_CRON } from './schedules.ts';
 
 interface Schedule {
   kind: ProcedureKind;
@@ -24,6 +26,12 @@ const schedules: Readonly<Record<string, Schedule>> = SCHEDULES;
 
 export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   ingestConfig.read(env, 'worker');
+  if (controller.cron === RETENTION_CRON) {
+    const policy = ingestConfig.read(env, 'retention');
+    const outcome = await withDatabase(env.HYPERDRIVE, ctx, ({ sql }) => applyRetention(sql, policy));
+    log.info('retention applied', { ...outcome });
+    return;
+  }
   const schedule = schedules[controller.cron];
   if (!schedule) {
     log.error('no schedule for cron expression', { cron: controller.cron });

@@ -11,5 +11,11 @@ export const SCHEDULES = {
   '30 6 * * *': { kind: 'parity_check', parameters: {}, intervalSeconds: 24 * 3600 },
 } as const;
 
+/** The daily retention (workers/shared/retention.ts): a few bounded statements, run in place. */
+export const RETENTION_CRON = '45 4 * * *';
+
+/** Every Cron Trigger of the ingest Worker. */
+export const CRONS = [...Object.keys(SCHEDULES), RETENTION_CRON];
+
 /** The schedule that runs the watchdog (workers/shared/procedures/watchdog.ts) before it starts anything. */
 export const WATCHDOG_CRON = '*/15 * * * *';

@@ -1,6 +1,6 @@
 /**
  * Verifies a Cloudflare Access token (`Cf-Access-Jwt-Assertion`): RS256 only, signed by a key of
- * the team's JWKS, with the configured issuer and audience, inside its validity window.
+ * the team's JWKS, with the configured issuer and audience, carrying an expiry, inside its validity window.
  *
  * The key set is fetched once per isolate and cached by jose (createRemoteJWKSet): a token whose
  * `kid` is not in the cached set makes it fetch the set again (at most once per cooldown), which is
@@ -40,6 +40,7 @@ function rejection(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'the Access token has expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'nbf') return 'the Access token is not valid yet';
+    if (error.reason === 'missing') return `the Access token carries no ${error.claim} claim`;
     return `the Access token's ${error.claim} claim is not accepted`;
   }
   if (error instanceof errors.JWKSNoMatchingKey) return 'the Access token was not signed by a key of the team';
@@ -66,6 +67,8 @@ export async function verifyAccessToken(token: string, config: AccessConfig): Pr
       issuer: config.issuer,
       audience: config.audience,
       algorithms: ['RS256'],
+      // Access always sets exp; a token without one would never expire.
+      requiredClaims: ['exp'],
       clockTolerance: 5,
     });
     return claimsSchema.parse(payload) as AccessClaims;

@@ -5,8 +5,11 @@
  * concurrent requests cannot both leave a featured mapping behind. Shopify's own mappings are
  * re-created by every sync, so deleting one here is a conflict.
  */
+
 import { z } from 'zod';
 import type { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '../../../db/schema.ts';
+import { authorPersonId, type Identity } from '../access/identity.ts';
+import { recordStaffAction } from '../audit/staff-action.ts';
 import type { Queryable, Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
@@ -96,14 +99,19 @@ export async function listAssets(
 export async function createAsset(
   sql: Sql,
   input: { kind: MediaKind; url: string; alt_text?: string | null },
+  actor: Identity,
 ): Promise<Asset> {
-  const [row] = await sql<AssetRow[]>`
-    insert into media_content_entity (media_kind, url, alt_text)
-    values (${input.kind}, ${input.url}, ${input.alt_text ?? null})
-    returning media_content_entity_id as id, media_kind as kind, url, alt_text, shopify_image_id, created_at,
-              0 as created_at_micros, 0 as products`;
-  if (!row) throw new Error('insert returned no row');
-  return toAsset(row);
+  return sql.begin(async (tx) => {
+    const [row] = await tx<AssetRow[]>`
+      insert into media_content_entity (media_kind, url, alt_text)
+      values (${input.kind}, ${input.url}, ${input.alt_text ?? null})
+      returning media_content_entity_id as id, media_kind as kind, url, alt_text, shopify_image_id, created_at,
+                0 as created_at_micros, 0 as products`;
+    if (!row) throw new Error('insert returned no row');
+    const asset = toAsset(row);
+    await recordStaffAction(tx, { actor, kind: 'asset.create', target: { kind: 'asset', id: asset.id }, after: asset });
+    return asset;
+  }) as Promise<Asset>;
 }
 
 interface MappingRow {
@@ -139,7 +147,7 @@ export async function createMapping(
   sql: Sql,
   productId: number,
   input: { asset_id: string; role?: DenotationRole; position?: number },
-  createdByPersonId: string | null,
+  actor: Identity,
 ): Promise<AssetMapping> {
   return sql.begin(async (tx) => {
     await requireLiveProduct(tx, productId, { lock: true });
@@ -153,10 +161,17 @@ export async function createMapping(
         insert into denotation_relation
           (material_artifact_id, media_content_entity_id, role_name, display_position, source_system,
            created_by_person_id)
-        values (${productId}, ${input.asset_id}, ${role}, ${input.position ?? 0}, 'manual', ${createdByPersonId})
+        values (${productId}, ${input.asset_id}, ${role}, ${input.position ?? 0}, 'manual', ${authorPersonId(actor)})
         returning ${tx.unsafe(MAPPING_COLUMNS)}`;
       if (!row) throw new Error('insert returned no row');
-      return toMapping(row);
+      const mapping = toMapping(row);
+      await recordStaffAction(tx, {
+        actor,
+        kind: 'asset_mapping.create',
+        target: { kind: 'asset_mapping', id: mapping.mapping_id },
+        after: mapping,
+      });
+      return mapping;
     } catch (error) {
       if (isUniqueViolation(error, 'denotation_relation_artifact_media_key')) {
         throw new ApiError(409, `asset ${input.asset_id} is already mapped to product ${productId}`);
@@ -170,6 +185,7 @@ export async function updateMapping(
   sql: Sql,
   mappingId: string,
   input: { role?: DenotationRole; position?: number },
+  actor: Identity,
 ): Promise<AssetMapping> {
   return sql.begin(async (tx) => {
     const [current] = await tx<{ product_id: string }[]>`
@@ -179,6 +195,8 @@ export async function updateMapping(
     const productId = Number(current.product_id);
     // Lock the product first (as createMapping does) so featured changes on one product serialize.
     await tx`select 1 from material_artifact where material_artifact_id = ${productId} for update`;
+    const [before] = await tx<MappingRow[]>`
+      select ${tx.unsafe(MAPPING_COLUMNS)} from denotation_relation where denotation_relation_id = ${mappingId}`;
     if (input.role === 'featured') await demoteOtherFeatured(tx, productId, mappingId);
     const [row] = await tx<MappingRow[]>`
       update denotation_relation set
@@ -186,19 +204,33 @@ export async function updateMapping(
         display_position = coalesce(${input.position ?? null}::int, display_position)
       where denotation_relation_id = ${mappingId}
       returning ${tx.unsafe(MAPPING_COLUMNS)}`;
-    if (!row) throw new ApiError(404, `asset mapping ${mappingId} not found`);
-    return toMapping(row);
+    if (!row || !before) throw new ApiError(404, `asset mapping ${mappingId} not found`);
+    const mapping = toMapping(row);
+    await recordStaffAction(tx, {
+      actor,
+      kind: 'asset_mapping.update',
+      target: { kind: 'asset_mapping', id: mappingId },
+      before: toMapping(before),
+      after: mapping,
+    });
+    return mapping;
   });
 }
 
-export async function deleteMapping(sql: Sql, mappingId: string): Promise<void> {
+export async function deleteMapping(sql: Sql, mappingId: string, actor: Identity): Promise<void> {
   await sql.begin(async (tx) => {
-    const [row] = await tx<{ source: string }[]>`
-      select source_system as source from denotation_relation where denotation_relation_id = ${mappingId} for update`;
+    const [row] = await tx<MappingRow[]>`
+      select ${tx.unsafe(MAPPING_COLUMNS)} from denotation_relation where denotation_relation_id = ${mappingId} for update`;
     if (!row) throw new ApiError(404, `asset mapping ${mappingId} not found`);
     if (row.source === 'shopify') {
       throw new ApiError(409, `asset mapping ${mappingId} comes from Shopify; change the product's media in Shopify`);
     }
     await tx`delete from denotation_relation where denotation_relation_id = ${mappingId}`;
+    await recordStaffAction(tx, {
+      actor,
+      kind: 'asset_mapping.delete',
+      target: { kind: 'asset_mapping', id: mappingId },
+      before: toMapping(row),
+    });
   });
 }

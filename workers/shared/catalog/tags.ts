@@ -3,6 +3,8 @@
  * legacy REST API shows them (scenarios 9 and 10). Names are trimmed and lower-cased; tags that
  * come from Shopify are edited in Shopify, so removing them here is a conflict.
  */
+import { authorPersonId, type Identity } from '../access/identity.ts';
+import { recordStaffAction } from '../audit/staff-action.ts';
 import type { Queryable, Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
@@ -80,14 +82,25 @@ function nameProblem(error: unknown, name: string): unknown {
 export async function createTag(
   sql: Sql,
   input: { name: string; category?: string | null; color?: string | null },
+  actor: Identity,
 ): Promise<Tag> {
   const name = normalizeTagName(input.name);
   try {
-    const [row] = await sql<{ id: string }[]>`
-      insert into tag_designation (tag_name, category_name, color_code)
-      values (${name}, ${input.category ?? null}, ${input.color ?? null})
-      returning tag_designation_id as id`;
-    return { id: row?.id as string, name, category: input.category ?? null, color: input.color ?? null, products: 0 };
+    return (await sql.begin(async (tx) => {
+      const [row] = await tx<{ id: string }[]>`
+        insert into tag_designation (tag_name, category_name, color_code)
+        values (${name}, ${input.category ?? null}, ${input.color ?? null})
+        returning tag_designation_id as id`;
+      const tag = {
+        id: row?.id as string,
+        name,
+        category: input.category ?? null,
+        color: input.color ?? null,
+        products: 0,
+      };
+      await recordStaffAction(tx, { actor, kind: 'tag.create', target: { kind: 'tag', id: tag.id }, after: tag });
+      return tag;
+    })) as Tag;
   } catch (error) {
     throw nameProblem(error, name);
   }
@@ -97,25 +110,31 @@ export async function updateTag(
   sql: Sql,
   id: string,
   input: { name?: string; category?: string | null; color?: string | null },
+  actor: Identity,
 ): Promise<Tag> {
   const name = input.name === undefined ? undefined : normalizeTagName(input.name);
   try {
-    const [row] = await sql<{ id: string }[]>`
-      update tag_designation set
-        tag_name = coalesce(${name ?? null}, tag_name),
-        category_name = ${input.category === undefined ? sql`category_name` : sql`${input.category}`},
-        color_code = ${input.color === undefined ? sql`color_code` : sql`${input.color}`}
-      where tag_designation_id = ${id}
-      returning tag_designation_id as id`;
-    if (!row) throw new ApiError(404, `tag ${id} not found`);
+    return (await sql.begin(async (tx) => {
+      const [locked] = await tx`select 1 from tag_designation where tag_designation_id = ${id} for update`;
+      if (!locked) throw new ApiError(404, `tag ${id} not found`);
+      const before = await findTag(tx, id);
+      await tx`
+        update tag_designation set
+          tag_name = coalesce(${name ?? null}, tag_name),
+          category_name = ${input.category === undefined ? tx`category_name` : tx`${input.category}`},
+          color_code = ${input.color === undefined ? tx`color_code` : tx`${input.color}`}
+        where tag_designation_id = ${id}`;
+      const after = await findTag(tx, id);
+      await recordStaffAction(tx, { actor, kind: 'tag.update', target: { kind: 'tag', id }, before, after });
+      return after;
+    })) as Tag;
   } catch (error) {
     throw nameProblem(error, name ?? '');
   }
-  return findTag(sql, id);
 }
 
 /** Deletes a tag and its product tags, unless Shopify still applies it to a product (409). */
-export async function deleteTag(sql: Sql, id: string): Promise<void> {
+export async function deleteTag(sql: Sql, id: string, actor: Identity): Promise<void> {
   await sql.begin(async (tx) => {
     // The row lock keeps a concurrent ingest from applying the tag while it is being deleted.
     const [tag] = await tx<{ shopify_uses: string }[]>`
@@ -130,7 +149,9 @@ export async function deleteTag(sql: Sql, id: string): Promise<void> {
         `tag ${id} is applied by Shopify to ${tag.shopify_uses} product(s); remove it from those products in Shopify first`,
       );
     }
+    const before = await findTag(tx, id);
     await tx`delete from tag_designation where tag_designation_id = ${id}`;
+    await recordStaffAction(tx, { actor, kind: 'tag.delete', target: { kind: 'tag', id }, before });
   });
 }
 
@@ -139,7 +160,7 @@ export async function addProductTag(
   sql: Sql,
   productId: number,
   tag: { tag_id: string } | { name: string },
-  createdByPersonId: string | null,
+  actor: Identity,
 ): Promise<ProductTag> {
   return sql.begin(async (tx) => {
     await requireLiveProduct(tx, productId);
@@ -165,10 +186,10 @@ export async function addProductTag(
     try {
       const [row] = await tx<{ id: string; created_at: string }[]>`
         insert into tag_content_entity (material_artifact_id, tag_designation_id, source_system, created_by_person_id)
-        values (${productId}, ${tagId}, 'manual', ${createdByPersonId})
+        values (${productId}, ${tagId}, 'manual', ${authorPersonId(actor)})
         returning tag_content_entity_id as id, created_at`;
       if (!row) throw new Error('insert returned no row');
-      return {
+      const productTag = {
         id: row.id,
         product_id: productId,
         tag_id: tagId,
@@ -176,6 +197,13 @@ export async function addProductTag(
         source: 'manual' as const,
         created_at: toIsoTimestamp(row.created_at),
       };
+      await recordStaffAction(tx, {
+        actor,
+        kind: 'product_tag.add',
+        target: { kind: 'product', id: productId },
+        after: productTag,
+      });
+      return productTag;
     } catch (error) {
       if (isUniqueViolation(error, 'tag_content_entity_artifact_tag_key')) {
         throw new ApiError(409, `product ${productId} already has tag "${tagName}"`);
@@ -186,7 +214,7 @@ export async function addProductTag(
 }
 
 /** Removes a manual tag from a product; a Shopify-sourced one is a conflict (edit it in Shopify). */
-export async function removeProductTag(sql: Sql, productId: number, tagId: string): Promise<void> {
+export async function removeProductTag(sql: Sql, productId: number, tagId: string, actor: Identity): Promise<void> {
   await sql.begin(async (tx) => {
     await requireLiveProduct(tx, productId);
     const [row] = await tx<{ id: string; source: string }[]>`
@@ -198,5 +226,11 @@ export async function removeProductTag(sql: Sql, productId: number, tagId: strin
       throw new ApiError(409, `tag ${tagId} comes from Shopify on product ${productId}; edit it in Shopify`);
     }
     await tx`delete from tag_content_entity where tag_content_entity_id = ${row.id}`;
+    await recordStaffAction(tx, {
+      actor,
+      kind: 'product_tag.remove',
+      target: { kind: 'product', id: productId },
+      before: { id: row.id, product_id: productId, tag_id: tagId, source: row.source },
+    });
   });
 }

@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigurationError } from '../config.ts';
 import { log } from '../logging.ts';
+import { RateLimitedError } from './rate-limit.ts';
 
 export const ERROR_CODES = {
   400: 'invalid_request',
@@ -16,6 +17,7 @@ export const ERROR_CODES = {
   404: 'not_found',
   409: 'conflict',
   413: 'payload_too_large',
+  429: 'rate_limited',
   500: 'internal',
   503: 'unavailable',
 } as const;
@@ -52,6 +54,10 @@ export function errorResponse(error: Error, c: Context): Response {
       error.status in ERROR_CODES ? error.status : error.status >= 400 && error.status < 500 ? 400 : 500
     ) as ErrorStatus;
     return c.json(envelope(status, error.message || ERROR_CODES[status]), status as ContentfulStatusCode);
+  }
+  if (error instanceof RateLimitedError) {
+    c.header('Retry-After', String(error.retryAfterSeconds));
+    return c.json(envelope(429, error.message), 429);
   }
   if (error instanceof ConfigurationError) {
     log.error('configuration error', { request_id: c.get('requestId' as never), error: error.message });

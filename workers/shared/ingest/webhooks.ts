@@ -20,6 +20,7 @@ import type postgres from 'postgres';
 import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
+import { admit } from '../http/rate-limit.ts';
 import { log } from '../logging.ts';
 import { ExecutionConflictError } from '../procedures/execution.ts';
 import { enqueueExecution, nudgeExecution } from '../procedures/runner.ts';
@@ -108,8 +109,16 @@ export async function verifyShopifyHmac(
   return valid;
 }
 
-/** Verifies, records and acts on one webhook request. Throws ApiError for 401 / 400 / 413. */
-export async function receiveShopifyWebhook(sql: postgres.Sql, env: Env, request: Request): Promise<WebhookOutcome> {
+/**
+ * Verifies, records and acts on one webhook request. Throws ApiError for 401 / 400 / 413 and
+ * RateLimitedError (429) past `limiter` (the ingest Worker's WEBHOOK_RATE_LIMITER), per shop.
+ */
+export async function receiveShopifyWebhook(
+  sql: postgres.Sql,
+  env: Env,
+  request: Request,
+  limiter: RateLimit | undefined,
+): Promise<WebhookOutcome> {
   const secrets = shopifyWebhookSecrets(env);
   const body = await readBodyWithin(request, WEBHOOK_MAX_BYTES);
   if (body === null) throw new ApiError(413, `webhook body larger than ${WEBHOOK_MAX_BYTES} bytes`);
@@ -117,6 +126,9 @@ export async function receiveShopifyWebhook(sql: postgres.Sql, env: Env, request
     log.warn('webhook refused: bad or missing signature', { topic: request.headers.get('x-shopify-topic') });
     throw new ApiError(401, 'the X-Shopify-Hmac-Sha256 signature does not match the body');
   }
+  // Per shop, after the signature: a forged request cannot spend a shop's allowance.
+  const shop = request.headers.get('x-shopify-shop-domain')?.trim().toLowerCase() || 'unknown';
+  await admit(limiter, `shop:${shop}`, `webhooks from ${shop}`);
   const webhookId = request.headers.get('x-shopify-webhook-id')?.trim();
   const topic = request.headers.get('x-shopify-topic')?.trim();
   if (!webhookId || !topic) throw new ApiError(400, 'X-Shopify-Webhook-Id and X-Shopify-Topic are required');

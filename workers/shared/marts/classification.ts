@@ -31,8 +31,17 @@ export interface ClassificationDistribution {
 }
 
 /** `classify_products(asOf)`: returns how many classifications were written (manual ones are not). */
-export async function classifyProducts(sql: postgres.Sql, asOf?: string | null): Promise<number> {
-  return sql.begin((tx) => classify(tx, { asOf: asOf ?? null, productId: null })) as Promise<number>;
+/** `alongside`: more work to commit with the recompute (the audit record of a staff request). */
+export async function classifyProducts(
+  sql: postgres.Sql,
+  asOf?: string | null,
+  alongside?: (tx: Queryable, updated: number) => Promise<void>,
+): Promise<number> {
+  return sql.begin(async (tx) => {
+    const updated = await classify(tx, { asOf: asOf ?? null, productId: null });
+    await alongside?.(tx, updated);
+    return updated;
+  }) as Promise<number>;
 }
 
 /**

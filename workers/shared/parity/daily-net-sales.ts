@@ -1,7 +1,8 @@
 /**
  * Per-day totals of net sales over the window (Σ mart net_sales per shop-local day, both sides),
  * each day compared on its own: one day off by more than the tolerance fails the check even when
- * the window's total agrees, and the details list every day so staff see which.
+ * the window's total agrees, and the details list every day so staff see which. A window with no
+ * dated data on either side fails: "nothing to compare".
  */
 import { freshRead } from '../db/fresh.ts';
 import { compareValues, type ParityCheckResult, roundDifference, toNumber, worstOf } from './comparison.ts';
@@ -43,6 +44,8 @@ export async function checkDailyNetSales(
     });
   }
   const worst = worstOf(days.map((d) => d.comparison));
+  // Two empty sides agree, but prove nothing: a run over a window without data must not pass.
+  const nothingToCompare = a.size === 0 && b.size === 0;
   const sum = (m: Map<string, number>) => Math.round([...m.values()].reduce((x, y) => x + y, 0) * 100) / 100;
   const failing = days.filter((d) => d.verdict === 'fail');
   return {
@@ -51,10 +54,11 @@ export async function checkDailyNetSales(
     new_value: sum(b),
     difference: worst.difference,
     tolerance: options.tolerance,
-    verdict: worst.verdict,
+    verdict: nothingToCompare ? 'fail' : worst.verdict,
     details: {
-      summary:
-        failing.length === 0
+      summary: nothingToCompare
+        ? `nothing to compare: neither system has dated data (${TABLE} rows) from ${options.from} to ${options.to}`
+        : failing.length === 0
           ? `all ${days.length} days from ${options.from} to ${options.to} agree within the tolerance`
           : `${failing.length} of ${days.length} days differ: ${failing
               .slice(0, 5)

@@ -3,7 +3,10 @@
  * `parity_check` ProcedureExecution are the same object, validated by this one schema.
  */
 import { z } from 'zod';
-import { shopDateSchema } from '../http/date-window.ts';
+import { addDays, daysBetween, MAX_WINDOW_DAYS, shopDateSchema } from '../http/date-window.ts';
+
+/** Like dashboard windows: a run over decades would build millions of daily objects in the consumer. */
+const windowTooLong = `must leave a window of at most ${MAX_WINDOW_DAYS} days`;
 
 export const parityParametersSchema = z
   .strictObject({
@@ -15,6 +18,15 @@ export const parityParametersSchema = z
       .lt(1, 'must be below 1 (0.01 = 1%)')
       .optional(),
   })
-  .refine((p) => !p.from || !p.to || p.from <= p.to, { message: 'must not be after to', path: ['from'] });
+  .refine((p) => !p.from || !p.to || p.from <= p.to, { message: 'must not be after to', path: ['from'] })
+  .refine((p) => !p.from || !p.to || daysBetween(p.from, p.to) + 1 <= MAX_WINDOW_DAYS, {
+    message: windowTooLong,
+    path: ['from'],
+  })
+  // Without `to` the window ends before today, so a `from` this recent keeps it within the cap.
+  .refine((p) => !p.from || p.to || p.from >= addDays(new Date().toISOString().slice(0, 10), -(MAX_WINDOW_DAYS - 1)), {
+    message: windowTooLong,
+    path: ['from'],
+  });
 
 export type ParityParameters = z.infer<typeof parityParametersSchema>;

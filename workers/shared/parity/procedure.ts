@@ -15,6 +15,7 @@ import { registerProcedure, type StepContext, type StepResult } from '../procedu
 import { parityParametersSchema } from './parameters.ts';
 import { type ParityRun, runParityChecks } from './runner.ts';
 import { newSide } from './sides.ts';
+import { paritySection } from './standard.ts';
 import { saveFailedParityRun, saveParityRun } from './store.ts';
 
 /** Only a parity run needs the legacy database: without it, the run fails naming the binding. */
@@ -34,7 +35,9 @@ export async function runParityCheckStep({ database, env, ctx, execution, log }:
     legacyDatabase.read(env);
     const legacy = openDatabase(env.LEGACY_HYPERDRIVE);
     try {
-      run = await runParityChecks(legacy.sql, database.sql, parameters);
+      // Without a tolerance asked for, the configured one: what makes a run standard (standard.ts).
+      const tolerance = parameters.tolerance ?? paritySection.read(env).tolerance;
+      run = await runParityChecks(legacy.sql, database.sql, { ...parameters, tolerance });
     } finally {
       closeDatabase(legacy, ctx);
     }

@@ -12,6 +12,7 @@ import { freshRead } from '../db/fresh.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import type { ParityCheckResult, Verdict } from './comparison.ts';
 import type { ParityRun } from './runner.ts';
+import { standardRunSql } from './standard.ts';
 
 export const PARITY_RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 export type ParityRunStatus = (typeof PARITY_RUN_STATUSES)[number];
@@ -30,6 +31,8 @@ export interface StoredParityRun<Check = ParityCheckResult> {
   error: string | null;
   /** null until the run has finished. */
   verdict: Verdict | null;
+  /** Made with the configured tolerance over the standard window (standard.ts): only these count for the gate. */
+  standard: boolean;
   window: { from: string; to: string; through: string | null } | null;
   watermark_at: string | null;
   legacy_synced_at: string | null;
@@ -47,6 +50,7 @@ interface RunRow {
   finished_at: string | null;
   error: string | null;
   verdict: Verdict | null;
+  standard: boolean;
   window_from: string | null;
   window_to: string | null;
   through_date: string | null;
@@ -91,6 +95,7 @@ function toRun<Check>(row: RunRow): StoredParityRun<Check> {
     finished_at: row.finished_at,
     error: row.error,
     verdict: row.verdict,
+    standard: row.standard,
     window:
       row.window_from && row.window_to ? { from: row.window_from, to: row.window_to, through: row.through_date } : null,
     watermark_at: row.watermark_at,
@@ -102,13 +107,15 @@ function toRun<Check>(row: RunRow): StoredParityRun<Check> {
 
 const cursorSchema = z.strictObject({ k: z.string().regex(/^\d{1,19}$/), id: z.guid() });
 
+/** `tolerance`: the configured one (readParityTolerance), which decides what is standard. */
 export async function listParityRuns(
   sql: postgres.ISql,
   query: { limit: number; cursor?: string; verdict?: Verdict },
+  tolerance: number,
 ): Promise<Page<StoredParityRun<ParityCheckSummary>>> {
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
   const rows = await sql<RunRow[]>`
-    select ${sql.unsafe(runColumns('summary'))}
+    select ${sql.unsafe(runColumns('summary'))}, ${standardRunSql(sql, tolerance)} as standard
     from ${sql.unsafe(FROM)}
     where e.procedure_kind = 'parity_check' and ${freshRead(sql)}
       ${query.verdict ? sql`and p.verdict = ${query.verdict}` : sql``}
@@ -129,9 +136,13 @@ export async function listParityRuns(
 }
 
 /** One run with every check's details, or null when there is no parity run with that id. */
-export async function findParityRun(sql: postgres.ISql, id: string): Promise<StoredParityRun | null> {
+export async function findParityRun(
+  sql: postgres.ISql,
+  id: string,
+  tolerance: number,
+): Promise<StoredParityRun | null> {
   const [row] = await sql<RunRow[]>`
-    select ${sql.unsafe(runColumns('full'))}
+    select ${sql.unsafe(runColumns('full'))}, ${standardRunSql(sql, tolerance)} as standard
     from ${sql.unsafe(FROM)}
     where e.procedure_execution_id = ${id}::uuid and e.procedure_kind = 'parity_check' and ${freshRead(sql)}`;
   return row ? toRun<ParityCheckResult>(row) : null;

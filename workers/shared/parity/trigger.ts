@@ -4,6 +4,7 @@
  * Worker runs it. One run at a time: the concurrency key is the kind, as the daily Cron Trigger
  * uses, so a second request while one is queued or running is a 409.
  */
+import { describeIdentity, type Identity } from '../access/identity.ts';
 import type { Sql } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
@@ -16,16 +17,23 @@ export async function triggerParityRun(
   sql: Sql,
   queue: Env['INGEST_QUEUE'],
   parameters: ParityParameters,
-  requestedBy: string,
+  actor: Identity,
+  /** The configured tolerance, to say whether this run is standard. */
+  tolerance: number,
 ): Promise<StoredParityRun> {
   try {
-    const execution = await enqueueExecution(sql, queue, {
-      kind: 'parity_check',
-      triggerSource: `api:${requestedBy}`,
-      parameters,
-      concurrencyKey: 'parity_check',
-    });
-    const run = await findParityRun(sql, execution.procedure_execution_id);
+    const execution = await enqueueExecution(
+      sql,
+      queue,
+      {
+        kind: 'parity_check',
+        triggerSource: `api:${describeIdentity(actor)}`,
+        parameters,
+        concurrencyKey: 'parity_check',
+      },
+      { actor, kind: 'parity_check.trigger' },
+    );
+    const run = await findParityRun(sql, execution.procedure_execution_id, tolerance);
     if (!run) throw new Error(`parity run ${execution.procedure_execution_id} vanished after it was recorded`);
     return run;
   } catch (error) {

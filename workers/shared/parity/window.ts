@@ -22,6 +22,9 @@ export const SYNC_KINDS = ['orders', 'full'] as const;
 
 export const DEFAULT_WINDOW_DAYS = 30;
 
+/** The longest window, as for dashboard windows (http/date-window.ts, not imported: scripts share this file). */
+export const MAX_PARITY_WINDOW_DAYS = 731;
+
 export interface ParityWindow {
   /** First and last shop-local day of the comparison window (inclusive). */
   from: string;
@@ -85,6 +88,10 @@ export async function resolveParityWindow(
   const to = request.to ?? throughDate;
   const from = request.from ?? addDays(to, -(days - 1));
   if (from > to) throw new RangeError(`the window from ${from} to ${to} is empty: from is after to`);
+  const span = Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+  if (span > MAX_PARITY_WINDOW_DAYS) {
+    throw new RangeError(`the window from ${from} to ${to} spans ${span} days; at most ${MAX_PARITY_WINDOW_DAYS}`);
+  }
   return {
     from,
     to,

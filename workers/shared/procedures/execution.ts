@@ -3,7 +3,7 @@
  * attempt + 1), checkpoint it, and finish it (succeeded / failed with its cause). Every procedure
  * (sync, load, refresh, classify, parity, replay) goes through these functions.
  */
-import type { Sql } from '../db/client.ts';
+import type { Queryable, Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 
 export const PROCEDURE_KINDS = [
@@ -55,7 +55,7 @@ export class ExecutionConflictError extends Error {
 }
 
 export async function recordExecution(
-  sql: Sql,
+  sql: Queryable,
   input: {
     kind: ProcedureKind;
     triggerSource: string;

@@ -4,6 +4,8 @@
  * waits and a delayed message resumes it), so long work fits the queue consumer's wall time and a
  * killed step resumes from the last checkpoint.
  */
+import type { Identity } from '../access/identity.ts';
+import { recordStaffAction, type StaffActionKind } from '../audit/staff-action.ts';
 import type { Database, Sql } from '../db/client.ts';
 import { isTransientDatabaseError } from '../db/transient-errors.ts';
 import type { Env } from '../env.ts';
@@ -49,8 +51,21 @@ export async function enqueueExecution(
   sql: Sql,
   queue: Queue<IngestMessage>,
   input: Parameters<typeof recordExecution>[1],
+  /** A staff request: recorded in the audit trail in the execution's own transaction. */
+  audit?: { actor: Identity; kind: StaffActionKind },
 ): Promise<ProcedureExecutionRow> {
-  const execution = await recordExecution(sql, input);
+  const execution = audit
+    ? ((await sql.begin(async (tx) => {
+        const row = await recordExecution(tx, input);
+        await recordStaffAction(tx, {
+          actor: audit.actor,
+          kind: audit.kind,
+          target: { kind: 'procedure_execution', id: row.procedure_execution_id },
+          after: { procedure_kind: row.procedure_kind, parameters: input.parameters ?? {} },
+        });
+        return row;
+      })) as ProcedureExecutionRow)
+    : await recordExecution(sql, input);
   try {
     await queue.send({ procedureExecutionId: execution.procedure_execution_id, step: 0 });
   } catch (error) {

@@ -5,8 +5,10 @@
  * has not started shows `requested_at` as its start and status `queued`; one waiting between steps
  * is still `running`.
  */
+
 import { z } from 'zod';
 import type { ExecutionStatus } from '../../../db/schema.ts';
+import { describeIdentity, type Identity } from '../access/identity.ts';
 import type { Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
@@ -107,15 +109,20 @@ export async function triggerSyncRun(
   sql: Sql,
   queue: Env['INGEST_QUEUE'],
   kind: SyncRunKind,
-  requestedBy: string,
+  actor: Identity,
 ): Promise<SyncRun> {
   try {
-    const execution = await enqueueExecution(sql, queue, {
-      kind,
-      // Who asked goes in the trigger source: each procedure validates its parameters strictly.
-      triggerSource: `api:${requestedBy}`,
-      concurrencyKey: kind,
-    });
+    const execution = await enqueueExecution(
+      sql,
+      queue,
+      {
+        kind,
+        // Who asked goes in the trigger source: each procedure validates its parameters strictly.
+        triggerSource: `api:${describeIdentity(actor)}`,
+        concurrencyKey: kind,
+      },
+      { actor, kind: 'sync.trigger' },
+    );
     return getSyncRun(sql, execution.procedure_execution_id);
   } catch (error) {
     if (error instanceof ExecutionConflictError) {

@@ -8,6 +8,7 @@ import { asc } from 'drizzle-orm';
 import { person, type RoleName } from '../../../db/schema.ts';
 import type { Identity } from '../access/identity.ts';
 import { hasRole } from '../access/roles.ts';
+import { recordStaffAction } from '../audit/staff-action.ts';
 import type { Db, Sql } from '../db/client.ts';
 import { freshReadCondition } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
@@ -59,8 +60,8 @@ export async function updateStaffMember(
     // Lock every master row first: the "last master" rule reads them all.
     const masters = await tx<{ person_id: string }[]>`
       select person_id from person where role_name = 'master' order by person_id for update`;
-    const [target] = await tx<{ role_name: RoleName }[]>`
-      select role_name from person where person_id = ${personId} for update`;
+    const [target] = await tx<{ role_name: RoleName; full_name: string | null }[]>`
+      select role_name, full_name from person where person_id = ${personId} for update`;
     if (!target) throw new ApiError(404, `staff member ${personId} not found`);
 
     if (input.role !== undefined && input.role !== target.role_name) {
@@ -82,6 +83,13 @@ export async function updateStaffMember(
       where person_id = ${personId}
       returning person_id as id, email, full_name, role_name as role, created_at`;
     if (!row) throw new ApiError(404, `staff member ${personId} not found`);
+    await recordStaffAction(tx, {
+      actor,
+      kind: 'staff.update',
+      target: { kind: 'person', id: personId },
+      before: { role: target.role_name, full_name: target.full_name },
+      after: { role: row.role, full_name: row.full_name },
+    });
     return { ...row, created_at: toIsoTimestamp(row.created_at) };
   });
 }

@@ -306,6 +306,23 @@ export function routeCases(sql: postgres.Sql, f: RouteFixtures): RouteCase[] {
       success: 200,
       valid: async () => ({ path: '/api/cutover-gate' }),
     },
+    // The detailed health report (issue 16): behind Access since the public /health says only ok / degraded / down.
+    {
+      method: 'GET',
+      path: '/health/details',
+      minimum: 'viewer',
+      success: 200,
+      valid: async () => ({ path: '/health/details' }),
+    },
+    // The audit trail (issue 16): read-only, admins.
+    {
+      method: 'GET',
+      path: '/api/audit-events',
+      minimum: 'admin',
+      success: 200,
+      query: ['person', 'target_kind', 'target_id', 'kind', ...page],
+      valid: async () => ({ path: '/api/audit-events' }),
+    },
   ];
 }
 

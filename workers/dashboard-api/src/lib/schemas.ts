@@ -34,6 +34,7 @@ const errorDescriptions = {
   [HttpStatus.FORBIDDEN]: 'forbidden: unknown identity, or a role too low for this route',
   [HttpStatus.NOT_FOUND]: 'not_found',
   [HttpStatus.CONFLICT]: 'conflict',
+  [HttpStatus.TOO_MANY_REQUESTS]: 'rate_limited: too many writes from this identity; see Retry-After',
 } as const;
 
 type ErrorStatus = keyof typeof errorDescriptions;

@@ -1,4 +1,3 @@
-import { authorPersonId } from '../../../../shared/access/identity.ts';
 import {
   createAsset,
   createMapping as createAssetMapping,
@@ -21,7 +20,7 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  return c.json(await createAsset(c.var.database.sql, c.req.valid('json')), HttpStatus.CREATED);
+  return c.json(await createAsset(c.var.database.sql, c.req.valid('json'), c.var.identity), HttpStatus.CREATED);
 };
 
 export const createMapping: AppRouteHandler<CreateMappingRoute> = async (c) => {
@@ -29,17 +28,22 @@ export const createMapping: AppRouteHandler<CreateMappingRoute> = async (c) => {
     c.var.database.sql,
     c.req.valid('param').id,
     c.req.valid('json'),
-    authorPersonId(c.var.identity),
+    c.var.identity,
   );
   return c.json(mapping, HttpStatus.CREATED);
 };
 
 export const updateMapping: AppRouteHandler<UpdateMappingRoute> = async (c) => {
-  const mapping = await updateAssetMapping(c.var.database.sql, c.req.valid('param').id, c.req.valid('json'));
+  const mapping = await updateAssetMapping(
+    c.var.database.sql,
+    c.req.valid('param').id,
+    c.req.valid('json'),
+    c.var.identity,
+  );
   return c.json(mapping, HttpStatus.OK);
 };
 
 export const removeMapping: AppRouteHandler<RemoveMappingRoute> = async (c) => {
-  await deleteMapping(c.var.database.sql, c.req.valid('param').id);
+  await deleteMapping(c.var.database.sql, c.req.valid('param').id, c.var.identity);
   return c.body(null, HttpStatus.NO_CONTENT);
 };

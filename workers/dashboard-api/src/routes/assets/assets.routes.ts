@@ -92,7 +92,7 @@ export const create = createRoute({
   },
   responses: {
     [HttpStatus.CREATED]: jsonContent(assetSchema, 'The new asset'),
-    ...errorResponses(),
+    ...errorResponses(HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -117,7 +117,7 @@ export const createMapping = createRoute({
   },
   responses: {
     [HttpStatus.CREATED]: jsonContent(mappingSchema, 'The new mapping'),
-    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -138,7 +138,7 @@ export const updateMapping = createRoute({
   },
   responses: {
     [HttpStatus.OK]: jsonContent(mappingSchema, 'The mapping'),
-    ...errorResponses(HttpStatus.NOT_FOUND),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -152,7 +152,7 @@ export const removeMapping = createRoute({
   request: { params: uuidParams },
   responses: {
     [HttpStatus.NO_CONTENT]: { description: 'Deleted' },
-    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 

@@ -1,8 +1,9 @@
 import {
+  recomputeClassifications,
   removeClassificationOverride,
   setClassificationOverride,
 } from '../../../../shared/catalog/classification-overrides.ts';
-import { classifyProducts, getClassificationDistribution } from '../../../../shared/marts/classification.ts';
+import { getClassificationDistribution } from '../../../../shared/marts/classification.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type {
@@ -18,7 +19,7 @@ export const distribution: AppRouteHandler<DistributionRoute> = async (c) => {
 
 export const recompute: AppRouteHandler<RecomputeRoute> = async (c) => {
   const { as_of } = c.req.valid('json');
-  const updated = await classifyProducts(c.var.database.sql, as_of ?? null);
+  const updated = await recomputeClassifications(c.var.database.sql, as_of ?? null, c.var.identity);
   return c.json({ updated }, HttpStatus.OK);
 };
 
@@ -27,11 +28,16 @@ export const setOverride: AppRouteHandler<SetOverrideRoute> = async (c) => {
     c.var.database.sql,
     c.req.valid('param').id,
     c.req.valid('json'),
+    c.var.identity,
   );
   return c.json(classification, HttpStatus.OK);
 };
 
 export const removeOverride: AppRouteHandler<RemoveOverrideRoute> = async (c) => {
-  const classification = await removeClassificationOverride(c.var.database.sql, c.req.valid('param').id);
+  const classification = await removeClassificationOverride(
+    c.var.database.sql,
+    c.req.valid('param').id,
+    c.var.identity,
+  );
   return c.json(classification, HttpStatus.OK);
 };

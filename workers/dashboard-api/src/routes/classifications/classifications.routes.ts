@@ -59,7 +59,7 @@ export const recompute = createRoute({
   },
   responses: {
     [HttpStatus.OK]: jsonContent(z.object({ updated: z.number().int() }).openapi('RecomputeResult'), 'Rows written'),
-    ...errorResponses(),
+    ...errorResponses(HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -83,7 +83,7 @@ export const setOverride = createRoute({
   },
   responses: {
     [HttpStatus.OK]: jsonContent(classificationSchema, 'The manual classification'),
-    ...errorResponses(HttpStatus.NOT_FOUND),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -97,7 +97,7 @@ export const removeOverride = createRoute({
   request: { params: productIdParams },
   responses: {
     [HttpStatus.OK]: jsonContent(classificationSchema, 'The recomputed classification'),
-    ...errorResponses(HttpStatus.NOT_FOUND),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 

@@ -54,13 +54,15 @@ function productIdsOf(checks: ParityCheckResult[]): number[] {
 export async function showConsole(c: ConsoleContext): Promise<Response> {
   const sql = c.var.database.sql;
   const requested = c.req.query('run');
-  const [gate, page, currency] = await Promise.all([
+  const tolerance = dashboardApiConfig.read(c.env, 'parity').tolerance;
+  // The runs first, then the gate: the gate never lags behind a run the page shows as finished.
+  const page = await listParityRuns(sql, { limit: RECENT_RUNS }, tolerance);
+  const [gate, currency] = await Promise.all([
     evaluateCutoverGate(sql, dashboardApiConfig.read(c.env, 'cutoverGate')),
-    listParityRuns(sql, { limit: RECENT_RUNS }),
     shopCurrency(sql),
   ]);
   const selectedId = requested && UUID.test(requested) ? requested : page.data.find((r) => r.verdict !== null)?.id;
-  const selected = selectedId ? await findParityRun(sql, selectedId) : null;
+  const selected = selectedId ? await findParityRun(sql, selectedId, tolerance) : null;
   if (requested && !selected) throw new ApiError(404, `parity run ${requested} not found`);
   const titles = selected ? await productTitles(sql, productIdsOf(selected.checks)) : new Map<number, string>();
   const identity = c.var.identity;
@@ -89,7 +91,13 @@ export async function triggerFromConsole(c: ConsoleContext): Promise<Response> {
   const form = await c.req.parseBody();
   const back = form.back === 'syncs' ? '/console/syncs' : '/console';
   try {
-    const run = await triggerParityRun(c.var.database.sql, c.env.INGEST_QUEUE, {}, describeIdentity(c.var.identity));
+    const run = await triggerParityRun(
+      c.var.database.sql,
+      c.env.INGEST_QUEUE,
+      {},
+      c.var.identity,
+      dashboardApiConfig.read(c.env, 'parity').tolerance,
+    );
     return c.redirect(back === '/console' ? `/console?notice=started&run=${run.id}` : `${back}?notice=started`, 303);
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) return c.redirect(`${back}?notice=already_running`, 303);

@@ -1,5 +1,6 @@
 import { csrf } from 'hono/csrf';
 import { authenticate, requireRole } from '../../../../shared/access/middleware.ts';
+import { rateLimitWrites } from '../../../../shared/http/rate-limit.ts';
 import { createRouter } from '../../lib/create-router.ts';
 import { showConsole, triggerFromConsole } from './console.handlers.tsx';
 import { showSyncs, triggerSyncFromConsole } from './syncs.handlers.tsx';
@@ -14,5 +15,5 @@ consoleRouter.use('/console', authenticate());
 consoleRouter.use('/console/*', authenticate());
 consoleRouter.get('/console', requireRole('viewer'), showConsole);
 consoleRouter.get('/console/syncs', requireRole('viewer'), showSyncs);
-consoleRouter.post('/console/parity-checks', csrf(), requireRole('staff'), triggerFromConsole);
-consoleRouter.post('/console/sync-runs', csrf(), requireRole('staff'), triggerSyncFromConsole);
+consoleRouter.post('/console/parity-checks', csrf(), requireRole('staff'), rateLimitWrites(), triggerFromConsole);
+consoleRouter.post('/console/sync-runs', csrf(), requireRole('staff'), rateLimitWrites(), triggerSyncFromConsole);

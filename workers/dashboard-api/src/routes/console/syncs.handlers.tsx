@@ -34,7 +34,7 @@ export async function triggerSyncFromConsole(c: ConsoleContext): Promise<Respons
     return c.redirect('/console/syncs?notice=bad_kind', 303);
   }
   try {
-    await triggerSyncRun(c.var.database.sql, c.env.INGEST_QUEUE, kind as SyncRunKind, describeIdentity(c.var.identity));
+    await triggerSyncRun(c.var.database.sql, c.env.INGEST_QUEUE, kind as SyncRunKind, c.var.identity);
     return c.redirect('/console/syncs?notice=sync_started', 303);
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) return c.redirect('/console/syncs?notice=sync_running', 303);

@@ -1,4 +1,3 @@
-import { describeIdentity } from '../../../../shared/access/identity.ts';
 import { ApiError } from '../../../../shared/http/errors.ts';
 import { evaluateCutoverGate } from '../../../../shared/parity/cutover-gate.ts';
 import { findParityRun, listParityRuns } from '../../../../shared/parity/store.ts';
@@ -9,12 +8,17 @@ import type { AppRouteHandler } from '../../lib/types.ts';
 import type { CutoverGateRoute, DetailRoute, ListRoute, TriggerRoute } from './parity.routes.ts';
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  return c.json(await listParityRuns(c.var.database.sql, c.req.valid('query')), HttpStatus.OK);
+  const runs = await listParityRuns(
+    c.var.database.sql,
+    c.req.valid('query'),
+    dashboardApiConfig.read(c.env, 'parity').tolerance,
+  );
+  return c.json(runs, HttpStatus.OK);
 };
 
 export const detail: AppRouteHandler<DetailRoute> = async (c) => {
   const { id } = c.req.valid('param');
-  const run = await findParityRun(c.var.database.sql, id);
+  const run = await findParityRun(c.var.database.sql, id, dashboardApiConfig.read(c.env, 'parity').tolerance);
   if (!run) throw new ApiError(404, `parity run ${id} not found`);
   return c.json(run, HttpStatus.OK);
 };
@@ -24,7 +28,8 @@ export const trigger: AppRouteHandler<TriggerRoute> = async (c) => {
     c.var.database.sql,
     c.env.INGEST_QUEUE,
     c.req.valid('json'),
-    describeIdentity(c.var.identity),
+    c.var.identity,
+    dashboardApiConfig.read(c.env, 'parity').tolerance,
   );
   return c.json(run, HttpStatus.ACCEPTED);
 };

@@ -56,6 +56,10 @@ const runFields = {
   finished_at: isoTimestamp.nullable(),
   error: z.string().nullable(),
   verdict: z.enum(VERDICTS).nullable().openapi({ description: 'null until the run has finished' }),
+  standard: z.boolean().openapi({
+    description:
+      'made with the configured tolerance (PARITY_TOLERANCE, default 1%) over the standard window: only standard runs count for the cutover gate; the others are ad hoc',
+  }),
   window: z.object({ from: shopDate, to: shopDate, through: shopDate.nullable() }).nullable(),
   watermark_at: isoTimestamp.nullable(),
   legacy_synced_at: isoTimestamp.nullable(),
@@ -73,14 +77,28 @@ export const cutoverGateSchema = z
     reason: z.string(),
     required_runs: z.number().int(),
     minimum_span_hours: z.number(),
-    runs: z.array(
-      z.object({
-        id: z.string().nullable(),
-        verdict: z.enum(VERDICTS),
-        started_at: isoTimestamp,
-        failing_checks: z.array(z.string()),
-      }),
-    ),
+    runs: z
+      .array(
+        z.object({
+          id: z.string().nullable(),
+          verdict: z.enum(VERDICTS),
+          started_at: isoTimestamp,
+          failing_checks: z.array(z.string()),
+        }),
+      )
+      .openapi({ description: 'the standard runs the decision counted, newest first' }),
+    ignored_runs: z
+      .array(
+        z.object({
+          id: z.string().nullable(),
+          started_at: isoTimestamp,
+          verdict: z.enum(VERDICTS),
+          standard: z.boolean(),
+          reason: z.string().openapi({ example: 'ad hoc: tolerance 5% instead of 1%' }),
+        }),
+      )
+      .openapi({ description: 'the other recent runs, newest first, each with why it did not count' }),
+    tolerance: z.number().openapi({ description: 'the tolerance a standard run uses', example: 0.01 }),
     span_hours: z.number(),
     evaluated_at: isoTimestamp,
   })
@@ -131,7 +149,7 @@ export const trigger = createRoute({
   },
   responses: {
     [HttpStatus.ACCEPTED]: jsonContent(parityRunSchema, 'The run, queued'),
-    ...errorResponses(HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 

@@ -69,7 +69,7 @@ export const update = createRoute({
   },
   responses: {
     [HttpStatus.OK]: jsonContent(staffMemberSchema, 'The staff member'),
-    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 

@@ -1,4 +1,3 @@
-import { describeIdentity } from '../../../../shared/access/identity.ts';
 import { getSyncRun, listSyncRuns, triggerSyncRun } from '../../../../shared/procedures/sync-runs.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
@@ -13,11 +12,6 @@ export const detail: AppRouteHandler<DetailRoute> = async (c) => {
 };
 
 export const trigger: AppRouteHandler<TriggerRoute> = async (c) => {
-  const run = await triggerSyncRun(
-    c.var.database.sql,
-    c.env.INGEST_QUEUE,
-    c.req.valid('json').kind,
-    describeIdentity(c.var.identity),
-  );
+  const run = await triggerSyncRun(c.var.database.sql, c.env.INGEST_QUEUE, c.req.valid('json').kind, c.var.identity);
   return c.json(run, HttpStatus.ACCEPTED);
 };

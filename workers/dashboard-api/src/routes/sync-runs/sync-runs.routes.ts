@@ -71,7 +71,7 @@ export const trigger = createRoute({
   request: { body: jsonBody(z.strictObject({ kind: z.enum(SYNC_RUN_KINDS) }).openapi('NewSyncRun')) },
   responses: {
     [HttpStatus.ACCEPTED]: jsonContent(syncRunSchema, 'The run, queued'),
-    ...errorResponses(HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 

@@ -1,4 +1,3 @@
-import { authorPersonId } from '../../../../shared/access/identity.ts';
 import {
   addProductTag,
   createTag,
@@ -23,16 +22,16 @@ export const list: AppRouteHandler<ListRoute> = async (c) => {
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  return c.json(await createTag(c.var.database.sql, c.req.valid('json')), HttpStatus.CREATED);
+  return c.json(await createTag(c.var.database.sql, c.req.valid('json'), c.var.identity), HttpStatus.CREATED);
 };
 
 export const update: AppRouteHandler<UpdateRoute> = async (c) => {
-  const tag = await updateTag(c.var.database.sql, c.req.valid('param').id, c.req.valid('json'));
+  const tag = await updateTag(c.var.database.sql, c.req.valid('param').id, c.req.valid('json'), c.var.identity);
   return c.json(tag, HttpStatus.OK);
 };
 
 export const remove: AppRouteHandler<RemoveRoute> = async (c) => {
-  await deleteTag(c.var.database.sql, c.req.valid('param').id);
+  await deleteTag(c.var.database.sql, c.req.valid('param').id, c.var.identity);
   return c.body(null, HttpStatus.NO_CONTENT);
 };
 
@@ -41,13 +40,13 @@ export const addToProduct: AppRouteHandler<AddToProductRoute> = async (c) => {
     c.var.database.sql,
     c.req.valid('param').id,
     c.req.valid('json'),
-    authorPersonId(c.var.identity),
+    c.var.identity,
   );
   return c.json(productTag, HttpStatus.CREATED);
 };
 
 export const removeFromProduct: AppRouteHandler<RemoveFromProductRoute> = async (c) => {
   const { id, tag_id } = c.req.valid('param');
-  await removeProductTag(c.var.database.sql, id, tag_id);
+  await removeProductTag(c.var.database.sql, id, tag_id, c.var.identity);
   return c.body(null, HttpStatus.NO_CONTENT);
 };

@@ -77,7 +77,7 @@ export const create = createRoute({
   request: { body: jsonBody(z.strictObject({ name: tagName, category, color }).openapi('NewTag')) },
   responses: {
     [HttpStatus.CREATED]: jsonContent(tagSchema, 'The new tag'),
-    ...errorResponses(HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -94,7 +94,7 @@ export const update = createRoute({
   },
   responses: {
     [HttpStatus.OK]: jsonContent(tagSchema, 'The tag'),
-    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -108,7 +108,7 @@ export const remove = createRoute({
   request: { params: uuidParams },
   responses: {
     [HttpStatus.NO_CONTENT]: { description: 'Deleted' },
-    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -127,7 +127,7 @@ export const addToProduct = createRoute({
   },
   responses: {
     [HttpStatus.CREATED]: jsonContent(productTagSchema, 'The product tag'),
-    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
@@ -146,7 +146,7 @@ export const removeFromProduct = createRoute({
   },
   responses: {
     [HttpStatus.NO_CONTENT]: { description: 'Removed' },
-    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT),
+    ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
 
