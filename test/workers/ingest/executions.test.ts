@@ -127,6 +127,17 @@ describe('redrive', () => {
       error: null,
       previous_error: failed.error_text,
     });
+    // the audit trail names who redrove it, with the state before and after
+    const audit = await sql`select action_kind, actor_description, before_state, after_state from staff_action
+                            where target_kind = 'procedure_execution' and target_id = ${id}`;
+    expect(audit).toEqual([
+      {
+        action_kind: 'execution.redrive',
+        actor_description: 'ops@example.com',
+        before_state: { status: 'failed', step: failed.step_count, error: failed.error_text },
+        after_state: { status: 'waiting', step: failed.step_count, error: null },
+      },
+    ]);
     const done = await waitForExecution(sql, id, { timeoutMs: 60_000 });
     expect(done.status, done.error_text ?? '').toBe('succeeded');
     // resumed at the failed step: one claim per step, and one more for the step that failed
@@ -203,6 +214,13 @@ describe('fail', () => {
     });
     expect(failed.status).toBe(200);
     expect(failed.body).toMatchObject({ status: 'failed', error: 'failed by ops@example.com: stuck since the outage' });
+    const [audit] = await sql`select action_kind, actor_description, after_state from staff_action
+                              where target_kind = 'procedure_execution' and target_id = ${id}`;
+    expect(audit).toMatchObject({
+      action_kind: 'execution.fail',
+      actor_description: 'ops@example.com',
+      after_state: { status: 'failed', error: 'failed by ops@example.com: stuck since the outage' },
+    });
     const again = await refused(409, { reason: 'twice' });
     expect(again.body).toMatchObject({ error: { code: 'conflict', details: { status: 'failed' } } });
     // the key is free: another full sync can be recorded

@@ -9,7 +9,6 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { describeIdentity } from '../../shared/access/identity.ts';
 import { type AccessBindings, accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
 import { ApiError } from '../../shared/http/errors.ts';
 import {
@@ -71,7 +70,7 @@ export function executionRoutes() {
   routes.post('/:id/redrive', async (c) => {
     const id = executionId(c.req.param('id'));
     try {
-      const { before, after } = await redriveExecution(c.var.database.sql, c.env.INGEST_QUEUE, id);
+      const { before, after } = await redriveExecution(c.var.database.sql, c.env.INGEST_QUEUE, id, c.var.identity);
       return c.json({ ...describeExecution(after), previous_error: before.error_text }, 202);
     } catch (error) {
       if (error instanceof ExecutionNotFoundError) throw new ApiError(404, `execution ${id} not found`);
@@ -102,7 +101,7 @@ export function executionRoutes() {
     try {
       const { after } = await failExecutionByOperator(c.var.database.sql, c.env.INGEST_QUEUE, id, {
         reason: parsed.data.reason,
-        by: describeIdentity(c.var.identity),
+        actor: c.var.identity,
       });
       return c.json(describeExecution(after));
     } catch (error) {

@@ -27,9 +27,9 @@ export const STAFF_ACTION_KINDS = [
   'sync.trigger',
   'parity_check.trigger',
   'replay.trigger',
-  // Hook for the dead-letter redrive (issue 16, item 2): its domain function records
-  // { kind: 'execution.redrive', target: { kind: 'procedure_execution', id }, before, after } in its transaction.
+  // An admin's redrive or fail of one execution (workers/shared/procedures/operator-actions.ts).
   'execution.redrive',
+  'execution.fail',
 ] as const;
 export type StaffActionKind = (typeof STAFF_ACTION_KINDS)[number];
 

@@ -9,6 +9,8 @@
  *   failed with the operator's reason, which frees its concurrency key. A step still running finds
  *   it failed and records nothing more (every step's end is conditional on it being active).
  */
+import { describeIdentity, type Identity } from '../access/identity.ts';
+import { recordStaffAction } from '../audit/staff-action.ts';
 import type { Sql } from '../db/client.ts';
 import { log } from '../logging.ts';
 import {
@@ -20,6 +22,13 @@ import {
 } from './execution.ts';
 import type { IngestMessage } from './messages.ts';
 import { nudgeExecution } from './runner.ts';
+
+/** What the audit trail keeps of an execution before and after an operator's action. */
+const auditedState = (row: ProcedureExecutionRow) => ({
+  status: row.status,
+  step: row.step_count,
+  error: row.error_text,
+});
 
 export interface OperatorActionResult {
   before: ProcedureExecutionRow;
@@ -66,18 +75,31 @@ export async function redriveExecution(
   sql: Sql,
   queue: Queue<IngestMessage>,
   id: string,
+  actor: Identity,
 ): Promise<OperatorActionResult> {
   const before = await findExecution(sql, id);
   if (!before) throw new ExecutionNotFoundError(id);
   if (before.status !== 'failed') throw new ExecutionNotFailedError(id, before.status);
   let after: ProcedureExecutionRow | undefined;
   try {
-    [after] = await sql<ProcedureExecutionRow[]>`
-      update procedure_execution
-      set status = 'waiting', finished_at = null, error_text = null, heartbeat_at = now(), wake_up_at = now(),
-          watchdog_resend_count = 0, stall_reason_text = null
-      where procedure_execution_id = ${id} and status = 'failed'
-      returning *`;
+    after = await sql.begin(async (tx) => {
+      const [row] = await tx<ProcedureExecutionRow[]>`
+        update procedure_execution
+        set status = 'waiting', finished_at = null, error_text = null, heartbeat_at = now(), wake_up_at = now(),
+            watchdog_resend_count = 0, stall_reason_text = null
+        where procedure_execution_id = ${id} and status = 'failed'
+        returning *`;
+      if (row) {
+        await recordStaffAction(tx, {
+          actor,
+          kind: 'execution.redrive',
+          target: { kind: 'procedure_execution', id },
+          before: auditedState(before),
+          after: auditedState(row),
+        });
+      }
+      return row;
+    });
   } catch (error) {
     if (isUniqueViolation(error, 'procedure_execution_one_active_per_concurrency_key') && before.concurrency_key) {
       throw new ExecutionConflictError(before.concurrency_key);
@@ -110,16 +132,28 @@ export async function failExecutionByOperator(
   sql: Sql,
   queue: Queue<IngestMessage>,
   id: string,
-  input: { reason: string; by: string },
+  input: { reason: string; actor: Identity },
 ): Promise<OperatorActionResult> {
   const before = await findExecution(sql, id);
   if (!before) throw new ExecutionNotFoundError(id);
-  const cause = `failed by ${input.by}: ${input.reason}`;
-  const [after] = await sql<ProcedureExecutionRow[]>`
-    update procedure_execution
-    set status = 'failed', finished_at = now(), heartbeat_at = now(), error_text = ${cause}
-    where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')
-    returning *`;
+  const cause = `failed by ${describeIdentity(input.actor)}: ${input.reason}`;
+  const after = await sql.begin(async (tx) => {
+    const [row] = await tx<ProcedureExecutionRow[]>`
+      update procedure_execution
+      set status = 'failed', finished_at = now(), heartbeat_at = now(), error_text = ${cause}
+      where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')
+      returning *`;
+    if (row) {
+      await recordStaffAction(tx, {
+        actor: input.actor,
+        kind: 'execution.fail',
+        target: { kind: 'procedure_execution', id },
+        before: auditedState(before),
+        after: auditedState(row),
+      });
+    }
+    return row;
+  });
   if (!after) throw new ExecutionNotActiveError(id, (await findExecution(sql, id))?.status ?? before.status);
   log.warn('execution failed by an operator', {
     procedure_execution_id: id,
