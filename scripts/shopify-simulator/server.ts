@@ -11,6 +11,7 @@
  *   POST /__simulator/config                   {webhookUrl, webhookSecret, bucket, timing, maxConcurrentOperations}
  *   POST /__simulator/reset                    clear faults, operations, logs, the cost bucket and config changes (keeps the store)
  *   GET  /__simulator/requests                 the request log; GET /__simulator/operations; GET /__simulator/webhooks
+ *   GET  /__simulator/totals                   Σ requested and actual query cost, THROTTLED and MAX_COST_EXCEEDED counts
  *   POST /__simulator/webhooks/trigger         {topic, id? | payload?, webhookId?, signWith?, times?}
  */
 import { once } from 'node:events';
@@ -143,6 +144,18 @@ export interface RequestLogEntry {
   actualQueryCost?: number;
 }
 
+/** Cost totals of the GraphQL queries run (THROTTLED and MAX_COST_EXCEEDED answers cost nothing). */
+export interface CostTotals {
+  queries: number;
+  requestedQueryCost: number;
+  actualQueryCost: number;
+  throttled: number;
+  maxCostExceeded: number;
+  bucket: { maximumAvailable: number; restoreRate: number };
+}
+
+const noTotals = () => ({ queries: 0, requestedQueryCost: 0, actualQueryCost: 0, throttled: 0, maxCostExceeded: 0 });
+
 export type StoreInput = GeneratedStore | StoreSource | { fixtureDir: string } | { generate: StoreOptions };
 
 export interface SimulatorOperationView {
@@ -178,6 +191,8 @@ export interface ShopifySimulator {
   configure(config: ConfigPatch): SimulatorConfig;
   reset(): void;
   requests(): RequestLogEntry[];
+  /** What the cost bucket saw since the start (or the last reset): Σ requested and actual cost, refusals. */
+  totals(): CostTotals;
   operations(): SimulatorOperationView[];
   webhookDeliveries(): WebhookDelivery[];
   triggerWebhook(request: TriggerWebhookRequest): Promise<WebhookDelivery[]>;
@@ -383,6 +398,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     legacy: { products: [], orders: [], deletedProductIds: [] },
   });
   let bucket = { available: config.bucket.maximumAvailable, updatedAt: now() };
+  let totals = noTotals();
   let operations: SimOperation[] = [];
   let operationCounter = 0;
   let log: RequestLogEntry[] = [];
@@ -780,6 +796,10 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     };
   }
 
+  function costTotals(): CostTotals {
+    return { ...totals, bucket: { ...config.bucket } };
+  }
+
   function throttleStatus() {
     return {
       maximumAvailable: config.bucket.maximumAvailable,
@@ -859,6 +879,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     const requested = requestedQueryCost(schema, document, operation, variables);
     refillBucket();
     if (requested > MAX_QUERY_COST) {
+      totals.maxCostExceeded++;
       record({ ...base, operationName, status: 200, outcome: 'max-cost-exceeded', requestedQueryCost: requested });
       sendJson(response, 200, {
         errors: [
@@ -879,6 +900,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       const status = throttleStatus();
       if (forced)
         status.currentlyAvailable = Math.min(status.currentlyAvailable, Math.max(0, requested - status.restoreRate));
+      totals.throttled++;
       record({ ...base, operationName, status: 200, outcome: 'throttled', requestedQueryCost: requested });
       sendJson(response, 200, {
         errors: [
@@ -892,6 +914,8 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       return;
     }
 
+    // Shopify charges the requested cost up front and refunds the difference to the actual cost after.
+    bucket.available -= requested;
     const result = await execute({
       schema,
       document,
@@ -899,8 +923,12 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       variableValues: variables,
       operationName,
     });
-    const actual = operation.operation === 'mutation' ? 10 : actualQueryCost(result.data, requested);
-    bucket.available -= actual;
+    const actual = actualQueryCost(schema, document, operation, result.data, requested);
+    refillBucket();
+    bucket.available = Math.min(config.bucket.maximumAvailable, bucket.available + requested - actual);
+    totals.queries++;
+    totals.requestedQueryCost += requested;
+    totals.actualQueryCost += actual;
     record({
       ...base,
       operationName: operationName ?? operation.name?.value,
@@ -1082,6 +1110,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     log = [];
     deliveries = [];
     bucket = { available: config.bucket.maximumAvailable, updatedAt: now() };
+    totals = noTotals();
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
   }
@@ -1105,6 +1134,8 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       } else if (action === 'reset' && request.method === 'POST') {
         reset();
         result = { reset: true };
+      } else if (action === 'totals') {
+        result = costTotals();
       } else if (action === 'requests') {
         result = log;
       } else if (action === 'operations') {
@@ -1172,6 +1203,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     configure: applyConfig,
     reset,
     requests: () => [...log],
+    totals: costTotals,
     operations: operationViews,
     webhookDeliveries: () => [...deliveries],
     triggerWebhook,
