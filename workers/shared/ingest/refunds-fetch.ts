@@ -31,8 +31,9 @@ export interface RefundsStepInput {
   window: { from: string | null; to: string };
   /** The last order whose refunds are loaded (numeric id), undefined at the start. */
   afterOrderId: string | undefined;
-  /** Defaults to REFUNDS_STEP_BUDGET_MS; tests shorten it. */
+  /** Defaults to REFUNDS_STEP_BUDGET_MS and REFUND_ORDERS_PER_CHUNK; tests shorten them. */
   budgetMs?: number;
+  ordersPerChunk?: number;
   now?: () => number;
 }
 
@@ -104,6 +105,7 @@ export async function refundsStep(input: RefundsStepInput): Promise<RefundsStepR
   const now = input.now ?? Date.now;
   const started = now();
   const budgetMs = input.budgetMs ?? REFUNDS_STEP_BUDGET_MS;
+  const perChunk = input.ordersPerChunk ?? REFUND_ORDERS_PER_CHUNK;
   const orders = await refundedOrdersAfter(input.sql, input.window, input.afterOrderId);
   const result: RefundsStepResult = { afterOrderId: input.afterOrderId, rows: 0, archived: [], done: false };
   if (orders.length === 0) return { ...result, done: true };
@@ -113,12 +115,12 @@ export async function refundsStep(input: RefundsStepInput): Promise<RefundsStepR
   let loading: Promise<void> = Promise.resolve();
   let failure: unknown;
   let fetchedAll = true;
-  for (let start = 0; start < orders.length; start += REFUND_ORDERS_PER_CHUNK) {
+  for (let start = 0; start < orders.length; start += perChunk) {
     if (start > 0 && now() - started >= budgetMs) {
       fetchedAll = false;
       break;
     }
-    const chunk = orders.slice(start, start + REFUND_ORDERS_PER_CHUNK);
+    const chunk = orders.slice(start, start + perChunk);
     let refunds: RefundNode[];
     try {
       refunds = await client.fetchRefunds(chunk);
