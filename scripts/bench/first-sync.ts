@@ -15,12 +15,93 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../lib/migrations.ts';
 import { writeStoreFixture } from '../store-generator/fixture-folder.ts';
-import { openScratchDatabases } from './scratch-databases.ts';
+import { openScratchDatabases, type ScratchDatabases } from './scratch-databases.ts';
 
 const USAGE = `usage: npm run bench:first-sync -- [--dir <fixture-folder> | --orders 200000 --products 2000 --seed 7]
   [--timeout 3600] [--results bench/first-sync.json]`;
 
 const log = (message: string) => console.error(`[bench:first-sync] ${message}`);
+
+/** What one first full sync measured (the figures of `npm run ingest:fixture`). */
+export interface FirstSyncBench {
+  status: string;
+  phases: Record<string, number | null>;
+  shopify_cost: {
+    queries: number;
+    requested_query_cost: number;
+    actual_query_cost: number;
+    throttled: number;
+    restore_rate: number;
+    maximum_available: number;
+  };
+  rate_limit_bound: {
+    bucket_seconds: number;
+    load_seconds: number;
+    seconds: number;
+    wall_seconds: number | null;
+    ratio: number | null;
+    ratio_with_marts: number | null;
+  };
+  tables: Record<string, number>;
+}
+
+/** Runs `ingest:fixture` on the folder into a fresh scratch database; its figures. */
+export async function benchFirstSync(
+  scratch: ScratchDatabases,
+  input: { dir: string; timeoutSeconds: number; log?: (message: string) => void },
+): Promise<FirstSyncBench> {
+  const databaseUrl = await scratch.create('new', 'first_sync');
+  try {
+    input.log?.(`npm run ingest:fixture -- ${input.dir} --timeout ${input.timeoutSeconds}`);
+    const child = spawn(
+      process.execPath,
+      [join(PROJECT_ROOT, 'scripts/ingest-fixture.ts'), input.dir, '--timeout', String(input.timeoutSeconds)],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl } },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += String(chunk);
+    });
+    const code = await new Promise<number>((done) => child.on('exit', (exitCode) => done(exitCode ?? 1)));
+    if (!output.trim()) throw new Error(`ingest:fixture printed no summary (exit ${code})`);
+    const summary = JSON.parse(output) as FirstSyncBench & { sync: { status: string } };
+    return {
+      status: summary.sync.status,
+      phases: summary.phases,
+      shopify_cost: summary.shopify_cost,
+      rate_limit_bound: summary.rate_limit_bound,
+      tables: summary.tables,
+    };
+  } finally {
+    await scratch.drop(databaseUrl);
+  }
+}
+
+/** The BENCHMARKS.md section: wall time against the rate-limit bound, and the phases. */
+export function renderFirstSyncMarkdown(bench: FirstSyncBench, orders: number | string): string {
+  const bound = bench.rate_limit_bound;
+  const cost = bench.shopify_cost;
+  const phases = Object.entries(bench.phases)
+    .map(([phase, seconds]) => `| ${phase.replaceAll('_', ' ')} | ${seconds ?? '–'} |`)
+    .join('\n');
+  return `
+## First full sync
+
+\`npm run ingest:fixture\` (simulator → ingest Worker under wrangler dev → Postgres), ${orders} orders,
+${bench.tables.act_of_refund ?? '?'} refunds: sync ${bench.status}. Target: wall time within 1.5× of the rate-limit bound.
+
+| figure | value |
+|---|---|
+| wall time | ${bound.wall_seconds} s |
+| rate-limit bound = Σ actual cost ÷ restore rate + load time | ${bound.seconds} s = ${cost.actual_query_cost} ÷ ${cost.restore_rate}/s (${bound.bucket_seconds} s) + ${bound.load_seconds} s |
+| ratio (goal ≤ 1.5) | **${bound.ratio}** ${bound.ratio !== null && bound.ratio <= 1.5 ? 'met' : 'missed'} (${bound.ratio_with_marts} counting the marts refresh as load time) |
+| queries / Σ requested cost / THROTTLED | ${cost.queries} / ${cost.requested_query_cost} / ${cost.throttled} |
+
+| phase | seconds |
+|---|---|
+${phases}
+`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -48,49 +129,25 @@ async function main(argv: string[]): Promise<number> {
         'jsonl',
       );
     }
-    const databaseUrl = await scratch.create('new', 'first_sync');
-    log(`npm run ingest:fixture -- ${folder} --timeout ${values.timeout}`);
-    const child = spawn(
-      process.execPath,
-      [join(PROJECT_ROOT, 'scripts/ingest-fixture.ts'), folder, '--timeout', String(values.timeout)],
-      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl } },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += String(chunk);
-    });
-    const code = await new Promise<number>((done) => child.on('exit', (exitCode) => done(exitCode ?? 1)));
-    if (!output.trim()) throw new Error(`ingest:fixture printed no summary (exit ${code})`);
-    const summary = JSON.parse(output) as {
-      sync: { status: string };
-      phases: unknown;
-      shopify_cost: unknown;
-      rate_limit_bound: unknown;
-      tables: unknown;
-    };
-    const result = {
-      fixture: folder,
-      status: summary.sync.status,
-      phases: summary.phases,
-      shopify_cost: summary.shopify_cost,
-      rate_limit_bound: summary.rate_limit_bound,
-      tables: summary.tables,
-    };
+    const result = await benchFirstSync(scratch, { dir: folder, timeoutSeconds: Number(values.timeout), log });
     await mkdir(dirname(values.results), { recursive: true });
-    await writeFile(values.results, `${JSON.stringify(result, null, 2)}\n`);
+    await writeFile(values.results, `${JSON.stringify({ fixture: folder, ...result }, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));
-    return code;
+    return result.status === 'succeeded' ? 0 : 1;
   } finally {
     await scratch.close();
     if (generated) await rm(generated, { recursive: true, force: true });
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    console.error(USAGE);
-    process.exit(1);
-  },
-);
+// a CLI when run, a module when imported by the bench
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      console.error(USAGE);
+      process.exit(1);
+    },
+  );
+}
