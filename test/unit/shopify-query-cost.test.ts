@@ -103,6 +103,9 @@ describe('the simulator charges query cost as Shopify does', () => {
       actualQueryCost: expectedActual,
       throttled: 1,
     });
+    // the same over the control API
+    const totals = await (await fetch(`${simulator.url}/__simulator/totals`)).json();
+    expect(totals).toEqual(simulator.totals());
   });
 });
 
