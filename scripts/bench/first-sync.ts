@@ -78,24 +78,26 @@ export async function benchFirstSync(
 }
 
 /** The BENCHMARKS.md section: wall time against the rate-limit bound, and the phases. */
-export function renderFirstSyncMarkdown(bench: FirstSyncBench, orders: number | string): string {
+export function renderFirstSyncMarkdown(bench: FirstSyncBench, orders: number): string {
   const bound = bench.rate_limit_bound;
   const cost = bench.shopify_cost;
+  const n = (value: number | string | null | undefined) =>
+    typeof value === 'number' ? value.toLocaleString('en-US') : (value ?? '?');
   const phases = Object.entries(bench.phases)
     .map(([phase, seconds]) => `| ${phase.replaceAll('_', ' ')} | ${seconds ?? '–'} |`)
     .join('\n');
   return `
 ## First full sync
 
-\`npm run ingest:fixture\` (simulator → ingest Worker under wrangler dev → Postgres), ${orders} orders,
-${bench.tables.act_of_refund ?? '?'} refunds: sync ${bench.status}. Target: wall time within 1.5× of the rate-limit bound.
+\`npm run ingest:fixture\` (simulator → ingest Worker under wrangler dev → Postgres), ${n(orders)} orders,
+${n(bench.tables.act_of_refund)} refunds: sync ${bench.status}. Target: wall time within 1.5× of the rate-limit bound.
 
 | figure | value |
 |---|---|
-| wall time | ${bound.wall_seconds} s |
-| rate-limit bound = Σ actual cost ÷ restore rate + load time | ${bound.seconds} s = ${cost.actual_query_cost} ÷ ${cost.restore_rate}/s (${bound.bucket_seconds} s) + ${bound.load_seconds} s |
+| wall time | ${n(bound.wall_seconds)} s |
+| rate-limit bound = Σ actual cost ÷ restore rate + load time | ${n(bound.seconds)} s = ${n(cost.actual_query_cost)} ÷ ${n(cost.restore_rate)}/s (${n(bound.bucket_seconds)} s) + ${n(bound.load_seconds)} s |
 | ratio (goal ≤ 1.5) | **${bound.ratio}** ${bound.ratio !== null && bound.ratio <= 1.5 ? 'met' : 'missed'} (${bound.ratio_with_marts} counting the marts refresh as load time) |
-| queries / Σ requested cost / THROTTLED | ${cost.queries} / ${cost.requested_query_cost} / ${cost.throttled} |
+| queries / Σ requested cost / THROTTLED | ${n(cost.queries)} / ${n(cost.requested_query_cost)} / ${n(cost.throttled)} |
 
 | phase | seconds |
 |---|---|
