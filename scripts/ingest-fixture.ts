@@ -7,7 +7,9 @@
  *
  * The nightly full sync's Cron Trigger is fired (`/__scheduled`), the CLI follows the recorded
  * ProcedureExecutions in the database until the sync has finished, then prints what ran, what was
- * archived, what was quarantined and the raw tables' row counts. Exit 0 when the sync succeeded.
+ * archived, what was quarantined and the raw tables' row counts, each phase's time, and the
+ * simulator's cost totals with the rate-limit bound they set (Σ actual query cost ÷ restore rate
+ * + the load time) next to the sync's wall time. Exit 0 when the sync succeeded.
  *
  * A full sync an earlier run left unfinished on the same database (stopped, killed, crashed) is
  * followed instead of starting another: the steps its stop killed are given back and its lost
@@ -15,7 +17,7 @@
  * state folder is kept per database until a sync finishes, so the resumed run finds its exports.
  *
  * DATABASE_URL (required) is migrated first; LEGACY_DATABASE_URL is optional (the sync never reads
- * it; the binding falls back to DATABASE_URL). --timeout <seconds> (default 900), --keep-archive
+ * it; the binding falls back to DATABASE_URL). --timeout <seconds> (default 3600), --keep-archive
  * keeps the R2/queue state directory after a finished sync too. A fixture folder is what `npm run ingest:generate`
  * writes, or any folder of Shopify JSONL files (e.g. ../shared/fixtures/shopify-real).
  */
@@ -33,10 +35,11 @@ import { freePort } from './lib/local-postgres.ts';
 import { migrate, PROJECT_ROOT } from './lib/migrations.ts';
 import { redact, requireDatabaseUrl } from './lib/postgres-url.ts';
 import { keepExecutionsMoving, releaseInterruptedSteps, unfinishedRun } from './lib/resume-executions.ts';
-import { startShopifySimulator } from './shopify-simulator/server.ts';
+import { type CostTotals, startShopifySimulator } from './shopify-simulator/server.ts';
 
-const USAGE =
-  'usage: DATABASE_URL=postgres://… npm run ingest:fixture -- <fixture-folder> [--timeout 900] [--keep-archive]';
+/** Long enough for a first full sync of a 200 000-order store at 100 points/s (about 35 min). */
+const DEFAULT_TIMEOUT_SECONDS = 3600;
+const USAGE = `usage: DATABASE_URL=postgres://… npm run ingest:fixture -- <fixture-folder> [--timeout ${DEFAULT_TIMEOUT_SECONDS}] [--keep-archive]`;
 const NIGHTLY_FULL_SYNC = '0 3 * * *';
 
 class UsageError extends Error {}
@@ -68,7 +71,10 @@ async function main(argv: string[]): Promise<number> {
       return parseArgs({
         args: argv,
         allowPositionals: true,
-        options: { timeout: { type: 'string', default: '900' }, 'keep-archive': { type: 'boolean', default: false } },
+        options: {
+          timeout: { type: 'string', default: String(DEFAULT_TIMEOUT_SECONDS) },
+          'keep-archive': { type: 'boolean', default: false },
+        },
       });
     } catch (error) {
       throw new UsageError((error as Error).message);
@@ -206,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
       await new Promise((r) => setTimeout(r, 1000));
     }
     finished = true;
-    const summary = await summarize(sql, sync.id, folder);
+    const summary = await summarize(sql, sync.id, folder, simulator.totals());
     console.log(JSON.stringify(summary, null, 2));
     return summary.sync.status === 'succeeded' ? 0 : 1;
   } finally {
@@ -226,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function summarize(sql: postgres.Sql, id: string, folder: string) {
+async function summarize(sql: postgres.Sql, id: string, folder: string, cost: CostTotals) {
   const [sync] = await sql<
     { status: string; error_text: string | null; rows: number; seconds: number; requested_at: Date }[]
   >`
@@ -272,6 +278,81 @@ async function summarize(sql: postgres.Sql, id: string, folder: string) {
     quarantine,
     cursors: Object.fromEntries(cursors.map((c) => [c.resource_name, c.window_end_at])),
     tables: await rawTableCounts(sql),
+    ...(await timing(sql, id, cost)),
+  };
+}
+
+interface TimedExecution {
+  id: string;
+  parent: string | null;
+  kind: string;
+  requested: number;
+  finished: number | null;
+}
+
+/**
+ * Each phase's seconds, from the recorded executions: the full sync's children, and inside the
+ * orders child its bulk operation and download, its export's load, and the refunds phase (from
+ * that load's end to the orders child's end). The rate-limit bound is the time the cost bucket
+ * alone needs (Σ actual cost ÷ restore rate) plus the time the database needs for the loads.
+ */
+async function timing(sql: postgres.Sql, id: string, cost: CostTotals) {
+  const rows = await sql<TimedExecution[]>`
+    with recursive tree as (
+      select procedure_execution_id, parent_procedure_execution_id from procedure_execution
+      where procedure_execution_id = ${id}
+      union all
+      select c.procedure_execution_id, c.parent_procedure_execution_id
+      from procedure_execution c join tree on c.parent_procedure_execution_id = tree.procedure_execution_id)
+    select e.procedure_execution_id as id, e.parent_procedure_execution_id as parent, e.procedure_kind as kind,
+           extract(epoch from e.requested_at)::float8 as requested, extract(epoch from e.finished_at)::float8 as finished
+    from tree join procedure_execution e using (procedure_execution_id)
+    order by e.requested_at`;
+  const seconds = (from: number | undefined, to: number | null | undefined) =>
+    from === undefined || to === null || to === undefined ? null : Math.round((to - from) * 10) / 10;
+  const root = rows.find((row) => row.id === id);
+  const children = rows.filter((row) => row.parent === id);
+  const child = (kind: string) => children.find((row) => row.kind === kind);
+  const loadOf = (parent: TimedExecution | undefined) =>
+    parent ? rows.find((row) => row.parent === parent.id && row.kind === 'load') : undefined;
+  const orders = child('orders');
+  const ordersLoad = loadOf(orders);
+  const loads = rows.filter((row) => row.kind === 'load' && row.finished !== null);
+  const loadSeconds = loads.reduce((sum, row) => sum + ((row.finished as number) - row.requested), 0);
+  const marts = child('marts');
+  const martsSeconds = seconds(marts?.requested, marts?.finished) ?? 0;
+  const bucketSeconds = cost.actualQueryCost / cost.bucket.restoreRate;
+  const wall = seconds(root?.requested, root?.finished);
+  const bound = bucketSeconds + loadSeconds;
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return {
+    phases: {
+      products: seconds(child('products')?.requested, child('products')?.finished),
+      orders_bulk_operation_and_download: seconds(orders?.requested, ordersLoad?.requested),
+      orders_load: seconds(ordersLoad?.requested, ordersLoad?.finished),
+      refunds: seconds(ordersLoad?.finished ?? undefined, orders?.finished),
+      deletions: seconds(child('load')?.requested, child('load')?.finished),
+      marts: seconds(marts?.requested, marts?.finished),
+      total: wall,
+    },
+    shopify_cost: {
+      queries: cost.queries,
+      requested_query_cost: cost.requestedQueryCost,
+      actual_query_cost: cost.actualQueryCost,
+      throttled: cost.throttled,
+      max_cost_exceeded: cost.maxCostExceeded,
+      restore_rate: cost.bucket.restoreRate,
+      maximum_available: cost.bucket.maximumAvailable,
+    },
+    rate_limit_bound: {
+      bucket_seconds: round(bucketSeconds),
+      load_seconds: round(loadSeconds),
+      seconds: round(bound),
+      wall_seconds: wall,
+      ratio: wall === null ? null : Math.round((wall / bound) * 100) / 100,
+      // the touched-keys marts refresh the sync ends with is database work too
+      ratio_with_marts: wall === null ? null : Math.round((wall / (bound + martsSeconds)) * 100) / 100,
+    },
   };
 }
 

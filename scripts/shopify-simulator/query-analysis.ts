@@ -5,7 +5,7 @@
  *   texts Shopify uses);
  * - the connection rules of ordinary queries (first or last, at most 250);
  * - the requested cost of a query (Shopify's model: objects 1, connections 2 + size × node,
- *   scalars 0, mutations 10).
+ *   scalars 0, mutations 10), and the cost actually used, by the same rules with the answer's sizes.
  */
 import {
   type ASTVisitor,
@@ -367,16 +367,72 @@ export function requestedQueryCost(
   return root ? Math.max(1, costOf(operation.selectionSet, root)) : 1;
 }
 
-/** The cost actually used: one point per object in the answer, never more than requested. */
-export function actualQueryCost(data: unknown, requested: number): number {
-  let objects = 0;
-  const count = (value: unknown) => {
-    if (Array.isArray(value)) value.forEach(count);
-    else if (value && typeof value === 'object') {
-      objects++;
-      Object.values(value).forEach(count);
-    }
+/**
+ * The cost actually used, by the rules of the requested cost with the sizes of the answer: a
+ * connection costs 2 + its returned nodes, a list its returned objects, a null object nothing;
+ * never more than requested (Shopify refunds the difference).
+ */
+export function actualQueryCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  data: unknown,
+  requested: number,
+): number {
+  if (operation.operation === 'mutation') return 10;
+  const fragments = fragmentsOf(document);
+  const objectCost = (selectionSet: SelectionSetNode | undefined, type: GraphQLNamedType, value: unknown): number => {
+    if (!value || typeof value !== 'object') return 0;
+    return 1 + costOf(selectionSet, type, value as Record<string, unknown>);
   };
-  count(data);
-  return Math.min(requested, Math.max(1, objects));
+  const costOf = (
+    selectionSet: SelectionSetNode | undefined,
+    type: GraphQLNamedType,
+    value: Record<string, unknown>,
+  ): number => {
+    let total = 0;
+    forEachField(selectionSet, type, schema, fragments, (field, definition) => {
+      if (!definition) return;
+      const named = getNamedType(definition.type);
+      if (isLeafType(named)) return;
+      const answer = value[field.alias?.value ?? field.name.value];
+      if (answer === null || answer === undefined) return;
+      if (isConnectionType(named)) {
+        total += 2;
+        const connection = answer as { nodes?: unknown[]; edges?: { node?: unknown }[] };
+        forEachField(field.selectionSet, named, schema, fragments, (connectionField, connectionDefinition) => {
+          if (!connectionDefinition) return;
+          const connectionNamed = getNamedType(connectionDefinition.type);
+          if (connectionField.name.value === 'nodes') {
+            for (const node of connection.nodes ?? [])
+              total += objectCost(connectionField.selectionSet, connectionNamed, node);
+          }
+          if (connectionField.name.value === 'edges') {
+            forEachField(
+              connectionField.selectionSet,
+              connectionNamed,
+              schema,
+              fragments,
+              (edgeField, edgeDefinition) => {
+                if (edgeField.name.value !== 'node' || !edgeDefinition) return;
+                const nodeType = getNamedType(edgeDefinition.type);
+                for (const edge of connection.edges ?? [])
+                  total += objectCost(edgeField.selectionSet, nodeType, edge?.node);
+              },
+            );
+          }
+        });
+        return;
+      }
+      for (const item of Array.isArray(answer) ? answer : [answer])
+        total += objectCost(field.selectionSet, named, item);
+    });
+    return total;
+  };
+  const root = schema.getQueryType();
+  const actual =
+    root && data && typeof data === 'object'
+      ? costOf(operation.selectionSet, root, data as Record<string, unknown>)
+      : 0;
+  return Math.min(requested, Math.max(1, actual));
 }

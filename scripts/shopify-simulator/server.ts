@@ -11,6 +11,7 @@
  *   POST /__simulator/config                   {webhookUrl, webhookSecret, bucket, timing, maxConcurrentOperations}
  *   POST /__simulator/reset                    clear faults, operations, logs, the cost bucket and config changes (keeps the store)
  *   GET  /__simulator/requests                 the request log; GET /__simulator/operations; GET /__simulator/webhooks
+ *   GET  /__simulator/totals                   Σ requested and actual query cost, THROTTLED and MAX_COST_EXCEEDED counts
  *   POST /__simulator/webhooks/trigger         {topic, id? | payload?, webhookId?, signWith?, times?}
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -150,6 +151,18 @@ export interface RequestLogEntry {
   actualQueryCost?: number;
 }
 
+/** Cost totals of the GraphQL queries run (THROTTLED and MAX_COST_EXCEEDED answers cost nothing). */
+export interface CostTotals {
+  queries: number;
+  requestedQueryCost: number;
+  actualQueryCost: number;
+  throttled: number;
+  maxCostExceeded: number;
+  bucket: { maximumAvailable: number; restoreRate: number };
+}
+
+const noTotals = () => ({ queries: 0, requestedQueryCost: 0, actualQueryCost: 0, throttled: 0, maxCostExceeded: 0 });
+
 export type StoreInput = GeneratedStore | StoreSource | { fixtureDir: string } | { generate: StoreOptions };
 
 export interface SimulatorOperationView {
@@ -185,6 +198,8 @@ export interface ShopifySimulator {
   configure(config: ConfigPatch): SimulatorConfig;
   reset(): void;
   requests(): RequestLogEntry[];
+  /** What the cost bucket saw since the start (or the last reset): Σ requested and actual cost, refusals. */
+  totals(): CostTotals;
   operations(): SimulatorOperationView[];
   webhookDeliveries(): WebhookDelivery[];
   triggerWebhook(request: TriggerWebhookRequest): Promise<WebhookDelivery[]>;
@@ -392,6 +407,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     legacy: { products: [], orders: [], deletedProductIds: [] },
   });
   let bucket = { available: config.bucket.maximumAvailable, updatedAt: now() };
+  let totals = noTotals();
   let operations: SimOperation[] = [];
   let operationCounter = 0;
   let log: RequestLogEntry[] = [];
@@ -803,6 +819,10 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     };
   }
 
+  function costTotals(): CostTotals {
+    return { ...totals, bucket: { ...config.bucket } };
+  }
+
   function throttleStatus() {
     return {
       maximumAvailable: config.bucket.maximumAvailable,
@@ -882,6 +902,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     const requested = requestedQueryCost(schema, document, operation, variables);
     refillBucket();
     if (requested > MAX_QUERY_COST) {
+      totals.maxCostExceeded++;
       record({ ...base, operationName, status: 200, outcome: 'max-cost-exceeded', requestedQueryCost: requested });
       sendJson(response, 200, {
         errors: [
@@ -902,6 +923,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       const status = throttleStatus();
       if (forced)
         status.currentlyAvailable = Math.min(status.currentlyAvailable, Math.max(0, requested - status.restoreRate));
+      totals.throttled++;
       record({
         ...base,
         operationName,
@@ -922,6 +944,8 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       return;
     }
 
+    // Shopify charges the requested cost up front and refunds the difference to the actual cost after.
+    bucket.available -= requested;
     const result = await execute({
       schema,
       document,
@@ -929,8 +953,12 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       variableValues: variables,
       operationName,
     });
-    const actual = operation.operation === 'mutation' ? 10 : actualQueryCost(result.data, requested);
-    bucket.available -= actual;
+    const actual = actualQueryCost(schema, document, operation, result.data, requested);
+    refillBucket();
+    bucket.available = Math.min(config.bucket.maximumAvailable, bucket.available + requested - actual);
+    totals.queries++;
+    totals.requestedQueryCost += requested;
+    totals.actualQueryCost += actual;
     record({
       ...base,
       operationName: operationName ?? operation.name?.value,
@@ -1127,6 +1155,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     log = [];
     deliveries = [];
     bucket = { available: config.bucket.maximumAvailable, updatedAt: now() };
+    totals = noTotals();
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
   }
@@ -1150,6 +1179,8 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       } else if (action === 'reset' && request.method === 'POST') {
         reset();
         result = { reset: true };
+      } else if (action === 'totals') {
+        result = costTotals();
       } else if (action === 'requests') {
         result = log;
       } else if (action === 'operations') {
@@ -1217,6 +1248,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     configure: applyConfig,
     reset,
     requests: () => [...log],
+    totals: costTotals,
     operations: operationViews,
     webhookDeliveries: () => [...deliveries],
     triggerWebhook,

@@ -13,8 +13,8 @@ import {
   BulkQueryInvalidError,
   CANCEL_BULK_OPERATION_MUTATION,
   createShopifyClient,
-  ORDER_REFUNDS_QUERY,
   ORDERS_BULK_QUERY,
+  orderRefundsQuery,
   ordersBulkQuery,
   PRODUCT_DELETION_EVENTS_QUERY,
   PRODUCTS_BULK_QUERY,
@@ -135,6 +135,11 @@ describe('the client meets the rules through the simulator', () => {
 /** The fields a selection set asks for, as a tree (inline fragments merged). */
 type Shape = { [field: string]: Shape | true };
 
+const ORDER_REFUNDS = orderRefundsQuery([
+  { alias: 'r1_l2', refunds: 1, lines: 2 },
+  { alias: 'r3_l1', refunds: 3, lines: 1 },
+]);
+
 function shapeOf(selectionSet: SelectionSetNode | undefined): Shape {
   const shape: Shape = {};
   for (const selection of selectionSet?.selections ?? []) {
@@ -195,9 +200,12 @@ describe('the bulk and refund queries select exactly what the fixture format hol
     }
   });
 
-  it('refunds (ordinary query)', () => {
-    const operation = parse(ORDER_REFUNDS_QUERY).definitions[0] as never as { selectionSet: SelectionSetNode };
-    const refund = (shapeOf(operation.selectionSet).nodes as Shape).refunds as Shape;
+  it('refunds (ordinary query; the refund’s order is the node it was asked through)', () => {
+    const operation = parse(ORDER_REFUNDS).definitions[0] as never as { selectionSet: SelectionSetNode };
+    const refund = {
+      ...((shapeOf(operation.selectionSet).nodes as Shape).refunds as Shape),
+      order: { id: true as const },
+    };
     for (const line of lines(store.fixture.refunds)) expect(missingFields(line, refund)).toEqual([]);
     expect(store.fixture.refunds.length).toBeGreaterThan(0);
   });
@@ -206,7 +214,7 @@ describe('the bulk and refund queries select exactly what the fixture format hol
     for (const document of [
       PRODUCTS_BULK_QUERY,
       ORDERS_BULK_QUERY,
-      ORDER_REFUNDS_QUERY,
+      ORDER_REFUNDS,
       REFUND_LINES_PAGE_QUERY,
       PRODUCT_DELETION_EVENTS_QUERY,
       RUN_BULK_QUERY_MUTATION,

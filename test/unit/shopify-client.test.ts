@@ -197,7 +197,13 @@ describe('the Shopify client against the simulator', () => {
         refunds: [JSON.stringify(refund)],
       }),
     );
-    expect(await client.fetchRefunds([1, 'gid://shopify/Order/2'])).toEqual([refund]);
+    // sized by the export's counts: one query for both orders, the lines beyond the order's 2 paged
+    expect(
+      await client.fetchRefunds([
+        { id: 1, refunds: 1, lines: 2 },
+        { id: 'gid://shopify/Order/2', refunds: 1, lines: 1 },
+      ]),
+    ).toEqual([refund]);
     expect(simulator.requests().map((r) => r.operationName)).toEqual(['OrderRefunds', 'RefundLines']);
   });
 

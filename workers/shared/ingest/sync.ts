@@ -20,8 +20,9 @@
  *             (last line unterminated, or fewer lines than objectCount) is fetched again; an
  *             expired URL (403) runs the window again.
  *   load      a `load` child loads the archived export; the step waits for it.
- *   refunds   (orders) refund lines of the window's refunded orders, by ordinary queries, a page
- *             of orders per step, each page archived and loaded.
+ *   refunds   (orders) refund lines of the window's refunded orders, by ordinary queries sized
+ *             to each order's counts, chunk after chunk while a step's budget lasts, each chunk
+ *             archived and loaded while the next is fetched (refunds-fetch.ts).
  *   done      the resource's cursor moves to the window's end, only now that its data loaded.
  */
 import { z } from 'zod';
@@ -47,16 +48,13 @@ import {
 } from '../shopify/client.ts';
 import { shopifyConfig } from '../shopify/config.ts';
 import { type ArchivedObject, archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
-import { readJsonlLines } from './jsonl-reader.ts';
-import { loadJsonlRecords } from './load.ts';
+import { refundsStep } from './refunds-fetch.ts';
 import { advanceCursor, incrementalWindow } from './sync-cursor.ts';
 
 /** Bulk operations one resource sync may start for its window (first run + re-runs). */
 export const MAX_BULK_RUNS = 4;
 /** Download attempts per bulk operation result before the window runs again. */
 export const MAX_DOWNLOADS = 3;
-/** Refunded orders whose refunds one step fetches. */
-export const REFUND_ORDERS_PER_STEP = 200;
 /** How long a step waits for another bulk operation to end before it gives up. */
 const MAX_WAITS_FOR_OTHER_OPERATION = 90;
 
@@ -312,33 +310,17 @@ async function bulkSyncStep(resource: BulkResource, context: StepContext): Promi
       return afterLoad(state, resource, context, next);
     }
     case 'refunds': {
-      const orderIds = (
-        await sql<{ id: string }[]>`
-          select distinct r.act_of_sale_id::text as id
-          from act_of_refund r
-          join act_of_sale o on o.act_of_sale_id = r.act_of_sale_id
-          where r.act_of_sale_id > ${state.refundsAfterOrderId ?? '0'}::bigint and ${freshRead(sql)}
-            and (${state.window.from}::timestamptz is null
-                 or (o.updated_at >= ${state.window.from}::timestamptz and o.updated_at < ${state.window.to}::timestamptz))
-          order by 1
-          limit ${REFUND_ORDERS_PER_STEP}`
-      ).map((row) => row.id);
-      if (orderIds.length === 0) return finish(state, resource, context);
-      const refunds = await clientFor(env).fetchRefunds(orderIds);
-      const lines = refunds.map((refund) => new TextEncoder().encode(`${JSON.stringify(refund)}\n`));
-      const key = archiveKey('refunds', id, `after-${state.refundsAfterOrderId ?? '0'}`);
-      const archived = await archiveJsonl(env.RAW_ARCHIVE, key, lines);
-      const entity = await recordArchivedObject(sql, archived, { resource: 'refunds', procedureExecutionId: id });
-      state.archived.push(entity.information_bearing_entity_id);
-      // small (a page of orders): loaded right here, under its own load key
-      const stream = (await env.RAW_ARCHIVE.get(key))?.body.pipeThrough(new DecompressionStream('gzip'));
-      if (!stream) throw new Error(`archived refunds ${key} vanished`);
-      const summary = await loadJsonlRecords(sql, 'refunds', readJsonlLines(stream), {
+      const step = await refundsStep({
+        sql,
+        env,
         procedureExecutionId: id,
-        informationBearingEntityId: entity.information_bearing_entity_id,
+        window: state.window,
+        afterOrderId: state.refundsAfterOrderId,
       });
-      state.rows += summary.rowsUpserted;
-      state.refundsAfterOrderId = orderIds.at(-1);
+      state.rows += step.rows;
+      state.archived.push(...step.archived);
+      state.refundsAfterOrderId = step.afterOrderId;
+      if (step.done) return finish(state, resource, context);
       return next(0);
     }
     case 'done':

@@ -8,8 +8,8 @@
  *   5xx and network failures; a bounded number of attempts, then a typed error.
  * - Errors are classified by HTTP status, `extensions.code` and `userErrors.code`, never by
  *   message text (see errors.ts).
- * - The bulk query lifecycle: run, poll, list running (to adopt), cancel; refund lines and
- *   product deletions by ordinary paginated queries.
+ * - The bulk query lifecycle: run, poll, list running (to adopt), cancel; refund lines (queries
+ *   sized to what each order has, refund-batches.ts) and product deletions by ordinary queries.
  *
  * `adminApiUrl` replaces https://{shopDomain}/admin/api/{version}/graphql.json (the simulator).
  */
@@ -33,13 +33,13 @@ import {
   BULK_OPERATION_QUERY,
   BULK_OPERATIONS_QUERY,
   CANCEL_BULK_OPERATION_MUTATION,
-  ORDER_REFUNDS_QUERY,
   PRODUCT_DELETION_EVENTS_QUERY,
   productDeletionSearch,
   REFUND_LINES_PAGE_QUERY,
   RUN_BULK_QUERY_MUTATION,
   SHOP_QUERY,
 } from './queries.ts';
+import { planRefundBatches, type RefundOrder } from './refund-batches.ts';
 import {
   type BulkOperation,
   type ProductDeletion,
@@ -52,6 +52,7 @@ import {
 
 export * from './errors.ts';
 export * from './queries.ts';
+export * from './refund-batches.ts';
 export * from './types.ts';
 
 /** The pinned Admin API version (Shopify supports each for about a year). */
@@ -98,8 +99,13 @@ export interface ShopifyClient {
   listRunningBulkOperations(): Promise<BulkOperation[]>;
   cancelBulkOperation(id: string): Promise<BulkOperation>;
   fetchShop(): Promise<ShopInfo>;
-  /** The refunds of these orders (gids or numeric ids), each with all its lines, as refunds.jsonl lines. */
-  fetchRefunds(orderIds: readonly (string | number)[]): Promise<RefundNode[]>;
+  /**
+   * The refunds of these orders, each with all its lines, as refunds.jsonl lines in the orders'
+   * order. Give each order's refund and line item counts (from the orders export) so the queries
+   * ask for just that and carry as many orders as fit under 1 000 requested points; a bare id
+   * asks for up to 10 refunds of 20 lines (further lines are paged, further refunds are not).
+   */
+  fetchRefunds(orders: readonly (RefundOrder | string | number)[]): Promise<RefundNode[]>;
   /** Products destroyed at or after `sinceIso`, oldest first. */
   fetchProductDeletions(sinceIso: string): Promise<ProductDeletion[]>;
 }
@@ -110,9 +116,8 @@ interface GraphQLResponseBody<T> {
   extensions?: { cost?: QueryCost };
 }
 
-/** Orders per refunds request and refund lines per page: keeps the requested cost well under 1000. */
-const REFUND_ORDERS_PER_REQUEST = 10;
-const REFUND_LINES_PER_PAGE = 20;
+/** Refund lines per further page: 2 + 100 × 4 + 1 requested points. */
+const REFUND_LINES_PER_PAGE = 100;
 const DELETION_EVENTS_PER_PAGE = 250;
 
 function retryAfterMs(header: string | null): number | undefined {
@@ -344,42 +349,51 @@ export function createShopifyClient(options: ShopifyClientOptions): ShopifyClien
     nodes: RefundNode['refundLineItems']['nodes'];
   };
 
-  async function fetchRefunds(orderIds: readonly (string | number)[]): Promise<RefundNode[]> {
-    const ids = [...new Set(orderIds.map((id) => toGid('Order', id)))];
-    const refunds: RefundNode[] = [];
-    for (let start = 0; start < ids.length; start += REFUND_ORDERS_PER_REQUEST) {
-      const batch = ids.slice(start, start + REFUND_ORDERS_PER_REQUEST);
-      const data = await graphql<{
-        nodes: ({
-          id: string;
-          refunds: (Omit<RefundNode, 'refundLineItems'> & { refundLineItems: RefundLinePage })[];
-        } | null)[];
-      }>(ORDER_REFUNDS_QUERY, { ids: batch, linesFirst: REFUND_LINES_PER_PAGE });
-      for (const order of data.nodes) {
-        // A null node is an order that no longer exists (deleted); it has no refunds to load.
-        for (const refund of order?.refunds ?? []) {
-          const lines = [...refund.refundLineItems.nodes];
-          let page = refund.refundLineItems.pageInfo;
-          while (page.hasNextPage) {
-            const next = await graphql<{ node: { refundLineItems: RefundLinePage } | null }>(REFUND_LINES_PAGE_QUERY, {
+  type OrderRefundsAnswer = Record<
+    string,
+    ({
+      id: string;
+      refunds: (Omit<RefundNode, 'refundLineItems' | 'order'> & { refundLineItems: RefundLinePage })[];
+    } | null)[]
+  >;
+
+  async function fetchRefunds(orders: readonly (RefundOrder | string | number)[]): Promise<RefundNode[]> {
+    const byOrder = new Map<string, RefundNode[]>();
+    const batches = planRefundBatches(orders);
+    for (const batch of batches) {
+      const data = await graphql<OrderRefundsAnswer>(batch.query, batch.variables, {
+        expectedCost: batch.requestedCost,
+      });
+      for (const nodes of Object.values(data)) {
+        for (const order of nodes) {
+          // A null node is an order that no longer exists (deleted); it has no refunds to load.
+          if (!order) continue;
+          const refunds: RefundNode[] = [];
+          for (const refund of order.refunds) {
+            const lines = [...refund.refundLineItems.nodes];
+            let page = refund.refundLineItems.pageInfo;
+            while (page.hasNextPage) {
+              const next = await graphql<{ node: { refundLineItems: RefundLinePage } | null }>(
+                REFUND_LINES_PAGE_QUERY,
+                { id: refund.id, first: REFUND_LINES_PER_PAGE, after: page.endCursor },
+              );
+              if (!next.node) break;
+              lines.push(...next.node.refundLineItems.nodes);
+              page = next.node.refundLineItems.pageInfo;
+            }
+            refunds.push({
               id: refund.id,
-              first: REFUND_LINES_PER_PAGE * 5,
-              after: page.endCursor,
+              createdAt: refund.createdAt,
+              order: { id: order.id },
+              refundLineItems: { nodes: lines },
             });
-            if (!next.node) break;
-            lines.push(...next.node.refundLineItems.nodes);
-            page = next.node.refundLineItems.pageInfo;
           }
-          refunds.push({
-            id: refund.id,
-            createdAt: refund.createdAt,
-            order: refund.order,
-            refundLineItems: { nodes: lines },
-          });
+          byOrder.set(order.id, refunds);
         }
       }
     }
-    return refunds;
+    // in the orders' order, whatever size class each was asked in
+    return batches.flatMap((batch) => batch.orderIds.flatMap((id) => byOrder.get(id) ?? []));
   }
 
   async function fetchProductDeletions(sinceIso: string): Promise<ProductDeletion[]> {

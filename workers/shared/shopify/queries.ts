@@ -164,23 +164,40 @@ export const SHOP_QUERY = `query Shop {
 
 const REFUND_LINE_FIELDS = `id quantity lineItem { id } subtotalSet { ${MONEY} }`;
 
-/** The refunds of up to a batch of orders; each refund's first page of lines inline. */
-export const ORDER_REFUNDS_QUERY = `query OrderRefunds($ids: [ID!]!, $linesFirst: Int!) {
-  nodes(ids: $ids) {
+/** Orders whose refunds one aliased `nodes` field asks for: all with the same `first:` sizes. */
+export interface RefundOrderClass {
+  /** The alias and the variable name (`r2_l3`). */
+  alias: string;
+  refunds: number;
+  lines: number;
+}
+
+/**
+ * The refunds of a batch of orders, one aliased `nodes(ids:)` field per size class, so each
+ * order's `refunds(first:)` and `refundLineItems(first:)` ask for what it has (Shopify charges
+ * the requested cost up front). The refund's order is the node itself: not selected again.
+ */
+export function orderRefundsQuery(classes: readonly RefundOrderClass[]): string {
+  const variables = classes.map((c) => `$${c.alias}: [ID!]!`).join(', ');
+  const fields = classes.map(
+    (c) => `
+  ${c.alias}: nodes(ids: $${c.alias}) {
     ... on Order {
       id
-      refunds {
+      refunds(first: ${c.refunds}) {
         id
         createdAt
-        order { id }
-        refundLineItems(first: $linesFirst) {
+        refundLineItems(first: ${c.lines}) {
           pageInfo { hasNextPage endCursor }
           nodes { ${REFUND_LINE_FIELDS} }
         }
       }
     }
-  }
+  }`,
+  );
+  return `query OrderRefunds(${variables}) {${fields.join('')}
 }`;
+}
 
 /** Further pages of one refund's lines (rare: a refund with more lines than the first page). */
 export const REFUND_LINES_PAGE_QUERY = `query RefundLines($id: ID!, $first: Int!, $after: String) {
