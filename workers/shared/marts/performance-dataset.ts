@@ -27,6 +27,13 @@ const REFRESH_LOCK_KEY = 4_127_330_118;
 /** work_mem for a rebuild's aggregates (transaction-local). */
 const REBUILD_WORK_MEM = '64MB';
 
+/**
+ * Planner costs that let a rebuild's aggregation run in parallel workers (transaction-local). With
+ * the defaults Postgres judges gathering 400k sorted rows too dear and sorts them in one process;
+ * in parallel the aggregation took 40 % less time at 200k orders on 2 cores.
+ */
+const REBUILD_PARALLEL_COSTS = { parallel_setup_cost: '100', parallel_tuple_cost: '0.001' };
+
 /** Above this many recorded keys a full rebuild is cheaper than key-by-key recomputation. */
 export const FULL_REBUILD_KEY_THRESHOLD = 150_000;
 
@@ -161,11 +168,11 @@ async function recordFullRebuild(tx: Queryable, timezone: string): Promise<void>
 
 /**
  * The legacy refresh, on the new tables, for the days in [from, to]; returns the dataset rows the
- * range holds afterwards (what the legacy function returns: the rows it inserted). One statement,
- * in one pass over each input: each order's local day is computed once (the legacy converts once
- * per line); sale lines and refund lines form one stream that one aggregate turns into the dataset
- * rows (the legacy aggregates each and full-joins them); one full join with the stored rows finds
- * the rows to write and the rows to delete. Unlike the legacy's delete-then-insert, it writes only
+ * range holds afterwards (what the legacy function returns: the rows it inserted). Two statements:
+ * the first computes, in parallel workers, each order's local day once (the legacy converts once
+ * per line), and turns sale lines and refund lines, as one stream, into the dataset rows with one
+ * aggregate (the legacy aggregates each and full-joins them); the second finds the rows to write
+ * and the rows to delete with one full join against the stored rows, and writes the daily totals. Unlike the legacy's delete-then-insert, it writes only
  * the rows that changed and deletes only the rows that no longer exist, so a nightly rebuild of an
  * unchanged history writes almost nothing; the resulting table is the same.
  */
@@ -186,11 +193,16 @@ async function rebuildRange(tx: Queryable, timezone: string, range: DateRange): 
   const dayWithin = (day: Column) =>
     bounded ? tx`and ${day} between ${from}::text::date and ${to}::text::date` : tx``;
   await tx`delete from performance_measurement_daily_total where true ${dayWithin(tx`measurement_date`)}`;
-  // Enough memory for in-memory sorts and hashes (SET LOCAL: this transaction only, which
-  // transaction-mode poolers like Hyperdrive allow).
-  await tx`select set_config('work_mem', ${REBUILD_WORK_MEM}, true)`;
-  const [result] = await tx<{ rows: number }[]>`
-    with order_day as materialized (
+  // Enough memory for in-memory sorts and hashes, and parallel workers for the aggregation (SET
+  // LOCAL: this transaction only, which transaction-mode poolers like Hyperdrive allow).
+  await tx`select set_config('work_mem', ${REBUILD_WORK_MEM}, true),
+                  set_config('parallel_setup_cost', ${REBUILD_PARALLEL_COSTS.parallel_setup_cost}, true),
+                  set_config('parallel_tuple_cost', ${REBUILD_PARALLEL_COSTS.parallel_tuple_cost}, true)`;
+  // The computed rows go to a temporary table first: Postgres runs a query in parallel only when
+  // it writes nothing (or creates a table), and the write below has data-modifying parts.
+  await tx`
+    create temporary table performance_measurement_rebuild on commit drop as
+    with order_day as (
       select o.act_of_sale_id, (o.processed_at at time zone ${timezone})::date as measurement_date
       from act_of_sale o
       where not o.is_test and o.cancelled_at is null ${within(tx`o.processed_at`)}
@@ -211,17 +223,26 @@ async function rebuildRange(tx: Queryable, timezone: string, range: DateRange): 
       join act_of_sale_line li on li.act_of_sale_line_id = rl.act_of_sale_line_id
       where not o.is_test and o.cancelled_at is null and li.material_artifact_id is not null
         ${within(tx`r.created_at`)}
-    ), merged as (
-      -- count(distinct) skips the refunds' null order; a sum over refunds only is null, hence coalesce
-      select material_artifact_id, measurement_date,
-             count(distinct act_of_sale_id) as orders_count, coalesce(sum(units_sold), 0) as units_sold,
-             coalesce(sum(units_refunded), 0) as units_refunded,
-             -- 0.00, not 0: the daily totals keep the money's two decimals, like the dataset columns
-             coalesce(sum(gross_sales), 0.00) as gross_sales, coalesce(sum(discounts), 0.00) as discounts,
-             coalesce(sum(refunds), 0.00) as refunds
-      from line
-      where true ${dayWithin(tx`measurement_date`)}
-      group by 1, 2
+    )
+    -- the dataset rows: count(distinct) skips the refunds' null order; a sum over refunds only is
+    -- null, hence coalesce (0.00, not 0: the daily totals keep the money's two decimals)
+    select material_artifact_id, measurement_date,
+           count(distinct act_of_sale_id) as orders_count, coalesce(sum(units_sold), 0) as units_sold,
+           coalesce(sum(units_refunded), 0) as units_refunded,
+           coalesce(sum(gross_sales), 0.00) as gross_sales, coalesce(sum(discounts), 0.00) as discounts,
+           coalesce(sum(refunds), 0.00) as refunds
+    from line
+    where true ${dayWithin(tx`measurement_date`)}
+    group by 1, 2
+    union all
+    -- and each day's orders (with or without product lines), under a null product
+    select null, measurement_date, count(*), null, null, null, null, null
+    from order_day
+    where true ${dayWithin(tx`measurement_date`)}
+    group by 2`;
+  const [result] = await tx<{ rows: number }[]>`
+    with merged as (
+      select * from performance_measurement_rebuild where material_artifact_id is not null
     ), diff as (
       -- rows that are new or differ (g), and stored rows without a computed one (m): one full join
       select g.*, m.ctid as stored_ctid
@@ -257,10 +278,7 @@ async function rebuildRange(tx: Queryable, timezone: string, range: DateRange): 
       delete from performance_measurement_dataset
       where ctid = any (array(select stored_ctid from diff where material_artifact_id is null))
     ), day_orders as (
-      select measurement_date, count(*) as orders_count
-      from order_day
-      where true ${dayWithin(tx`measurement_date`)}
-      group by 1
+      select measurement_date, orders_count from performance_measurement_rebuild where material_artifact_id is null
     ), day_products as (
       -- the net from the three sums: exact for numeric, and two operations less per row
       select measurement_date, sum(units_sold) as units_sold, sum(gross_sales) as gross_sales,
