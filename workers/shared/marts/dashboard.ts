@@ -103,7 +103,8 @@ export async function getDashboardSummary(sql: Queryable, window: DateWindow): P
 
 /**
  * `get_top_products(from, to, limit, metric)`: products ranked by net sales or units sold over
- * [from, to], ties by product id; `limit` null = all.
+ * [from, to], ties by product id; `limit` null = all. The window's mart rows are read by an
+ * index-only scan of performance_measurement_dataset_date_artifact_measures_idx.
  */
 export async function getTopProducts(
   sql: Queryable,
@@ -133,15 +134,19 @@ export async function getTopProducts(
       where m.measurement_date between ${input.from}::text::date and ${input.to}::text::date
         ${input.fresh ? sql`and ${freshRead(sql)}` : sql``}
       group by m.material_artifact_id
+    ), ranked as (
+      -- ranked and cut first, so that only the returned rows look up their titles
+      select a.*, row_number() over (order by case when ${metric}::text = 'units_sold' then a.units_sold::numeric
+                                                  else a.net_sales end desc, a.material_artifact_id)::int as rank
+      from agg a
+      order by rank
+      limit ${input.limit ?? null}::int
     )
-    select (row_number() over (order by case when ${metric}::text = 'units_sold' then a.units_sold::numeric
-                                              else a.net_sales end desc, a.material_artifact_id))::int as rank,
-           a.material_artifact_id::text as product_id, p.title, round(a.net_sales, 2)::text as net_sales,
-           a.units_sold::text as units_sold, a.orders_count::text as orders_count
-    from agg a
-    left join material_artifact p on p.material_artifact_id = a.material_artifact_id
-    order by 1
-    limit ${input.limit ?? null}::int`;
+    select r.rank, r.material_artifact_id::text as product_id, p.title, round(r.net_sales, 2)::text as net_sales,
+           r.units_sold::text as units_sold, r.orders_count::text as orders_count
+    from ranked r
+    left join material_artifact p on p.material_artifact_id = r.material_artifact_id
+    order by r.rank`;
   return rows.map((r) => ({
     rank: Number(r.rank),
     product_id: Number(r.product_id),
