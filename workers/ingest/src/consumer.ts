@@ -12,6 +12,7 @@ import { log, withLogContext } from '../../shared/logging.ts';
 import { recordDeadLetter as recordDeadLetterOnExecution } from '../../shared/procedures/dead-letters.ts';
 import { describeError, failExecution } from '../../shared/procedures/execution.ts';
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage, ingestMessageSchema } from '../../shared/procedures/messages.ts';
+import { PROCEDURES } from '../../shared/procedures/registry.ts';
 import { runProcedureExecution } from '../../shared/procedures/runner.ts';
 import { ingestConfig } from './config.ts';
 
@@ -108,7 +109,7 @@ export async function consumeIngestBatch(
         },
         () =>
           withDatabase(env.HYPERDRIVE, ctx, (database) =>
-            runProcedureExecution({ database, env, ctx, procedureExecutionId, step }),
+            runProcedureExecution({ procedures: PROCEDURES, database, env, ctx, procedureExecutionId, step }),
           ),
       );
       if (outcome.kind === 'ran' || outcome.kind === 'skipped') {

@@ -2,13 +2,13 @@
  * The Access-protected replay entry of the ingest Worker (admin role):
  *   POST /replay {from?, to?, keys?}  → 202 the recorded replay and the exports it will load
  *   GET  /replay/:id                  → its progress and the raw tables' counts before and after
- * The work is the `replay` ProcedureExecution (workers/shared/ingest/replay.ts).
+ * The work is the `replay` ProcedureExecution (workers/shared/ingest/replay.procedure.ts).
  */
 import { Hono } from 'hono';
 import { describeIdentity } from '../../shared/access/identity.ts';
 import { type AccessBindings, accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
 import { ApiError } from '../../shared/http/errors.ts';
-import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.ts';
+import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.procedure.ts';
 import { ExecutionConflictError, findExecution } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
 import { activeExecutionOf } from '../../shared/procedures/watchdog.ts';
