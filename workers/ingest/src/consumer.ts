@@ -14,6 +14,7 @@ import { describeError, failExecution } from '../../shared/procedures/execution.
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage, ingestMessageSchema } from '../../shared/procedures/messages.ts';
 import { PROCEDURES } from '../../shared/procedures/registry.ts';
 import { runProcedureExecution } from '../../shared/procedures/runner.ts';
+import { uuidSchema } from '../../shared/uuid.ts';
 import { ingestConfig } from './config.ts';
 
 /** Backoff between deliveries of a message whose step could not run (20 s, 40 s, … 5 min). */
@@ -41,9 +42,8 @@ function backoff(env: Env, seconds: number): number {
 /** The execution a message names, even when the rest of it is malformed. */
 function namedExecutionId(body: unknown): string | null {
   const id = (body as { procedureExecutionId?: unknown } | null)?.procedureExecutionId;
-  return typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
-    ? id
-    : null;
+  const parsed = uuidSchema.safeParse(id);
+  return parsed.success ? parsed.data : null;
 }
 
 /**

@@ -4,9 +4,9 @@
  * the window's total agrees, and the details list every day so staff see which.
  */
 import { freshRead } from '../db/fresh.ts';
+import { addDays } from '../shop-calendar.ts';
 import { compareValues, type ParityCheckResult, roundDifference, toNumber, worstOf } from './comparison.ts';
 import type { Side } from './sides.ts';
-import { addDays } from './window.ts';
 
 const TABLE = 'mart_performance_metrics';
 

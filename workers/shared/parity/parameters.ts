@@ -3,7 +3,7 @@
  * `parity_check` ProcedureExecution are the same object, validated by this one schema.
  */
 import { z } from 'zod';
-import { shopDateSchema } from '../http/date-window.ts';
+import { shopDateSchema } from '../shop-calendar.ts';
 
 export const parityParametersSchema = z
   .strictObject({
