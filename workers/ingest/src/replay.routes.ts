@@ -12,6 +12,7 @@ import { replayParametersSchema, replayReport, selectReplayEntities } from '../.
 import { ExecutionConflictError, findExecution } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
 import { activeExecutionOf } from '../../shared/procedures/watchdog.ts';
+import { uuidSchema } from '../../shared/uuid.ts';
 import { ingestConfig } from './config.ts';
 
 export function replayRoutes() {
@@ -65,7 +66,7 @@ export function replayRoutes() {
 
   routes.get('/:id', async (c) => {
     const id = c.req.param('id');
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError(400, 'the replay id must be a uuid');
+    if (!uuidSchema.safeParse(id).success) throw new ApiError(400, 'the replay id must be a uuid');
     const execution = await findExecution(c.var.database.sql, id);
     if (execution?.procedure_kind !== 'replay') throw new ApiError(404, `replay ${id} not found`);
     return c.json(replayReport(execution));
