@@ -15,13 +15,13 @@
  * credentials are those of scripts/lib/ingest-operator.ts.
  */
 import { parseArgs } from 'node:util';
+import { uuidSchema } from '../workers/shared/uuid.ts';
 import { callIngest, ingestBaseUrl, operatorCredentials, runCli, UsageError } from './lib/ingest-operator.ts';
 
 const USAGE = `usage: npm run execution -- show <execution-id>
        npm run execution -- redrive <execution-id> [--no-wait]
        npm run execution -- fail <execution-id> --reason <why>
        (each takes [--url <ingest Worker URL>])`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   if (!action || !['show', 'redrive', 'fail'].includes(action))
     throw new UsageError('name an action: show, redrive or fail');
   if (!id || rest.length > 0) throw new UsageError('name one execution id');
-  if (!UUID.test(id)) throw new UsageError(`not an execution id (a uuid): ${id}`);
+  if (!uuidSchema.safeParse(id).success) throw new UsageError(`not an execution id (a uuid): ${id}`);
   if (action === 'fail' && !values.reason?.trim()) throw new UsageError('say why with --reason');
 
   const base = ingestBaseUrl(values.url);

@@ -13,8 +13,8 @@ import type {
 import { ConsolePage, type ConsoleProps } from '../../workers/dashboard-api/src/routes/console/console.page.tsx';
 import { SyncsPage, type SyncsProps } from '../../workers/dashboard-api/src/routes/console/syncs.page.tsx';
 import type { ParityCheckResult } from '../../workers/shared/parity/comparison.ts';
-import { addDays } from '../../workers/shared/parity/window.ts';
 import type { ExecutionNode } from '../../workers/shared/procedures/execution-tree.ts';
+import { addDays } from '../../workers/shared/shop-calendar.ts';
 
 export const NOW = Date.parse('2026-12-07T09:00:00.000Z');
 const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();

@@ -28,7 +28,7 @@ import {
 import { freePort } from '../../scripts/lib/local-postgres.ts';
 import { PROJECT_ROOT } from '../../scripts/lib/migrations.ts';
 import { generateStore } from '../../scripts/store-generator/generate.ts';
-import { addDays } from '../../workers/shared/parity/window.ts';
+import { addDays } from '../../workers/shared/shop-calendar.ts';
 import { CHROMIUM, CHROMIUM_FLAGS, requireChromium, screenshotFolder } from '../support/chromium.ts';
 import { createTestDatabase, type TestDatabase } from '../support/node-databases.ts';
 import { loadStoreIntoBoth } from '../support/parity-stores.ts';

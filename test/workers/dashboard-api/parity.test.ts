@@ -8,7 +8,7 @@ import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeDatabase, openDatabase } from '../../../workers/shared/db/client.ts';
 import type { Env } from '../../../workers/shared/env.ts';
-import '../../../workers/shared/parity/procedure.ts';
+import { PROCEDURES } from '../../../workers/shared/procedures/registry.ts';
 import { runProcedureExecution } from '../../../workers/shared/procedures/runner.ts';
 import { type Api, createApi, openTestSql, type Role, seedMartRow, seedStaff } from './support/api.ts';
 
@@ -39,7 +39,7 @@ async function runQueued(id: string, env: Env = api.env): Promise<void> {
   const ctx = createExecutionContext();
   const database = openDatabase(env.HYPERDRIVE);
   try {
-    await runProcedureExecution({ database, env, ctx, procedureExecutionId: id });
+    await runProcedureExecution({ procedures: PROCEDURES, database, env, ctx, procedureExecutionId: id });
   } finally {
     closeDatabase(database, ctx);
   }

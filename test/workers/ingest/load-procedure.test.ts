@@ -12,8 +12,8 @@ import {
   recordArchivedObject,
 } from '../../../workers/shared/ingest/archive.ts';
 import { readJsonlLines } from '../../../workers/shared/ingest/jsonl-reader.ts';
+import { type LoadCheckpoint, loadTargetFor, runLoadUnit } from '../../../workers/shared/ingest/load.procedure.ts';
 import { streamRecords } from '../../../workers/shared/ingest/load.ts';
-import { type LoadCheckpoint, loadTargetFor, runLoadUnit } from '../../../workers/shared/ingest/load-procedure.ts';
 import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
 import { checkpointExecution, recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';

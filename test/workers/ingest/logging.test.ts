@@ -4,7 +4,8 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { log } from '../../../workers/shared/logging.ts';
-import { enqueueExecution, registerProcedure } from '../../../workers/shared/procedures/runner.ts';
+import { PROCEDURES } from '../../../workers/shared/procedures/registry.ts';
+import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
 import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;
@@ -18,11 +19,12 @@ async function captureLogs(work: () => Promise<unknown>): Promise<Record<string,
   const collect = (line: unknown) => {
     if (typeof line === 'string' && line.startsWith('{')) lines.push(JSON.parse(line));
   };
-  vi.spyOn(console, 'log').mockImplementation(collect);
-  vi.spyOn(console, 'warn').mockImplementation(collect);
-  vi.spyOn(console, 'error').mockImplementation(collect);
+  const spies = (['log', 'warn', 'error'] as const).map((method) =>
+    vi.spyOn(console, method).mockImplementation(collect),
+  );
   await work();
-  vi.restoreAllMocks();
+  // only the console: a step a test put in PROCEDURES stays until afterEach
+  for (const spy of spies) spy.mockRestore();
   return lines;
 }
 
@@ -51,7 +53,7 @@ describe('structured logs', () => {
   });
 
   it('write the enqueue and every line of an execution step with the ProcedureExecution id', async () => {
-    registerProcedure('replay', async () => {
+    vi.spyOn(PROCEDURES, 'replay').mockImplementation(async () => {
       log.info('replaying one archive object'); // no ids passed: they come from the context
       return { outcome: 'done', rowsProcessed: 3 };
     });

@@ -20,7 +20,7 @@ import { closeDatabase, openDatabase } from '../../../workers/shared/db/client.t
 import type { Env } from '../../../workers/shared/env.ts';
 import { log } from '../../../workers/shared/logging.ts';
 import type { ParityCheckResult } from '../../../workers/shared/parity/comparison.ts';
-import { runParityCheckStep } from '../../../workers/shared/parity/procedure.ts';
+import { parityCheckStep } from '../../../workers/shared/parity/parity-check.procedure.ts';
 import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
 import { loadStoreIntoBoth } from '../../support/parity-stores.ts';
@@ -123,7 +123,7 @@ describe('the parity_check procedure', () => {
     const ctx = createExecutionContext();
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
-        await runParityCheckStep({ database, env: bindings, ctx, execution, log: log.with({ test: true }) });
+        await parityCheckStep({ database, env: bindings, ctx, execution, log: log.with({ test: true }) });
       }
     } finally {
       closeDatabase(database, ctx);

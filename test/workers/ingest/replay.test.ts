@@ -6,7 +6,7 @@ import { generateStore } from '../../../scripts/store-generator/generate.ts';
 import worker from '../../../workers/ingest/src/index.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
-import type { ReplayState } from '../../../workers/shared/ingest/replay.ts';
+import type { ReplayState } from '../../../workers/shared/ingest/replay.procedure.ts';
 import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';

@@ -15,11 +15,8 @@ import type { Env } from '../../../workers/shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
 import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
 import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
-import {
-  enqueueExecution,
-  HEARTBEAT_INTERVAL_SECONDS,
-  registerProcedure,
-} from '../../../workers/shared/procedures/runner.ts';
+import { PROCEDURES } from '../../../workers/shared/procedures/registry.ts';
+import { enqueueExecution, HEARTBEAT_INTERVAL_SECONDS } from '../../../workers/shared/procedures/runner.ts';
 import { expectSameRows, expectSameTables, recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
@@ -381,7 +378,7 @@ describe('the watchdog (the 15-minute cron)', () => {
 describe('liveness', () => {
   it(`a running step heartbeats every ${HEARTBEAT_INTERVAL_SECONDS} s while it works, so a long step is never taken for a stalled one`, async () => {
     // A step that works until its heartbeat has moved twice past the moment it was claimed.
-    registerProcedure('replay', async ({ database, execution }) => {
+    vi.spyOn(PROCEDURES, 'replay').mockImplementation(async ({ database, execution }) => {
       const claimed = new Date(execution.heartbeat_at as string).getTime();
       for (;;) {
         // the Worker's client reads timestamps as text

@@ -12,7 +12,9 @@ import { log, withLogContext } from '../../shared/logging.ts';
 import { recordDeadLetter as recordDeadLetterOnExecution } from '../../shared/procedures/dead-letters.ts';
 import { describeError, failExecution } from '../../shared/procedures/execution.ts';
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage, ingestMessageSchema } from '../../shared/procedures/messages.ts';
+import { PROCEDURES } from '../../shared/procedures/registry.ts';
 import { runProcedureExecution } from '../../shared/procedures/runner.ts';
+import { uuidSchema } from '../../shared/uuid.ts';
 import { ingestConfig } from './config.ts';
 
 /** Backoff between deliveries of a message whose step could not run (20 s, 40 s, … 5 min). */
@@ -40,9 +42,8 @@ function backoff(env: Env, seconds: number): number {
 /** The execution a message names, even when the rest of it is malformed. */
 function namedExecutionId(body: unknown): string | null {
   const id = (body as { procedureExecutionId?: unknown } | null)?.procedureExecutionId;
-  return typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
-    ? id
-    : null;
+  const parsed = uuidSchema.safeParse(id);
+  return parsed.success ? parsed.data : null;
 }
 
 /**
@@ -108,7 +109,7 @@ export async function consumeIngestBatch(
         },
         () =>
           withDatabase(env.HYPERDRIVE, ctx, (database) =>
-            runProcedureExecution({ database, env, ctx, procedureExecutionId, step }),
+            runProcedureExecution({ procedures: PROCEDURES, database, env, ctx, procedureExecutionId, step }),
           ),
       );
       if (outcome.kind === 'ran' || outcome.kind === 'skipped') {

@@ -1,10 +1,8 @@
 /**
  * The ingest Worker: Cron Triggers and HTTP entry points record ProcedureExecutions and enqueue
- * them; the queue consumer runs them. A thin shell: the work lives in workers/shared/procedures.
+ * them; the queue consumer runs them with the PROCEDURES registry. A thin shell: the work lives in
+ * workers/shared/procedures (registry.ts names the step of each kind).
  */
-import '../../shared/marts/procedures.ts';
-import '../../shared/ingest/procedures.ts';
-import '../../shared/parity/procedure.ts';
 import type { IngestMessage } from '../../shared/procedures/messages.ts';
 import { createIngestApp } from './app.ts';
 import { consumeDeadLetterBatch, consumeIngestBatch, isDeadLetterQueue } from './consumer.ts';

@@ -2,17 +2,18 @@
  * The Access-protected replay entry of the ingest Worker (admin role):
  *   POST /replay {from?, to?, keys?}  → 202 the recorded replay and the exports it will load
  *   GET  /replay/:id                  → its progress and the raw tables' counts before and after
- * The work is the `replay` ProcedureExecution (workers/shared/ingest/replay.ts).
+ * The work is the `replay` ProcedureExecution (workers/shared/ingest/replay.procedure.ts).
  */
 import { Hono } from 'hono';
 import { describeIdentity } from '../../shared/access/identity.ts';
 import { type AccessBindings, accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
 import { ApiError } from '../../shared/http/errors.ts';
 import { rateLimitWrites } from '../../shared/http/rate-limit.ts';
-import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.ts';
+import { replayParametersSchema, replayReport, selectReplayEntities } from '../../shared/ingest/replay.procedure.ts';
 import { ExecutionConflictError, findExecution } from '../../shared/procedures/execution.ts';
 import { enqueueExecution } from '../../shared/procedures/runner.ts';
 import { activeExecutionOf } from '../../shared/procedures/watchdog.ts';
+import { uuidSchema } from '../../shared/uuid.ts';
 import { ingestConfig } from './config.ts';
 
 export function replayRoutes() {
@@ -71,7 +72,7 @@ export function replayRoutes() {
 
   routes.get('/:id', async (c) => {
     const id = c.req.param('id');
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError(400, 'the replay id must be a uuid');
+    if (!uuidSchema.safeParse(id).success) throw new ApiError(400, 'the replay id must be a uuid');
     const execution = await findExecution(c.var.database.sql, id);
     if (execution?.procedure_kind !== 'replay') throw new ApiError(404, `replay ${id} not found`);
     return c.json(replayReport(execution));

@@ -17,12 +17,12 @@ type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 
 import type { Queryable, Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
-import { addDays, shopYesterday } from '../http/date-window.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp, toMoney, toNumber } from '../http/json-values.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import { containsPattern, safeText } from '../http/text.ts';
 import { type ProductClassification, readClassification } from '../marts/classification.ts';
+import { addDays, shopYesterday } from '../shop-calendar.ts';
 
 export const PRODUCT_SORTS = ['title', '-updated_at', '-net_sales_30d'] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];

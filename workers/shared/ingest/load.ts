@@ -830,7 +830,7 @@ export function summarize(target: LoadTarget, counts: LoadCounts): LoadSummary {
 /**
  * Loads one file's lines in one go (stage all, then resolve all): for tests, replays of small
  * objects and tools. Memory stays bounded by the batch sizes; the step-wise path for archived
- * exports is workers/shared/ingest/load-procedure.ts.
+ * exports is workers/shared/ingest/load.procedure.ts.
  */
 export async function loadJsonlLines(
   sql: Sql,

@@ -35,7 +35,7 @@ import {
   findExecution,
   type ProcedureExecutionRow,
 } from '../procedures/execution.ts';
-import { enqueueExecution, registerProcedure, type StepContext, type StepResult } from '../procedures/runner.ts';
+import { enqueueExecution, type ProcedureStep, type StepContext, type StepResult } from '../procedures/runner.ts';
 import {
   type BulkOperation,
   BulkOperationInProgressError,
@@ -507,6 +507,7 @@ async function recordShopSettings(sql: Sql, shop: ShopInfo): Promise<void> {
     where configuration_setting.setting_value is distinct from excluded.setting_value`;
 }
 
-registerProcedure('products', (context) => bulkSyncStep('products', context));
-registerProcedure('orders', (context) => bulkSyncStep('orders', context));
-registerProcedure('full', fullSyncStep);
+/** The sync steps, by kind, for the procedure registry (workers/shared/procedures/registry.ts). */
+export const productsSyncStep: ProcedureStep = (context) => bulkSyncStep('products', context);
+export const ordersSyncStep: ProcedureStep = (context) => bulkSyncStep('orders', context);
+export { fullSyncStep };

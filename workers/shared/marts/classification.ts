@@ -10,11 +10,10 @@
  *   - Manual classifications (is_manual) are never recomputed nor removed.
  */
 import type postgres from 'postgres';
-import type { ClassificationCode } from '../../../db/schema.ts';
+import { CLASSIFICATION_CODES, type ClassificationCode } from '../../../db/schema.ts';
 import { freshRead } from '../db/fresh.ts';
-import { type Queryable, shopTimezone } from './shop-timezone.ts';
-
-export const CLASSIFICATION_ORDER: readonly ClassificationCode[] = ['A', 'B', 'C', 'NEW', 'DORMANT'];
+import type { Queryable } from '../db/queryable.ts';
+import { shopTimezone } from '../shop-calendar.ts';
 
 /** The product detail's `classification` object. */
 export interface ProductClassification {
@@ -86,7 +85,8 @@ export async function getClassificationDistribution(sql: Queryable): Promise<Cla
     select c.code as classification, count(x.classification_code)::int as products,
            to_char((select max(computed_at) from counted) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
              as computed_at
-    from unnest(string_to_array(${CLASSIFICATION_ORDER.join(',')}::text, ',')) with ordinality as c(code, position)
+    -- every code, in CLASSIFICATION_CODES order, even with no products
+    from unnest(string_to_array(${CLASSIFICATION_CODES.join(',')}::text, ',')) with ordinality as c(code, position)
     left join counted x on x.classification_code = c.code
     group by c.code, c.position
     order by c.position`;

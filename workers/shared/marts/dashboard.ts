@@ -8,7 +8,8 @@
  * per day) instead of scanning orders with a timezone conversion on every call like the legacy.
  */
 import { freshRead } from '../db/fresh.ts';
-import type { Queryable } from './shop-timezone.ts';
+import type { Queryable } from '../db/queryable.ts';
+import type { DateWindow } from '../shop-calendar.ts';
 
 export interface DashboardSummary {
   from: string;
@@ -48,11 +49,6 @@ export interface SalesPeriod {
   gross_sales: number;
   refunds: number;
   units_sold: number;
-}
-
-export interface DateWindow {
-  from: string;
-  to: string;
 }
 
 /**

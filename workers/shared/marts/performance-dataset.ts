@@ -19,7 +19,8 @@
  * All refreshes take one transaction-scoped advisory lock, so they run one at a time.
  */
 import type postgres from 'postgres';
-import { type Queryable, shopTimezone } from './shop-timezone.ts';
+import type { Queryable } from '../db/queryable.ts';
+import { shopTimezone } from '../shop-calendar.ts';
 
 /** Arbitrary but fixed: every mart refresh holds this transaction-scoped advisory lock. */
 const REFRESH_LOCK_KEY = 4_127_330_118;

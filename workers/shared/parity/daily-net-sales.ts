@@ -5,9 +5,9 @@
  * dated data on either side fails: "nothing to compare".
  */
 import { freshRead } from '../db/fresh.ts';
+import { addDays } from '../shop-calendar.ts';
 import { compareValues, type ParityCheckResult, roundDifference, toNumber, worstOf } from './comparison.ts';
 import type { Side } from './sides.ts';
-import { addDays } from './window.ts';
 
 const TABLE = 'mart_performance_metrics';
 

@@ -3,7 +3,8 @@
  * `parity_check` ProcedureExecution are the same object, validated by this one schema.
  */
 import { z } from 'zod';
-import { addDays, daysBetween, MAX_WINDOW_DAYS, shopDateSchema } from '../http/date-window.ts';
+import { MAX_WINDOW_DAYS } from '../http/date-window.ts';
+import { addDays, daysBetween, shopDateSchema } from '../shop-calendar.ts';
 
 /** Like dashboard windows: a run over decades would build millions of daily objects in the consumer. */
 const windowTooLong = `must leave a window of at most ${MAX_WINDOW_DAYS} days`;

@@ -12,6 +12,7 @@
  * Without a completed sync on either side, "now" stands in for the watermark.
  */
 import { freshRead } from '../db/fresh.ts';
+import { addDays, type DateWindow } from '../shop-calendar.ts';
 import type { Side } from './sides.ts';
 
 /**
@@ -25,10 +26,8 @@ export const DEFAULT_WINDOW_DAYS = 30;
 /** The longest window, as for dashboard windows (http/date-window.ts, not imported: scripts share this file). */
 export const MAX_PARITY_WINDOW_DAYS = 731;
 
-export interface ParityWindow {
-  /** First and last shop-local day of the comparison window (inclusive). */
-  from: string;
-  to: string;
+/** from/to: first and last shop-local day of the comparison window (inclusive). */
+export interface ParityWindow extends DateWindow {
   /** The last day dated data is compared through (the day before the watermark's). */
   throughDate: string;
   /** The common watermark (ISO 8601), or null when neither system has a completed sync. */
@@ -105,15 +104,11 @@ export async function resolveParityWindow(
   };
 }
 
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
 /**
  * The window a run meant to compare, from the new database alone: recorded with a run that could
  * not complete (the legacy database unreachable, …).
  */
-export async function fallbackWindow(fresh: Side, request: WindowRequest = {}): Promise<{ from: string; to: string }> {
+export async function fallbackWindow(fresh: Side, request: WindowRequest = {}): Promise<DateWindow> {
   const clock = await readClock(fresh);
   const [row] = await fresh.sql<{ through_date: string }[]>`
     select ((coalesce(${clock.sync_at}::text::timestamptz, now()) at time zone ${clock.timezone})::date - 1)::text

@@ -1,6 +1,6 @@
 /**
- * Runs one step of a recorded ProcedureExecution. Each procedure kind registers a step function;
- * a step returns `done` (the execution succeeds), or `continue` with a checkpoint (the execution
+ * Runs one step of a recorded ProcedureExecution. Each procedure kind has a step function (the
+ * PROCEDURES registry, registry.ts, handed in by the ingest Worker); a step returns `done` (the execution succeeds), or `continue` with a checkpoint (the execution
  * waits and a delayed message resumes it), so long work fits the queue consumer's wall time and a
  * killed step resumes from the last checkpoint.
  */
@@ -40,12 +40,8 @@ export interface StepContext {
 
 export type ProcedureStep = (context: StepContext) => Promise<StepResult>;
 
-const registry = new Map<ProcedureKind, ProcedureStep>();
-
-/** Procedures register themselves here; one registration per kind. */
-export function registerProcedure(kind: ProcedureKind, step: ProcedureStep): void {
-  registry.set(kind, step);
-}
+/** The step of every kind; `null` for a kind recorded only by the legacy API, never run. */
+export type ProcedureRegistry = Record<ProcedureKind, ProcedureStep | null>;
 
 export async function enqueueExecution(
   sql: Sql,
@@ -150,6 +146,7 @@ async function withHeartbeat<T>(
 }
 
 export async function runProcedureExecution(input: {
+  procedures: ProcedureRegistry;
   database: Database;
   env: Env;
   ctx: Pick<ExecutionContext, 'waitUntil'>;
@@ -171,7 +168,7 @@ export async function runProcedureExecution(input: {
     });
     return { kind: 'skipped' };
   }
-  const step = registry.get(execution.procedure_kind);
+  const step = input.procedures[execution.procedure_kind];
   if (!step) {
     await failExecution(
       database.sql,

@@ -4,9 +4,10 @@
  */
 import { z } from '@hono/zod-openapi';
 import { ACCESS_TOKEN_HEADER } from '../../../shared/access/middleware.ts';
-import { shopDateSchema } from '../../../shared/http/date-window.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../shared/http/pagination.ts';
 import { safeText } from '../../../shared/http/text.ts';
+import { shopDateSchema } from '../../../shared/shop-calendar.ts';
+import { uuidSchema } from '../../../shared/uuid.ts';
 import * as HttpStatus from './http-status.ts';
 
 export const ACCESS_SECURITY = [{ cloudflareAccess: [] }];
@@ -76,7 +77,7 @@ export const productIdParams = z.object({
   id: shopifyIdSchema.openapi({ param: { name: 'id', in: 'path' }, type: 'integer', example: 7234567890123 }),
 });
 
-export const uuidSchema = z.guid('must be a UUID');
+export { uuidSchema };
 
 export const uuidParams = z.object({
   id: uuidSchema.openapi({ param: { name: 'id', in: 'path' }, example: '5b6f7a52-3c1d-4c8e-9f0a-2b7c1d9e8f11' }),

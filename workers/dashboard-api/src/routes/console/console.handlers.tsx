@@ -9,13 +9,13 @@ import type { ParityCheckResult } from '../../../../shared/parity/comparison.ts'
 import { evaluateCutoverGate } from '../../../../shared/parity/cutover-gate.ts';
 import { findParityRun, listParityRuns, type StoredParityRun } from '../../../../shared/parity/store.ts';
 import { triggerParityRun } from '../../../../shared/parity/trigger.ts';
+import { uuidSchema } from '../../../../shared/uuid.ts';
 import { dashboardApiConfig } from '../../config.ts';
 import { moneyFormat } from './components/format.ts';
 import type { Notice } from './components/layout.tsx';
 import { ConsolePage } from './console.page.tsx';
 
 const RECENT_RUNS = 20;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Outcomes of the form POSTs, passed back through the redirect as a code (never as text). */
 export const NOTICES: Record<string, Notice> = {
@@ -61,7 +61,8 @@ export async function showConsole(c: ConsoleContext): Promise<Response> {
     evaluateCutoverGate(sql, dashboardApiConfig.read(c.env, 'cutoverGate')),
     shopCurrency(sql),
   ]);
-  const selectedId = requested && UUID.test(requested) ? requested : page.data.find((r) => r.verdict !== null)?.id;
+  const selectedId =
+    requested && uuidSchema.safeParse(requested).success ? requested : page.data.find((r) => r.verdict !== null)?.id;
   const selected = selectedId ? await findParityRun(sql, selectedId, tolerance) : null;
   if (requested && !selected) throw new ApiError(404, `parity run ${requested} not found`);
   const titles = selected ? await productTitles(sql, productIdsOf(selected.checks)) : new Map<number, string>();

@@ -11,7 +11,7 @@
 import { bindingsSchema, configSection } from '../config.ts';
 import { closeDatabase, openDatabase } from '../db/client.ts';
 import { describeError } from '../procedures/execution.ts';
-import { registerProcedure, type StepContext, type StepResult } from '../procedures/runner.ts';
+import type { StepContext, StepResult } from '../procedures/runner.ts';
 import { parityParametersSchema } from './parameters.ts';
 import { type ParityRun, runParityChecks } from './runner.ts';
 import { newSide } from './sides.ts';
@@ -27,7 +27,7 @@ export class ParityRunError extends Error {
   override name = 'ParityRunError';
 }
 
-export async function runParityCheckStep({ database, env, ctx, execution, log }: StepContext): Promise<StepResult> {
+export async function parityCheckStep({ database, env, ctx, execution, log }: StepContext): Promise<StepResult> {
   const parameters = parityParametersSchema.parse(execution.parameters);
   const startedAt = new Date().toISOString();
   let run: ParityRun;
@@ -67,5 +67,3 @@ export async function runParityCheckStep({ database, env, ctx, execution, log }:
   }
   return { outcome: 'done', rowsProcessed: run.checks.length };
 }
-
-registerProcedure('parity_check', runParityCheckStep);

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import { checkpointExecution, findExecution, type ProcedureExecutionRow } from '../procedures/execution.ts';
-import { enqueueExecution, registerProcedure } from '../procedures/runner.ts';
+import { enqueueExecution, type ProcedureStep } from '../procedures/runner.ts';
 import { type RawTableCounts, rawTableCounts } from './raw-counts.ts';
 
 export const replayParametersSchema = z
@@ -59,7 +59,7 @@ export async function selectReplayEntities(
   return { entities: [...entities], unknownKeys: keys.filter((k) => !found.has(k)) };
 }
 
-registerProcedure('replay', async ({ database, env, execution, log }) => {
+export const replayStep: ProcedureStep = async ({ database, env, execution, log }) => {
   const { sql } = database;
   const id = execution.procedure_execution_id;
   const saved = execution.checkpoint_state as Partial<ReplayState>;
@@ -124,7 +124,7 @@ registerProcedure('replay', async ({ database, env, execution, log }) => {
   await checkpointExecution(sql, id, { checkpoint: { ...state }, rowsProcessed: state.rows });
   log.info('replay finished', { exports: state.entities.length, before: state.before, after: state.after });
   return { outcome: 'done', rowsProcessed: state.rows };
-});
+};
 
 /** What GET /replay/:id reports. */
 export function replayReport(execution: ProcedureExecutionRow) {

@@ -1,5 +1,5 @@
 /**
- * The mart ProcedureExecutions, registered with the runner (the ingest Worker imports this file):
+ * The mart ProcedureExecutions (steps in workers/shared/procedures/registry.ts):
  *
  * - `marts` {mode?: 'full' | 'touched', from?, to?, classify?}: mode 'full' (the default, what a
  *   legacy "marts" sync run did) rebuilds [from, to] (unbounded when absent); mode 'touched'
@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { ExecutionConflictError } from '../procedures/execution.ts';
-import { enqueueExecution, registerProcedure } from '../procedures/runner.ts';
+import { enqueueExecution, type ProcedureStep } from '../procedures/runner.ts';
 import { classifyProducts } from './classification.ts';
 import { refreshPerformanceDataset, refreshTouchedKeys } from './performance-dataset.ts';
 
@@ -35,7 +35,7 @@ function parseParameters<T extends z.ZodType>(kind: string, schema: T, value: un
   return parsed.data;
 }
 
-registerProcedure('marts', async ({ database, env, execution, log }) => {
+export const martsStep: ProcedureStep = async ({ database, env, execution, log }) => {
   const parameters = parseParameters('marts', martsParametersSchema, execution.parameters);
   if (parameters.mode === 'touched' && (parameters.from || parameters.to)) {
     throw new Error('a touched-keys refresh takes no from/to: use mode "full" for a date range');
@@ -59,11 +59,11 @@ registerProcedure('marts', async ({ database, env, execution, log }) => {
     }
   }
   return { outcome: 'done', rowsProcessed: result.rows };
-});
+};
 
-registerProcedure('classify', async ({ database, execution, log }) => {
+export const classifyStep: ProcedureStep = async ({ database, execution, log }) => {
   const parameters = parseParameters('classify', classifyParametersSchema, execution.parameters);
   const updated = await classifyProducts(database.sql, parameters.as_of);
   log.info('products classified', { updated, as_of: parameters.as_of ?? null });
   return { outcome: 'done', rowsProcessed: updated };
-});
+};

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Sql } from '../db/client.ts';
 import { checkpointExecution } from '../procedures/execution.ts';
 import type { IngestMessage } from '../procedures/messages.ts';
-import { enqueueExecution, registerProcedure } from '../procedures/runner.ts';
+import { enqueueExecution, type ProcedureStep } from '../procedures/runner.ts';
 import { findArchivedObject, type InformationBearingEntity, readSegment, segmentsOf } from './archive.ts';
 import { readJsonlLines } from './jsonl-reader.ts';
 import {
@@ -91,7 +91,7 @@ function rowsOf(counts: LoadCounts): number {
   return Object.values(counts.upserted).reduce((sum, n) => sum + n, 0);
 }
 
-registerProcedure('load', async ({ database, env, execution, log }) => {
+export const loadStep: ProcedureStep = async ({ database, env, execution, log }) => {
   const parameters = loadParametersSchema.parse(execution.parameters);
   const { sql } = database;
   const entity = await findArchivedObject(sql, { id: parameters.information_bearing_entity_id });
@@ -117,10 +117,10 @@ registerProcedure('load', async ({ database, env, execution, log }) => {
     // a killed step resumes from here, not from the start of the step
     await checkpointExecution(sql, execution.procedure_execution_id, { checkpoint: { ...state }, rowsProcessed });
   }
-});
+};
 
 /**
- * A touched-keys refresh of the marts (workers/shared/marts/procedures.ts). No concurrency key:
+ * A touched-keys refresh of the marts (workers/shared/marts/marts.procedure.ts). No concurrency key:
  * touched refreshes take turns on a lock, and one that started before this load committed would
  * not see its keys.
  */
