@@ -89,6 +89,16 @@ describe('Shopify sync through the simulator', () => {
     ]);
   });
 
+  it('refunds pages archived in many segments (gzip members) load every member, not just the first', async () => {
+    const done = await runSync({ mode: 'full', segment_bytes: 512 });
+    expect(done.status, done.error_text ?? '').toBe('succeeded');
+    const [refunds] = await sql<{ segments: number }[]>`
+      select max(jsonb_array_length(segment_index))::int as segments from information_bearing_entity
+      where resource_name = 'refunds'`;
+    expect(refunds?.segments).toBeGreaterThan(1);
+    await expectRowsOfTheStore();
+  });
+
   const KNOBS: [string, FaultsPatch][] = [
     ['THROTTLED responses', { throttle: 3 }],
     ['HTTP 503 responses', { httpErrors: { times: 2, status: 503 } }],

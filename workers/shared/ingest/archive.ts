@@ -12,8 +12,9 @@
  * every part but the last the same size, at least 5 MiB), or as one put when they fit one part.
  * byte_count, line_count and sha256_digest describe the JSONL as Shopify served it.
  */
+import { createGunzip } from 'node:zlib';
 import type postgres from 'postgres';
-import { type ByteSource, iterateBytes } from './jsonl-reader.ts';
+import { type ByteSource, iterateBytes, type JsonlRecord, readJsonlLines } from './jsonl-reader.ts';
 import type { ResourceName } from './shopify-objects.ts';
 
 /** [stored offset, stored bytes, first line number, line count] */
@@ -260,7 +261,11 @@ export function segmentsOf(entity: InformationBearingEntity): Segment[] {
   return [[0, 0, 1, entity.line_count]];
 }
 
-/** One segment's JSONL bytes: an R2 range read (stored length 0: the whole object), decompressed. */
+/**
+ * One segment's JSONL bytes: an R2 range read of its one gzip member, decompressed. A whole object
+ * (stored length 0: no index) may hold several members, and DecompressionStream stops with an error
+ * at the end of the first one, so it goes through a gunzip that reads member after member.
+ */
 export async function readSegment(
   bucket: R2Bucket,
   key: string,
@@ -269,5 +274,52 @@ export async function readSegment(
   const [offset, length] = segment;
   const object = await bucket.get(key, length > 0 ? { range: { offset, length } } : {});
   if (!object) throw new Error(`archived object ${key} is missing from R2`);
-  return object.body.pipeThrough(new DecompressionStream('gzip'));
+  if (length > 0) return object.body.pipeThrough(new DecompressionStream('gzip'));
+  return streamOf(gunzipMembers(object.body));
+}
+
+/**
+ * Every line of an archived object, segment by segment (one gzip member each): the one way an
+ * archived object is read back whole. Lines are numbered as in the export.
+ */
+export async function* readArchivedLines(
+  bucket: R2Bucket,
+  key: string,
+  segments: Segment[],
+): AsyncGenerator<JsonlRecord> {
+  for (const segment of segments) {
+    yield* readJsonlLines(await readSegment(bucket, key, segment), { firstLineNumber: segment[2] });
+  }
+}
+
+/** Decompresses every gzip member of `source` in turn (node:zlib's gunzip goes on after a member ends). */
+async function* gunzipMembers(source: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const gunzip = createGunzip();
+  const feeding = (async () => {
+    for await (const chunk of iterateBytes(source)) {
+      if (!gunzip.write(chunk)) await new Promise<void>((resolve) => gunzip.once('drain', () => resolve()));
+    }
+    gunzip.end();
+  })().catch((error: unknown) => {
+    gunzip.destroy(error instanceof Error ? error : new Error(String(error)));
+  });
+  try {
+    for await (const chunk of gunzip) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  } finally {
+    gunzip.destroy();
+    await feeding;
+  }
+}
+
+function streamOf(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
 }

@@ -44,8 +44,7 @@ import {
   type ShopInfo,
   type ShopifyClient,
 } from '../shopify/client.ts';
-import { type ArchivedObject, archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
-import { readJsonlLines } from './jsonl-reader.ts';
+import { type ArchivedObject, archiveJsonl, archiveKey, readArchivedLines, recordArchivedObject } from './archive.ts';
 import { loadJsonlRecords } from './load.ts';
 import { advanceCursor, incrementalWindow } from './sync-cursor.ts';
 
@@ -64,6 +63,8 @@ export const syncParametersSchema = z.object({
   mode: z.enum(['incremental', 'full']).optional(),
   /** Seconds between polls of a running bulk operation (default 10; tests use 1). */
   poll_seconds: pollSeconds,
+  /** Bytes of JSONL per archive segment (default 4 MiB; tests use less to get many segments). */
+  segment_bytes: z.number().int().min(1).optional(),
 });
 export type SyncParameters = z.input<typeof syncParametersSchema>;
 
@@ -325,13 +326,12 @@ async function bulkSyncStep(resource: BulkResource, context: StepContext): Promi
       const refunds = await clientFor(env).fetchRefunds(orderIds);
       const lines = refunds.map((refund) => new TextEncoder().encode(`${JSON.stringify(refund)}\n`));
       const key = archiveKey('refunds', id, `after-${state.refundsAfterOrderId ?? '0'}`);
-      const archived = await archiveJsonl(env.RAW_ARCHIVE, key, lines);
+      const archived = await archiveJsonl(env.RAW_ARCHIVE, key, lines, { segmentBytes: parameters.segment_bytes });
       const entity = await recordArchivedObject(sql, archived, { resource: 'refunds', procedureExecutionId: id });
       state.archived.push(entity.information_bearing_entity_id);
-      // small (a page of orders): loaded right here, under its own load key
-      const stream = (await env.RAW_ARCHIVE.get(key))?.body.pipeThrough(new DecompressionStream('gzip'));
-      if (!stream) throw new Error(`archived refunds ${key} vanished`);
-      const summary = await loadJsonlRecords(sql, 'refunds', readJsonlLines(stream), {
+      // small (a page of orders): loaded right here, under its own load key, segment by segment
+      const records = readArchivedLines(env.RAW_ARCHIVE, key, archived.segments);
+      const summary = await loadJsonlRecords(sql, 'refunds', records, {
         procedureExecutionId: id,
         informationBearingEntityId: entity.information_bearing_entity_id,
       });
@@ -471,6 +471,7 @@ async function fullSyncStep(context: StepContext): Promise<StepResult> {
         parameters: {
           mode,
           ...(parameters.poll_seconds === undefined ? {} : { poll_seconds: parameters.poll_seconds }),
+          ...(parameters.segment_bytes === undefined ? {} : { segment_bytes: parameters.segment_bytes }),
         },
         concurrencyKey: state.phase,
       });
