@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../../workers/shared/env.ts';
-import { type Segment, readArchivedLines } from '../../../workers/shared/ingest/archive.ts';
+import { readArchivedLines, type Segment } from '../../../workers/shared/ingest/archive.ts';
 import {
   type ArchiveWriteState,
   archiveJsonl,
