@@ -16,7 +16,7 @@
  * embedded server (scripts/bench/scratch-databases.ts). Progress goes to stderr.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +39,8 @@ import {
 } from './report.ts';
 import { openScratchDatabases, type ScratchDatabases } from './scratch-databases.ts';
 
+/** BENCHMARKS.md's section written from `npm run bench:steps` (scripts/bench/steps.ts). */
+const STEP_SECTION = '## Step CPU and memory';
 const USAGE = `usage: npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
   [--heavy-runs 3] [--api-seconds 5] [--api-connections 10] [--skip-api]
   [--results bench/results.json] [--markdown BENCHMARKS.md]`;
@@ -233,7 +235,10 @@ async function main(argv: string[]): Promise<void> {
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
     await mkdir(dirname(options.results), { recursive: true });
     await writeFile(options.results, `${JSON.stringify(results, null, 2)}\n`);
-    await writeFile(options.markdown, renderMarkdown(results));
+    // the "Step CPU and memory" section comes from npm run bench:steps and stays as it was
+    const previous = await readFile(options.markdown, 'utf8').catch(() => '');
+    const steps = previous.indexOf(STEP_SECTION);
+    await writeFile(options.markdown, renderMarkdown(results) + (steps === -1 ? '' : `\n${previous.slice(steps)}`));
     log(`wrote ${options.results} and ${options.markdown}`);
     for (const t of results.targets)
       log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.ratio} (${t.ratioOf}), goal ${t.goal}`);

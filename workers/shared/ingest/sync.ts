@@ -323,6 +323,8 @@ async function bulkSyncStep(resource: BulkResource, context: StepContext): Promi
         if (!(error instanceof DownloadError)) throw error;
         state.downloads += 1;
         if (error.expired || state.downloads >= MAX_DOWNLOADS) return giveUp(error.message);
+        // a step that died after completing the object, before its checkpoint: its upload is gone, start over
+        if (writing.uploadId && (await env.RAW_ARCHIVE.head(writing.key))) state.download = undefined;
         log.warn('download failed; resuming from the last step', {
           resource,
           error: error.message,
