@@ -122,8 +122,10 @@ export async function archiveStep(
     pending.push(new Uint8Array(await carry.arrayBuffer()));
     pendingBytes = pending[0]?.length ?? 0;
   }
-  // carries of earlier states and of steps that died before their state was recorded
-  await deleteCarries(bucket, key, state.carryKey);
+  // carries of earlier states and of steps that died before their state was recorded (a write
+  // that starts fresh has none: one-go archives make no R2 list calls)
+  const resumed = from.sourceOffset > 0 || from.carryKey !== null;
+  if (resumed) await deleteCarries(bucket, key, state.carryKey);
 
   let upload: R2MultipartUpload | null = state.uploadId ? bucket.resumeMultipartUpload(key, state.uploadId) : null;
   const uploadPart = async (bytes: Uint8Array) => {
@@ -233,7 +235,7 @@ export async function archiveStep(
       const finished = upload as R2MultipartUpload;
       await retryingR2Write(() => finished.complete(state.parts));
     }
-    await deleteCarries(bucket, key, null);
+    if (resumed) await deleteCarries(bucket, key, null);
   } catch (error) {
     // leave no stream half-open behind; the upload stays for a step that resumes, unless told
     const open = segment as { writer: WritableStreamDefaultWriter<Uint8Array>; drained: Promise<void> } | null;
