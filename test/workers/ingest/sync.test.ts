@@ -1,10 +1,14 @@
+import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
+import { openDatabase } from '../../../workers/shared/db/client.ts';
 import type { Env } from '../../../workers/shared/env.ts';
 import { type InformationBearingEntity, readArchivedLines } from '../../../workers/shared/ingest/archive.ts';
-import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
+import { checkpointExecution, findExecution, recordExecution } from '../../../workers/shared/procedures/execution.ts';
+import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
+import { enqueueExecution, runProcedureExecution } from '../../../workers/shared/procedures/runner.ts';
 import { expectSameRows } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
@@ -104,7 +108,8 @@ describe('Shopify sync through the simulator', () => {
   async function ordersExportAndArchive(syncId: string) {
     const [orders] = await sql<{ checkpoint_state: { url: string } }[]>`
       select checkpoint_state from procedure_execution
-      where parent_procedure_execution_id = ${syncId} and procedure_kind = 'orders'`;
+      where (parent_procedure_execution_id = ${syncId} or procedure_execution_id = ${syncId})
+        and procedure_kind = 'orders'`;
     const source = new Uint8Array(await (await fetch(orders?.checkpoint_state.url as string)).arrayBuffer());
     const [entity] = await sql<InformationBearingEntity[]>`
       select * from information_bearing_entity where resource_name = 'orders'`;
@@ -153,6 +158,63 @@ describe('Shopify sync through the simulator', () => {
     expect(archived).toBe(source);
     expect(entity.sha256_digest).toBe(sha256);
     await expectRowsOfTheStore();
+  });
+
+  /**
+   * Runs an `orders` sync one message at a time, as the consumer would, with the messages kept
+   * here (not sent to the queue); after its Nth download step, the checkpoint before it is put back.
+   */
+  async function driveOrdersSync(replayCheckpointAtDownloadStep?: number) {
+    const messages: IngestMessage[] = [];
+    const stepEnv = { ...bindings, INGEST_QUEUE: { send: async (m: IngestMessage) => void messages.push(m) } };
+    const orders = await recordExecution(sql, {
+      kind: 'orders',
+      triggerSource: 'test',
+      parameters: { mode: 'full', poll_seconds: 1, download_step_bytes: 8 * 1024, segment_bytes: 2 * 1024 },
+    });
+    messages.push({ procedureExecutionId: orders.procedure_execution_id, step: 0 });
+    let downloadSteps = 0;
+    let replayed = false;
+    while (messages.length > 0) {
+      const message = messages.shift() as IngestMessage;
+      const before = await findExecution(sql, message.procedureExecutionId);
+      const phase = (before?.checkpoint_state as { phase?: string } | undefined)?.phase;
+      if (message.procedureExecutionId === orders.procedure_execution_id && phase === 'download') downloadSteps++;
+      const database = openDatabase(bindings.HYPERDRIVE);
+      const ctx = createExecutionContext();
+      await runProcedureExecution({ database, env: stepEnv as unknown as Env, ctx, ...message });
+      await database.sql.end({ timeout: 5 });
+      if (downloadSteps === replayCheckpointAtDownloadStep && !replayed && before) {
+        // the step uploaded and put its carry, but its checkpoint is lost: the next message runs from the one before
+        replayed = true;
+        await checkpointExecution(sql, before.procedure_execution_id, { checkpoint: before.checkpoint_state });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const done = await findExecution(sql, orders.procedure_execution_id);
+    expect(done?.status, done?.error_text ?? '').toBe('succeeded');
+    if (replayCheckpointAtDownloadStep) expect(replayed).toBe(true);
+    return { id: orders.procedure_execution_id, downloadSteps };
+  }
+
+  it('fault: a download step whose checkpoint is lost after it uploaded (the checkpoint replayed) ends with the same archive and the same rows as a clean run', {
+    tags: ['fault'],
+  }, async () => {
+    const clean = await driveOrdersSync();
+    const cleanArchive = await ordersExportAndArchive(clean.id);
+    const cleanRows = await compareRawTables(legacy, sql);
+    await sql`truncate material_artifact, act_of_sale, media_content_entity, tag_designation, quarantined_line,
+              ingest_staged_object, information_bearing_entity, procedure_execution, sync_cursor cascade`;
+
+    const replayed = await driveOrdersSync(4);
+    expect(replayed.downloadSteps).toBe(clean.downloadSteps + 1);
+    const archive = await ordersExportAndArchive(replayed.id);
+    expect(archive.archived).toBe(cleanArchive.archived);
+    expect(archive.archived).toBe(archive.source);
+    expect(archive.entity.sha256_digest).toBe(cleanArchive.entity.sha256_digest);
+    expect(archive.entity.segment_index).toEqual(cleanArchive.entity.segment_index);
+    const rows = await compareRawTables(legacy, sql);
+    for (const table of RAW_LEGACY_TABLES) expectSameRows(cleanRows[table]?.new ?? [], rows[table]?.new ?? [], table);
   });
 
   const KNOBS: [string, FaultsPatch][] = [
