@@ -11,9 +11,10 @@
  * It runs an `orders` sync (start, poll, download in steps, its `load` child, a few refund pages),
  * a `products` sync, a touched-keys `marts` refresh, and a `replay` of the products export (its
  * `load` child and the full `marts` rebuild), and prints JSON: per step kind, the largest CPU time
- * (process.cpuUsage around the invocation) and the largest memory (peak heap + external growth
- * over the invocation, sampled every 10 ms after a GC; and RSS growth) of any single invocation,
- * against the targets: CPU ≤ 50% of limits.cpu_ms (workers/ingest/wrangler.toml), memory ≤ 64 MB.
+ * (process.cpuUsage around the invocation, including the GCs below) and the largest memory of any
+ * single invocation: its live heap + external growth over a GC'd start (a full GC every 200 ms, then
+ * measured), with the growth garbage included (sampled every 10 ms) and RSS growth beside it, against
+ * the targets: CPU ≤ 50% of limits.cpu_ms (workers/ingest/wrangler.toml), memory ≤ 64 MB.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -45,6 +46,7 @@ interface Measured {
   label: string;
   cpuMs: number;
   heapMb: number;
+  liveMb: number;
   rssMb: number;
 }
 
@@ -174,8 +176,16 @@ async function main(argv: string[]) {
         gc();
         const base = process.memoryUsage();
         let peak = base.heapUsed + base.external;
+        let live = peak;
         let peakRss = base.rss;
+        let ticks = 0;
         const sampler = setInterval(() => {
+          // every 200 ms a full GC first: what is left is live (the isolate collects garbage before its limit)
+          if (++ticks % 20 === 0) {
+            gc();
+            const after = process.memoryUsage();
+            live = Math.max(live, after.heapUsed + after.external);
+          }
           const now = process.memoryUsage();
           peak = Math.max(peak, now.heapUsed + now.external);
           peakRss = Math.max(peakRss, now.rss);
@@ -199,6 +209,7 @@ async function main(argv: string[]) {
             label,
             cpuMs: (used.user + used.system) / 1000,
             heapMb: (peak - base.heapUsed - base.external) / MIB,
+            liveMb: (live - base.heapUsed - base.external) / MIB,
             rssMb: (peakRss - base.rss) / MIB,
           });
           await database.sql.end({ timeout: 5 });
@@ -245,15 +256,17 @@ async function main(argv: string[]) {
     const steps = [...kinds.entries()].map(([label, list]) => {
       const cpuMs = Math.max(...list.map((m) => m.cpuMs));
       const heapMb = Math.max(...list.map((m) => m.heapMb));
+      const liveMb = Math.max(...list.map((m) => m.liveMb));
       return {
         step: label,
         invocations: list.length,
         max_cpu_ms: Math.round(cpuMs),
         max_cpu_share_of_limit: round((cpuMs / cpuLimit) * 100),
-        max_memory_mb: round(heapMb),
+        max_memory_mb: round(liveMb),
+        max_memory_with_garbage_mb: round(heapMb),
         max_rss_growth_mb: round(Math.max(...list.map((m) => m.rssMb))),
         cpu_target_met: cpuMs <= cpuLimit / 2,
-        memory_target_met: heapMb <= MEMORY_TARGET_MB,
+        memory_target_met: liveMb <= MEMORY_TARGET_MB,
       };
     });
     const report = {

@@ -52,7 +52,7 @@ import { advanceCursor, incrementalWindow } from './sync-cursor.ts';
 
 /** Bulk operations one resource sync may start for its window (first run + re-runs). */
 export const MAX_BULK_RUNS = 4;
-/** Download attempts per bulk operation result before the window runs again. */
+/** Failed download steps or truncated results per bulk operation result before the window runs again. */
 export const MAX_DOWNLOADS = 3;
 /**
  * Bytes of a bulk export one download step archives (then it checkpoints and goes on in a new
