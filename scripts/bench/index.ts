@@ -18,7 +18,7 @@
  * embedded server (scripts/bench/scratch-databases.ts). Progress goes to stderr.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,6 +42,8 @@ import {
 } from './report.ts';
 import { openScratchDatabases, type ScratchDatabases } from './scratch-databases.ts';
 
+/** BENCHMARKS.md's section written from `npm run bench:steps` (scripts/bench/steps.ts). */
+const STEP_SECTION = '## Step CPU and memory';
 const USAGE = `usage: npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
   [--heavy-runs 3] [--api-seconds 5] [--api-connections 10] [--skip-api] [--first-sync]
   [--results bench/results.json] [--markdown BENCHMARKS.md]`;
@@ -245,9 +247,14 @@ async function main(argv: string[]): Promise<void> {
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
     await mkdir(dirname(options.results), { recursive: true });
     await writeFile(options.results, `${JSON.stringify({ ...results, firstSync }, null, 2)}\n`);
+    // the "Step CPU and memory" section comes from npm run bench:steps and stays as it was
+    const previous = await readFile(options.markdown, 'utf8').catch(() => '');
+    const steps = previous.indexOf(STEP_SECTION);
     await writeFile(
       options.markdown,
-      renderMarkdown(results) + (firstSync ? renderFirstSyncMarkdown(firstSync, options.store.orders) : ''),
+      renderMarkdown(results) +
+        (firstSync ? renderFirstSyncMarkdown(firstSync, options.store.orders) : '') +
+        (steps === -1 ? '' : `\n${previous.slice(steps)}`),
     );
     log(`wrote ${options.results} and ${options.markdown}`);
     for (const t of results.targets)

@@ -5,7 +5,7 @@
  * and the benchmarks; the only stand-in for Shopify in this project.
  *
  *   POST /admin/api/{version}/graphql.json     the Admin GraphQL API (X-Shopify-Access-Token)
- *   GET  /__simulator/downloads/{n}.jsonl      a bulk operation's result (…-partial.jsonl: partial data)
+ *   GET  /__simulator/downloads/{n}.jsonl      a bulk operation's result (…-partial.jsonl: partial data); honours Range: bytes=a-[b]
  *   POST /__simulator/store                    {fixtureDir} | {generate: StoreOptions} | {store: GeneratedStore}
  *   POST /__simulator/faults                   merge fault knobs (see SimulatorFaults); GET returns them
  *   POST /__simulator/config                   {webhookUrl, webhookSecret, bucket, timing, maxConcurrentOperations}
@@ -978,7 +978,12 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
 
   // ---------------------------------------------------------------- downloads
 
-  async function handleDownload(response: ServerResponse, path: string, name: string): Promise<void> {
+  async function handleDownload(
+    response: ServerResponse,
+    path: string,
+    name: string,
+    rangeHeader: string | undefined,
+  ): Promise<void> {
     const match = /^(\d+)(-partial)?\.jsonl$/.exec(name);
     const op = match ? operations.find((candidate) => candidate.number === Number(match[1])) : undefined;
     if (!match || !op) {
@@ -1019,39 +1024,56 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
     const shapedBy: SimOperation['knobs'] = [];
     if (truncateAt !== undefined) shapedBy.push('truncatedDownload');
     if (partial && op.knobs.includes('failOperation')) shapedBy.push('failOperation');
+    const partialLines = partial && op.failure ? Math.floor(stats.objectCount * op.failure.partialFraction) : undefined;
+    // Range: bytes=<first>-[<last>], as the signed URLs of Shopify's storage honour (one range)
+    const range = /^bytes=(\d+)-(\d*)$/.exec(rangeHeader ?? '');
+    const size = partialLines === undefined ? stats.fileSize : undefined;
+    const first = range ? Number(range[1]) : 0;
+    const last = Math.min(range?.[2] ? Number(range[2]) : Number.POSITIVE_INFINITY, (size ?? Infinity) - 1);
+    if (range && size !== undefined && first >= size) {
+      record({ kind: 'download', path, status: 416, outcome: 'range-not-satisfiable' });
+      response.writeHead(416, { 'Content-Range': `bytes */${size}` });
+      response.end();
+      return;
+    }
+    const httpStatus = range ? 206 : 200;
     record({
       kind: 'download',
       path,
-      status: 200,
+      status: httpStatus,
       outcome: truncateAt === undefined ? 'ok' : 'truncated',
       ...(shapedBy.length ? { faults: shapedBy } : {}),
     });
+    const headers: Record<string, string> = { 'Content-Type': 'application/jsonl', 'Accept-Ranges': 'bytes' };
+    if (size !== undefined) headers['Content-Length'] = String(last - first + 1);
+    if (range) headers['Content-Range'] = `bytes ${first}-${Number.isFinite(last) ? last : '*'}/${size ?? '*'}`;
+    response.writeHead(httpStatus, headers);
 
-    const partialLines = partial && op.failure ? Math.floor(stats.objectCount * op.failure.partialFraction) : undefined;
-    const headers: Record<string, string> = { 'Content-Type': 'application/jsonl' };
-    if (partialLines === undefined) headers['Content-Length'] = String(stats.fileSize);
-    response.writeHead(200, headers);
-
-    let sent = 0;
+    // position: bytes of the whole result passed so far; only those in [first, last] are sent
+    let position = 0;
     const write = async (chunk: Buffer | string): Promise<boolean> => {
-      let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      if (truncateAt !== undefined && sent + bytes.length >= truncateAt) {
-        bytes = bytes.subarray(0, Math.max(0, truncateAt - sent));
+      const whole = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const start = position;
+      position += whole.length;
+      if (position <= first) return true;
+      let bytes = whole.subarray(Math.max(0, first - start), Math.max(0, last + 1 - start));
+      const at = Math.max(start, first);
+      if (truncateAt !== undefined && at + bytes.length >= truncateAt) {
+        bytes = bytes.subarray(0, Math.max(0, truncateAt - at));
         if (bytes.length > 0) response.write(bytes);
         // Drop the connection mid-body, as a broken download does.
         response.destroy();
         return false;
       }
-      sent += bytes.length;
-      if (!response.write(bytes)) await once(response, 'drain');
-      return true;
+      if (bytes.length > 0 && !response.write(bytes)) await once(response, 'drain');
+      return position <= last;
     };
 
     const resource = RESOURCE_OF_ROOT[op.plan.rootField];
     const file = resource && !roots && partialLines === undefined ? op.source.filePath(resource) : undefined;
     if (file) {
-      for await (const chunk of createReadStream(file)) if (!(await write(chunk as Buffer))) return;
-      response.end();
+      for await (const chunk of createReadStream(file)) if (!(await write(chunk as Buffer))) break;
+      if (!response.destroyed) response.end();
       return;
     }
     let batch = '';
@@ -1061,12 +1083,13 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       count++;
       batch += `${line}\n`;
       if (batch.length >= 1 << 16) {
-        if (!(await write(batch))) return;
+        const more = await write(batch);
         batch = '';
+        if (!more) break;
       }
     }
-    if (batch && !(await write(batch))) return;
-    response.end();
+    if (batch) await write(batch);
+    if (!response.destroyed) response.end();
   }
 
   // ---------------------------------------------------------------- webhooks
@@ -1206,7 +1229,7 @@ export async function startShopifySimulator(options: SimulatorOptions = {}): Pro
       if (request.method === 'POST' && /^\/admin\/api\/[\w-]+\/graphql\.json$/.test(path)) {
         await firing.run(new Set(), () => handleGraphQL(request, response, path));
       } else if (request.method === 'GET' && path.startsWith('/__simulator/downloads/')) {
-        await handleDownload(response, path, path.slice('/__simulator/downloads/'.length));
+        await handleDownload(response, path, path.slice('/__simulator/downloads/'.length), request.headers.range);
       } else if (path.startsWith('/__simulator/')) {
         await handleControl(request, response, path);
       } else if (path === '/' || path === '/health') {

@@ -197,6 +197,25 @@ describe('stores, control API and the real Shopify sample', () => {
     expect((await client.fetchShop()).myshopifyDomain).toBe('generated-store-44.myshopify.com');
   });
 
+  it('answers Range requests on a result URL with 206 and the bytes asked for (416 past the end), generated or from a file', async () => {
+    const options = { seed: 45, products: 5, orders: 30 };
+    for (const store of [{ generate: options }, { fixtureDir: REAL_FIXTURES }]) {
+      await control('store', store);
+      const operation = await waitForOperation(client, (await client.runBulkQuery(ORDERS_BULK_QUERY)).id);
+      const url = operation.url as string;
+      const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+      const from = Math.floor(whole.length / 3);
+      const rest = await fetch(url, { headers: { Range: `bytes=${from}-` } });
+      expect(rest.status).toBe(206);
+      expect(rest.headers.get('content-range')).toBe(`bytes ${from}-${whole.length - 1}/${whole.length}`);
+      expect(Buffer.from(await rest.arrayBuffer()).equals(whole.subarray(from))).toBe(true);
+      const middle = await fetch(url, { headers: { Range: `bytes=${from}-${from + 99}` } });
+      expect(Buffer.from(await middle.arrayBuffer()).equals(whole.subarray(from, from + 100))).toBe(true);
+      const past = await fetch(url, { headers: { Range: `bytes=${whole.length}-` } });
+      expect(past.status).toBe(416);
+    }
+  });
+
   it('sets faults, logs requests and resets through the control API', async () => {
     await control('reset', {});
     expect(await control('faults', { throttle: 1, httpErrors: { times: 1 } })).toMatchObject({

@@ -13,8 +13,7 @@ import type { Sql } from '../db/client.ts';
 import { checkpointExecution } from '../procedures/execution.ts';
 import type { IngestMessage } from '../procedures/messages.ts';
 import { enqueueExecution, type ProcedureStep } from '../procedures/runner.ts';
-import { findArchivedObject, type InformationBearingEntity, readSegment, segmentsOf } from './archive.ts';
-import { readJsonlLines } from './jsonl-reader.ts';
+import { findArchivedObject, type InformationBearingEntity, readArchivedLines, segmentsOf } from './archive.ts';
 import {
   emptyCounts,
   type LoadCounts,
@@ -71,8 +70,7 @@ export async function runLoadUnit(
   const counts: LoadCounts = structuredClone(state.counts);
   if (state.segment < segments.length) {
     const segment = segments[state.segment] as (typeof segments)[number];
-    const bytes = await readSegment(bucket, entity.object_key, segment);
-    await streamRecords(sql, target, readJsonlLines(bytes, { firstLineNumber: segment[2] }), counts);
+    await streamRecords(sql, target, readArchivedLines(bucket, entity.object_key, [segment]), counts);
     return { segment: state.segment + 1, progress: null, counts };
   }
   const progress = await resolveNextBatch(

@@ -14,8 +14,7 @@ import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { createShopifyClient, type RefundNode, type RefundOrder, type ShopifyClient } from '../shopify/client.ts';
 import { shopifyConfig } from '../shopify/config.ts';
-import { archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
-import { readJsonlLines } from './jsonl-reader.ts';
+import { archiveJsonl, archiveKey, readArchivedLines, recordArchivedObject } from './archive.ts';
 import { loadJsonlRecords } from './load.ts';
 
 /** Refunded orders one step reads from the database at most. */
@@ -36,6 +35,8 @@ export interface RefundsStepInput {
   budgetMs?: number;
   ordersPerChunk?: number;
   now?: () => number;
+  /** Gzip member size of the archived refund pages (tests make it small: many members). */
+  segmentBytes?: number;
 }
 
 export interface RefundsStepResult {
@@ -89,12 +90,12 @@ async function archiveAndLoad(
     env.RAW_ARCHIVE,
     key,
     refunds.map((refund) => encoder.encode(`${JSON.stringify(refund)}\n`)),
+    { segmentBytes: input.segmentBytes },
   );
   const entity = await recordArchivedObject(sql, archived, { resource: 'refunds', procedureExecutionId });
-  // loaded from the archive, as every other load, under its own load key
-  const stream = (await env.RAW_ARCHIVE.get(key))?.body.pipeThrough(new DecompressionStream('gzip'));
-  if (!stream) throw new Error(`archived refunds ${key} vanished`);
-  const summary = await loadJsonlRecords(sql, 'refunds', readJsonlLines(stream), {
+  // loaded from the archive, as every other load, under its own load key, segment by segment
+  const records = readArchivedLines(env.RAW_ARCHIVE, key, archived.segments);
+  const summary = await loadJsonlRecords(sql, 'refunds', records, {
     procedureExecutionId,
     informationBearingEntityId: entity.information_bearing_entity_id,
   });

@@ -48,13 +48,21 @@ import {
 } from '../shopify/client.ts';
 import { shopifyConfig } from '../shopify/config.ts';
 import { type ArchivedObject, archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
+import { type ArchiveWriteState, abandonArchiveWrite, archiveStep, startArchiveWrite } from './archive-writer.ts';
+import { iterateBytes } from './jsonl-reader.ts';
 import { refundsStep } from './refunds-fetch.ts';
 import { advanceCursor, incrementalWindow } from './sync-cursor.ts';
 
 /** Bulk operations one resource sync may start for its window (first run + re-runs). */
 export const MAX_BULK_RUNS = 4;
-/** Download attempts per bulk operation result before the window runs again. */
+/** Failed download steps or truncated results per bulk operation result before the window runs again. */
 export const MAX_DOWNLOADS = 3;
+/**
+ * Bytes of a bulk export one download step archives (then it checkpoints and goes on in a new
+ * message): compressing, hashing and uploading them stays far inside the step's CPU limit
+ * (BENCHMARKS.md "Step CPU and memory").
+ */
+export const DOWNLOAD_STEP_BYTES = 64 * 1024 * 1024;
 /** How long a step waits for another bulk operation to end before it gives up. */
 const MAX_WAITS_FOR_OTHER_OPERATION = 90;
 
@@ -64,6 +72,10 @@ export const syncParametersSchema = z.object({
   mode: z.enum(['incremental', 'full']).optional(),
   /** Seconds between polls of a running bulk operation (default 10; tests use 1). */
   poll_seconds: pollSeconds,
+  /** Bytes of JSONL per archive segment (default 4 MiB; tests use less to get many segments). */
+  segment_bytes: z.number().int().min(1).optional(),
+  /** Bytes of a bulk export one download step archives (default DOWNLOAD_STEP_BYTES; tests use less). */
+  download_step_bytes: z.number().int().min(1).optional(),
 });
 export type SyncParameters = z.input<typeof syncParametersSchema>;
 
@@ -84,6 +96,8 @@ interface BulkSyncState {
   url?: string | null;
   objectCount?: number;
   loadExecutionId?: string;
+  /** The download being archived in steps (archive-writer.ts): the multipart upload, offset and hash so far. */
+  download?: ArchiveWriteState;
   archived: string[];
   refundsAfterOrderId?: string;
   rows: number;
@@ -122,10 +136,20 @@ class DownloadError extends Error {
   }
 }
 
-async function downloadToArchive(env: Env, url: string, key: string): Promise<ArchivedObject> {
+/**
+ * One bounded step of a download: the export from `writing.sourceOffset` on (an HTTP Range request;
+ * Shopify's result URLs honour them) into the archive, until it ends or `download_step_bytes`.
+ */
+async function downloadStep(
+  env: Env,
+  url: string,
+  writing: ArchiveWriteState,
+  parameters: z.infer<typeof syncParametersSchema>,
+): Promise<{ state: ArchiveWriteState; archived: ArchivedObject | null }> {
+  const offset = writing.sourceOffset;
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, offset > 0 ? { headers: { Range: `bytes=${offset}-` } } : {});
   } catch (error) {
     throw new DownloadError(`the download failed: ${error instanceof Error ? error.message : String(error)}`, false);
   }
@@ -133,14 +157,37 @@ async function downloadToArchive(env: Env, url: string, key: string): Promise<Ar
     await response.body?.cancel();
     throw new DownloadError(`the result URL answered ${response.status} (expired)`, true);
   }
-  if (!response.ok || !response.body) {
+  // 416: the last step ended exactly at the end of the export
+  const rest = response.status === 416 ? null : response.body;
+  if (response.status !== 416 && (!response.ok || !rest)) {
     await response.body?.cancel();
     throw new DownloadError(`the result URL answered ${response.status}`, false);
   }
+  const source = rest === null ? [] : response.status === 206 || offset === 0 ? rest : skipBytes(rest, offset);
   try {
-    return await archiveJsonl(env.RAW_ARCHIVE, key, response.body);
+    return await archiveStep(env.RAW_ARCHIVE, writing, source, {
+      segmentBytes: parameters.segment_bytes,
+      stepBytes: parameters.download_step_bytes ?? DOWNLOAD_STEP_BYTES,
+    });
   } catch (error) {
     throw new DownloadError(`the download broke off: ${error instanceof Error ? error.message : String(error)}`, false);
+  } finally {
+    // a step that stopped early leaves the rest unread
+    await rest?.cancel().catch(() => {});
+  }
+}
+
+/** A server that ignored the Range request sent the whole export: the bytes already archived are skipped. */
+async function* skipBytes(source: ReadableStream<Uint8Array>, count: number): AsyncGenerator<Uint8Array> {
+  let skipped = 0;
+  for await (const chunk of iterateBytes(source)) {
+    if (skipped >= count) {
+      yield chunk;
+      continue;
+    }
+    const from = Math.min(chunk.length, count - skipped);
+    skipped += from;
+    if (from < chunk.length) yield chunk.subarray(from);
   }
 }
 
@@ -262,17 +309,38 @@ async function bulkSyncStep(resource: BulkResource, context: StepContext): Promi
         // a completed operation without a URL found nothing in the window
         return afterLoad(state, resource, context, next);
       }
-      state.downloads += 1;
-      const key = archiveKey(resource, id, `bulk-${state.bulkRuns}${state.partial ? '-partial' : ''}`);
-      let archived: ArchivedObject;
+      const writing =
+        state.download ??
+        startArchiveWrite(archiveKey(resource, id, `bulk-${state.bulkRuns}${state.partial ? '-partial' : ''}`));
+      const giveUp = async (why: string) => {
+        await abandonArchiveWrite(env.RAW_ARCHIVE, writing).catch(() => {});
+        state.download = undefined;
+        return rerun(why);
+      };
+      let step: Awaited<ReturnType<typeof downloadStep>>;
       try {
-        archived = await downloadToArchive(env, state.url, key);
+        step = await downloadStep(env, state.url, writing, parameters);
       } catch (error) {
         if (!(error instanceof DownloadError)) throw error;
-        if (error.expired || state.downloads >= MAX_DOWNLOADS) return rerun(error.message);
-        log.warn('download failed; fetching again', { resource, error: error.message, attempt: state.downloads });
+        state.downloads += 1;
+        if (error.expired || state.downloads >= MAX_DOWNLOADS) return giveUp(error.message);
+        // a step that died after completing the object, before its checkpoint: its upload is gone, start over
+        if (writing.uploadId && (await env.RAW_ARCHIVE.head(writing.key))) state.download = undefined;
+        log.warn('download failed; resuming from the last step', {
+          resource,
+          error: error.message,
+          attempt: state.downloads,
+          offset: writing.sourceOffset,
+        });
         return next(delay(parameters));
       }
+      if (!step.archived) {
+        // a bounded step: the checkpoint holds the upload, the next message goes on from its offset
+        state.download = step.state;
+        return next(0);
+      }
+      state.download = undefined;
+      const archived = step.archived;
       const truncated =
         !archived.endedWithNewline ||
         (!state.partial &&
@@ -281,6 +349,7 @@ async function bulkSyncStep(resource: BulkResource, context: StepContext): Promi
           archived.lineCount < state.objectCount);
       if (truncated) {
         const why = `truncated download: ${archived.lineCount} of ${state.objectCount ?? '?'} lines`;
+        state.downloads += 1;
         if (state.downloads >= MAX_DOWNLOADS) return rerun(why);
         log.warn('download truncated; fetching again', {
           resource,
@@ -313,6 +382,7 @@ async function bulkSyncStep(resource: BulkResource, context: StepContext): Promi
       const step = await refundsStep({
         sql,
         env,
+        segmentBytes: parameters.segment_bytes,
         procedureExecutionId: id,
         window: state.window,
         afterOrderId: state.refundsAfterOrderId,
@@ -456,6 +526,10 @@ async function fullSyncStep(context: StepContext): Promise<StepResult> {
         parameters: {
           mode,
           ...(parameters.poll_seconds === undefined ? {} : { poll_seconds: parameters.poll_seconds }),
+          ...(parameters.segment_bytes === undefined ? {} : { segment_bytes: parameters.segment_bytes }),
+          ...(parameters.download_step_bytes === undefined
+            ? {}
+            : { download_step_bytes: parameters.download_step_bytes }),
         },
         concurrencyKey: state.phase,
       });
