@@ -175,7 +175,7 @@ async function deploy(environment: DeployEnvironment, dryRun: boolean): Promise<
     }
   }
   if (placeholders.length > 0) {
-    const message = `placeholders left in the ${environment} configuration (README "Deploying"):\n  ${placeholders.join('\n  ')}`;
+    const message = `placeholders left in the ${environment} configuration (docs/deploying.md "Deploying"):\n  ${placeholders.join('\n  ')}`;
     if (!dryRun) throw new ConfigurationError(message);
     console.warn(`\x1b[33mwarning\x1b[0m: ${message}`);
   }
@@ -217,7 +217,7 @@ async function deploy(environment: DeployEnvironment, dryRun: boolean): Promise<
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
-  step(`deployed to ${environment}: check /health on both Workers (README "Observability")`);
+  step(`deployed to ${environment}: check /health on both Workers (docs/operations.md "Observability")`);
 }
 
 async function main(argv: string[]): Promise<void> {

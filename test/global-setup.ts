@@ -81,7 +81,7 @@ export default async function setup(project: TestProject) {
   }
 
   project.provide('postgresAdminUrl', adminUrl);
-  // The Workers' Hyperdrive bindings go through the query cache, as in production (README "Hyperdrive's query cache in tests and npm start").
+  // The Workers' Hyperdrive bindings go through the query cache, as in production (docs/testing.md "Hyperdrive's query cache in tests and npm start").
   const hyperdriveCache = await startHyperdriveCacheFor(adminUrl);
   project.provide('hyperdriveUrl', hyperdriveCache?.urlFor(adminUrl) ?? adminUrl);
   project.provide('hyperdriveCacheOn', hyperdriveCache !== undefined);

@@ -5,7 +5,7 @@
 --
 -- Run once per environment as the deploy role, after the first migration:
 --   psql "$DATABASE_URL" -v app_password='…' -f db/roles/app-role.sql
--- then give Hyperdrive postgres://dashboard_app:…@<host>/<database> (README, Deploying, step 1).
+-- then give Hyperdrive postgres://dashboard_app:…@<host>/<database> (docs/deploying.md, step 1).
 -- Re-running it is harmless (it also sets a new password). Needs PostgreSQL 17+ (MAINTAIN).
 -- Tested by test/unit/database-roles.test.ts.
 

@@ -6,7 +6,7 @@
 -- Run once in the legacy (Supabase) database as its owner:
 --   psql "$LEGACY_OWNER_URL" -v reader_password='…' -f db/roles/legacy-reader.sql
 -- (or paste it into Supabase's SQL editor with the password written in). Then give Hyperdrive
--- postgres://dashboard_reader:…@db.<project>.supabase.co:5432/postgres (README, Deploying, step 2).
+-- postgres://dashboard_reader:…@db.<project>.supabase.co:5432/postgres (docs/deploying.md, step 2).
 -- Re-running it is harmless. Tested by test/unit/database-roles.test.ts.
 
 do $$

@@ -146,7 +146,7 @@ export function renderMarkdown(results: BenchResults): string {
     '# Benchmarks',
     '',
     'The new system side by side with the legacy SQL on the same Postgres and the same data, written by',
-    '`npm run bench` (scripts/bench/index.ts; the README section "Benchmarks" says how it measures).',
+    '`npm run bench` (scripts/bench/index.ts; docs/benchmarks.md says how it measures).',
     'Each figure is the median of several runs, with min–max.',
     '',
     `- **Date**: ${results.date} (the whole run took ${Math.round(results.seconds)} s)`,

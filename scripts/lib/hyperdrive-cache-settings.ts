@@ -1,5 +1,5 @@
 /**
- * The Hyperdrive query cache emulation's settings for `npm start` and the tests (README
+ * The Hyperdrive query cache emulation's settings for `npm start` and the tests (docs/testing.md
  * "Hyperdrive's query cache in tests and npm start"), and starting it in front of a server.
  */
 import { type HyperdriveCache, startHyperdriveCache } from './hyperdrive-cache.ts';

@@ -1,6 +1,6 @@
 /**
  * The Hyperdrive configs a deploy creates or updates (scripts/deploy.ts): one per database, query
- * caching on (production's default, which the code is written for: README "Reading fresh under
+ * caching on (production's default, which the code is written for: docs/testing.md "Reading fresh under
  * Hyperdrive's query cache") with the documented max_age / stale_while_revalidate, and an origin
  * connection limit sized against the database's max_connections. Plans wrangler commands only;
  * the deploy script runs them, so this is tested without a network.
@@ -73,7 +73,7 @@ export interface HyperdriveCommand {
   missing?: string;
 }
 
-/** The name a created config gets, as README "What to create per environment" names them. */
+/** The name a created config gets, as docs/deploying.md "What to create per environment" names them. */
 export function hyperdriveConfigName(environment: string, binding: HyperdriveBinding): string {
   return `${binding === 'LEGACY_HYPERDRIVE' ? 'legacy' : 'dashboard'}-${environment}`;
 }

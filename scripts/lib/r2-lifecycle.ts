@@ -2,7 +2,7 @@
  * The R2 archive's lifecycle rule, set by `npm run deploy` (scripts/deploy.ts): raw Shopify exports
  * expire RAW_ARCHIVE_RETENTION_DAYS after they were written (a var of the ingest Worker's
  * environment; default 400 days: longer than the year of history a replay may be asked to rebuild,
- * README "Retention"). Set with `wrangler r2 bucket lifecycle set`, which replaces the bucket's
+ * docs/operations.md "Retention"). Set with `wrangler r2 bucket lifecycle set`, which replaces the bucket's
  * rules, so deploying again is harmless.
  */
 import { z } from 'zod';

@@ -207,7 +207,7 @@ export async function assess(
       block(
         mapping,
         'target not empty',
-        `target table ${newTable} already holds ${targetRows} rows this migration did not write: empty it (see "Data migration" in README.md) before migrating`,
+        `target table ${newTable} already holds ${targetRows} rows this migration did not write: empty it (see "Data migration" in docs/data-migration.md) before migrating`,
       );
     } else if (checkpoint && checkpoint.rowsCopied !== targetRows) {
       const message = `target table ${newTable} holds ${targetRows} rows but the checkpoint recorded ${checkpoint.rowsCopied}: something else wrote to it`;

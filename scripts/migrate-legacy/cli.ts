@@ -5,7 +5,7 @@
  *
  * Source: LEGACY_DATABASE_URL (only read). Target: DATABASE_URL (migrated with `npm run db:migrate`).
  * Exit 0 when all is well, 1 on blockers, differences or a failed copy, 2 on a usage or
- * configuration error. See "Data migration (one time)" in README.md.
+ * configuration error. See docs/data-migration.md.
  */
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../lib/postgres-url.ts';

@@ -1,5 +1,5 @@
 /**
- * The least-privilege database roles the README documents (db/roles/*.sql), run as written on a
+ * The least-privilege database roles docs/deploying.md documents (db/roles/*.sql), run as written on a
  * migrated new database and a legacy one: the Workers' work succeeds under them — a store loaded
  * through the loader (its ANALYZE included), the marts refreshed and classified, executions
  * recorded, the parity checks run against the legacy database — and anything beyond it is refused:

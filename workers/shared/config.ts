@@ -174,7 +174,7 @@ export function bindingsSchema(bindings: readonly BindingName[]) {
  * What answers the Hyperdrive bindings' reads (HYPERDRIVE_CACHE_MODE, optional): `hyperdrive`, the
  * real Hyperdrive cache (deployed); `emulated`, the cache emulation in front of Postgres (npm start,
  * tests); `direct`, no cache (HYPERDRIVE_CACHE=off). Only deployed Workers have the first, and only
- * local ones the others: README "Hyperdrive's query cache in tests and npm start".
+ * local ones the others: docs/testing.md "Hyperdrive's query cache in tests and npm start".
  */
 export const HYPERDRIVE_CACHE_MODES = ['hyperdrive', 'emulated', 'direct'] as const;
 const DEPLOYED: readonly Environment[] = ['staging', 'production'];

@@ -2,7 +2,7 @@
  * What `/health` reports on both Workers, in one database round trip: whether the database
  * answers and at which migration, the last success of each procedure kind and the sync cursors,
  * the queue backlog, and the failure rate of ProcedureExecutions over the last hour. `alert` is
- * the condition to page on (README "Observability"): the failure rate above its threshold, a
+ * the condition to page on (docs/operations.md "Observability"): the failure rate above its threshold, a
  * backlog idle for too long, a stalled execution, or a database that is down or unmigrated.
  */
 import { z } from '@hono/zod-openapi';

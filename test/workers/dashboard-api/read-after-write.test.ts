@@ -2,7 +2,7 @@
  * Every write route reads its own writes under Hyperdrive's query cache (the emulation the Workers
  * tests run behind, scripts/lib/hyperdrive-cache.ts): each test reads first (filling the cache),
  * writes, and reads back at once. Execution polling, child lookups and the cutover gate see current
- * state the same way. README "Reading fresh under Hyperdrive's query cache".
+ * state the same way. docs/testing.md "Reading fresh under Hyperdrive's query cache".
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import type postgres from 'postgres';

@@ -2,7 +2,7 @@
  * Reads that must see the current state (what a staff write just changed, execution state, the
  * gate, health) call now(): Hyperdrive never caches a query that calls a stable function (its
  * "Query caching" rule), so they stay fresh under any cache that follows that rule, whichever
- * binding or client runs them. Every other read may be answered from the cache (README "Reading
+ * binding or client runs them. Every other read may be answered from the cache (docs/testing.md "Reading
  * fresh under Hyperdrive's query cache").
  */
 import { sql as drizzleSql } from 'drizzle-orm';
