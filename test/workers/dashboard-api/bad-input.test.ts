@@ -8,7 +8,7 @@
 import { fc, it as propertyIt } from '@fast-check/vitest';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../../../workers/dashboard-api/src/app.ts';
+import { MAX_BODY_BYTES } from '#workers/dashboard-api/src/app.ts';
 import { expectRefusedWithoutChange, recordFuzzRun } from '../../support/reliability.ts';
 import { anyJson, fuzzParameters, fuzzTimeoutMs, nastyText } from '../support/fuzz.ts';
 import { type Api, type ApiResponse, createApi, openTestSql, seedStaff } from './support/api.ts';

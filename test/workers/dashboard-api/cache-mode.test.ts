@@ -3,7 +3,7 @@
  * configuration error naming it, answered 503 like a missing binding.
  */
 import { describe, expect, it } from 'vitest';
-import { workerSection } from '../../../workers/shared/config.ts';
+import { workerSection } from '#shared/config.ts';
 import { createApi } from './support/api.ts';
 
 const check = (vars: Record<string, string>) => () => workerSection([]).read(vars);

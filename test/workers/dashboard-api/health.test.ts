@@ -1,9 +1,9 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import worker from '../../../workers/dashboard-api/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { type HealthReport, healthReportSchema, publicHealthSchema } from '../../../workers/shared/health.ts';
+import type { Env } from '#shared/env.ts';
+import { type HealthReport, healthReportSchema, publicHealthSchema } from '#shared/health.ts';
+import worker from '#workers/dashboard-api/src/index.ts';
 import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
 
 async function call(path: string, bindings: Partial<Env> = env as unknown as Env) {

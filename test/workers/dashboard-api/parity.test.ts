@@ -6,10 +6,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeDatabase, openDatabase } from '../../../workers/shared/db/client.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { PROCEDURES } from '../../../workers/shared/procedures/registry.ts';
-import { runProcedureExecution } from '../../../workers/shared/procedures/runner.ts';
+import { closeDatabase, openDatabase } from '#shared/db/client.ts';
+import type { Env } from '#shared/env.ts';
+import { PROCEDURES } from '#shared/procedures/registry.ts';
+import { runProcedureExecution } from '#shared/procedures/runner.ts';
 import { type Api, createApi, openTestSql, type Role, seedMartRow, seedStaff } from './support/api.ts';
 
 let api: Api;

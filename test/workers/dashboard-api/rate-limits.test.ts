@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Env } from '../../../workers/shared/env.ts';
+import type { Env } from '#shared/env.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { type Api, createApi, openTestSql, type Role, seedStaff } from './support/api.ts';
 

@@ -7,10 +7,10 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { closeDatabase, type Database, openDatabase } from '../../../workers/shared/db/client.ts';
-import { freshRead } from '../../../workers/shared/db/fresh.ts';
-import { findExecution } from '../../../workers/shared/procedures/execution.ts';
-import { nudgeExecution } from '../../../workers/shared/procedures/runner.ts';
+import { closeDatabase, type Database, openDatabase } from '#shared/db/client.ts';
+import { freshRead } from '#shared/db/fresh.ts';
+import { findExecution } from '#shared/procedures/execution.ts';
+import { nudgeExecution } from '#shared/procedures/runner.ts';
 import {
   type Api,
   createApi,

@@ -5,7 +5,7 @@
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roleRank } from '../../../workers/shared/access/roles.ts';
+import { roleRank } from '#shared/access/roles.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import {
   type Api,

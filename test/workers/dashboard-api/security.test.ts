@@ -8,7 +8,7 @@
  */
 import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Env } from '../../../workers/shared/env.ts';
+import type { Env } from '#shared/env.ts';
 import { type Api, type ApiResponse, createApi, openTestSql, seedStaff } from './support/api.ts';
 
 let api: Api;

@@ -2,8 +2,8 @@
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Env } from '../../../workers/shared/env.ts';
-import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
+import type { Env } from '#shared/env.ts';
+import type { IngestMessage } from '#shared/procedures/messages.ts';
 import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
 
 let api: Api;

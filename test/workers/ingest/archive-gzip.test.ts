@@ -4,9 +4,9 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../../../workers/shared/env.ts';
-import { archiveJsonl, readArchivedLines, readSegment } from '../../../workers/shared/ingest/archive.ts';
-import { readJsonlLines } from '../../../workers/shared/ingest/jsonl-reader.ts';
+import type { Env } from '#shared/env.ts';
+import { archiveJsonl, readArchivedLines, readSegment } from '#shared/ingest/archive.ts';
+import { readJsonlLines } from '#shared/ingest/jsonl-reader.ts';
 
 const bindings = env as unknown as Env;
 const encoder = new TextEncoder();

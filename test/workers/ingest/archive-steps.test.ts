@@ -5,14 +5,9 @@
  */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../../../workers/shared/env.ts';
-import { readArchivedLines, type Segment } from '../../../workers/shared/ingest/archive.ts';
-import {
-  type ArchiveWriteState,
-  archiveJsonl,
-  archiveStep,
-  startArchiveWrite,
-} from '../../../workers/shared/ingest/archive-writer.ts';
+import type { Env } from '#shared/env.ts';
+import { readArchivedLines, type Segment } from '#shared/ingest/archive.ts';
+import { type ArchiveWriteState, archiveJsonl, archiveStep, startArchiveWrite } from '#shared/ingest/archive-writer.ts';
 
 const bindings = env as unknown as Env;
 const MIB = 1024 * 1024;

@@ -14,11 +14,11 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStore } from '../../../scripts/store-generator/generate.ts';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
-import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
+import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
+import { enqueueExecution } from '#shared/procedures/runner.ts';
+import worker from '#workers/ingest/src/index.ts';
 import {
   expectQuarantined,
   expectReadBack,

@@ -6,9 +6,9 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { ingestConfig } from '../../../workers/ingest/src/config.ts';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
+import type { Env } from '#shared/env.ts';
+import { ingestConfig } from '#workers/ingest/src/config.ts';
+import worker from '#workers/ingest/src/index.ts';
 
 const bindings = env as unknown as Env;
 

@@ -7,11 +7,11 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStore } from '../../../scripts/store-generator/generate.ts';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
-import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
+import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
+import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
+import worker from '#workers/ingest/src/index.ts';
 import { expectRefusedWithoutChange, expectSameTables } from '../../support/reliability.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';

@@ -23,21 +23,21 @@ import {
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type GeneratedStore, generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
-import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
-import { refreshPerformanceDataset } from '../../../workers/shared/marts/performance-dataset.ts';
+import { type GeneratedStore, generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
+import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
+import { refreshPerformanceDataset } from '#shared/marts/performance-dataset.ts';
 import {
   ExecutionConflictError,
   failExecution,
   type ProcedureExecutionRow,
   recordExecution,
-} from '../../../workers/shared/procedures/execution.ts';
-import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage } from '../../../workers/shared/procedures/messages.ts';
-import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
-import { triggerSyncRun } from '../../../workers/shared/procedures/sync-runs.ts';
+} from '#shared/procedures/execution.ts';
+import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage } from '#shared/procedures/messages.ts';
+import { enqueueExecution } from '#shared/procedures/runner.ts';
+import { triggerSyncRun } from '#shared/procedures/sync-runs.ts';
+import worker from '#workers/ingest/src/index.ts';
 import {
   legacyDailyTotals,
   legacyMartRows,

@@ -1,10 +1,10 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import type { HealthReport } from '../../../workers/shared/health.ts';
-import { PROCEDURE_KINDS } from '../../../workers/shared/procedures/execution.ts';
+import type { Env } from '#shared/env.ts';
+import type { HealthReport } from '#shared/health.ts';
+import { PROCEDURE_KINDS } from '#shared/procedures/execution.ts';
+import worker from '#workers/ingest/src/index.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';
 

@@ -2,21 +2,16 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStore } from '../../../scripts/store-generator/generate.ts';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import {
-  archiveJsonl,
-  findArchivedObject,
-  readSegment,
-  recordArchivedObject,
-} from '../../../workers/shared/ingest/archive.ts';
-import { readJsonlLines } from '../../../workers/shared/ingest/jsonl-reader.ts';
-import { type LoadCheckpoint, loadTargetFor, runLoadUnit } from '../../../workers/shared/ingest/load.procedure.ts';
-import { streamRecords } from '../../../workers/shared/ingest/load.ts';
-import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
-import { checkpointExecution, recordExecution } from '../../../workers/shared/procedures/execution.ts';
-import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
+import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { archiveJsonl, findArchivedObject, readSegment, recordArchivedObject } from '#shared/ingest/archive.ts';
+import { readJsonlLines } from '#shared/ingest/jsonl-reader.ts';
+import { type LoadCheckpoint, loadTargetFor, runLoadUnit } from '#shared/ingest/load.procedure.ts';
+import { streamRecords } from '#shared/ingest/load.ts';
+import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
+import { checkpointExecution, recordExecution } from '#shared/procedures/execution.ts';
+import { enqueueExecution } from '#shared/procedures/runner.ts';
+import worker from '#workers/ingest/src/index.ts';
 import { expectSameRows, recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';

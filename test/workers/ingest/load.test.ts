@@ -1,8 +1,8 @@
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStore, type LegacyProduct } from '../../../scripts/store-generator/generate.ts';
-import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
-import type { ResourceName } from '../../../workers/shared/ingest/shopify-objects.ts';
+import { generateStore, type LegacyProduct } from '#scripts/store-generator/generate.ts';
+import { loadJsonlLines } from '#shared/ingest/load.ts';
+import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 import { REAL_ORDERS, REAL_PRODUCTS } from './support/real-fixtures.ts';

@@ -1,11 +1,11 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { log } from '../../../workers/shared/logging.ts';
-import { PROCEDURES } from '../../../workers/shared/procedures/registry.ts';
-import { enqueueExecution } from '../../../workers/shared/procedures/runner.ts';
+import type { Env } from '#shared/env.ts';
+import { log } from '#shared/logging.ts';
+import { PROCEDURES } from '#shared/procedures/registry.ts';
+import { enqueueExecution } from '#shared/procedures/runner.ts';
+import worker from '#workers/ingest/src/index.ts';
 import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;

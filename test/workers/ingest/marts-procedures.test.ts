@@ -7,14 +7,14 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureLinesOfOrders } from '../../../scripts/lib/order-edits.ts';
-import { generateStore } from '../../../scripts/store-generator/generate.ts';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
-import { getDashboardSummary } from '../../../workers/shared/marts/dashboard.ts';
-import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
-import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
+import { fixtureLinesOfOrders } from '#scripts/lib/order-edits.ts';
+import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { loadJsonlLines } from '#shared/ingest/load.ts';
+import { getDashboardSummary } from '#shared/marts/dashboard.ts';
+import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
+import type { IngestMessage } from '#shared/procedures/messages.ts';
+import worker from '#workers/ingest/src/index.ts';
 import {
   ingestLegacyOrders,
   legacyClassificationRows,

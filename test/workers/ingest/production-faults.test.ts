@@ -18,12 +18,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type GeneratedStore, generateStore } from '../../../scripts/store-generator/generate.ts';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { archiveJsonl, recordArchivedObject } from '../../../workers/shared/ingest/archive.ts';
-import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
-import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
+import { type GeneratedStore, generateStore } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
+import { recordExecution } from '#shared/procedures/execution.ts';
+import type { IngestMessage } from '#shared/procedures/messages.ts';
+import worker from '#workers/ingest/src/index.ts';
 import { expectSameTables, recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';

@@ -7,8 +7,8 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
+import type { Env } from '#shared/env.ts';
+import worker from '#workers/ingest/src/index.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { signWebhook } from './support/webhook-signature.ts';

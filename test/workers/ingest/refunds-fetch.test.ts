@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStore, type StoreOptions } from '../../../scripts/store-generator/generate.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
-import { refundsStep } from '../../../workers/shared/ingest/refunds-fetch.ts';
-import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
+import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { loadJsonlLines } from '#shared/ingest/load.ts';
+import { refundsStep } from '#shared/ingest/refunds-fetch.ts';
+import { recordExecution } from '#shared/procedures/execution.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { simulator } from './support/simulator.ts';
 

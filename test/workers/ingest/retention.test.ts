@@ -7,9 +7,9 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import worker from '../../../workers/ingest/src/index.ts';
-import { RETENTION_CRON } from '../../../workers/ingest/src/schedules.ts';
-import type { Env } from '../../../workers/shared/env.ts';
+import type { Env } from '#shared/env.ts';
+import worker from '#workers/ingest/src/index.ts';
+import { RETENTION_CRON } from '#workers/ingest/src/schedules.ts';
 import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;

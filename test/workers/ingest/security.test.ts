@@ -8,10 +8,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecu
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { type ProcedureExecutionRow, recordExecution } from '../../../workers/shared/procedures/execution.ts';
-import type { IngestMessage } from '../../../workers/shared/procedures/messages.ts';
+import type { Env } from '#shared/env.ts';
+import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
+import type { IngestMessage } from '#shared/procedures/messages.ts';
+import worker from '#workers/ingest/src/index.ts';
 import { createTestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { signWebhook } from './support/webhook-signature.ts';

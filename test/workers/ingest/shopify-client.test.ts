@@ -4,14 +4,10 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateStore } from '../../../scripts/store-generator/generate.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import {
-  BulkOperationInProgressError,
-  createShopifyClient,
-  PRODUCTS_BULK_QUERY,
-} from '../../../workers/shared/shopify/client.ts';
-import { shopifyConfig, shopifyWebhookSecrets } from '../../../workers/shared/shopify/config.ts';
+import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { BulkOperationInProgressError, createShopifyClient, PRODUCTS_BULK_QUERY } from '#shared/shopify/client.ts';
+import { shopifyConfig, shopifyWebhookSecrets } from '#shared/shopify/config.ts';
 
 const bindings = env as unknown as Env;
 const simulatorUrl = inject('shopifySimulatorUrl');

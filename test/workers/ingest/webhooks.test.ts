@@ -2,12 +2,12 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStore } from '../../../scripts/store-generator/generate.ts';
-import worker from '../../../workers/ingest/src/index.ts';
-import type { Env } from '../../../workers/shared/env.ts';
-import { loadJsonlLines } from '../../../workers/shared/ingest/load.ts';
-import { WEBHOOK_MAX_BYTES } from '../../../workers/shared/ingest/webhooks.ts';
-import { recordExecution } from '../../../workers/shared/procedures/execution.ts';
+import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Env } from '#shared/env.ts';
+import { loadJsonlLines } from '#shared/ingest/load.ts';
+import { WEBHOOK_MAX_BYTES } from '#shared/ingest/webhooks.ts';
+import { recordExecution } from '#shared/procedures/execution.ts';
+import worker from '#workers/ingest/src/index.ts';
 import { expectAbsorbedWithoutChange, expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
-import type { Env } from '../../../workers/shared/env.ts';
+import type { Env } from '#shared/env.ts';
 
 /** The Workers test environment: the Worker's bindings plus direct ones for the tests' own SQL (vitest.config.ts). */
 export type TestEnv = Env & { TEST_DIRECT_HYPERDRIVE: Hyperdrive; TEST_DIRECT_LEGACY_HYPERDRIVE: Hyperdrive };

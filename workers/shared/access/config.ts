@@ -11,7 +11,7 @@
  *                               Worker can never trust keys other than the team's.
  */
 import { z } from 'zod';
-import { ROLE_NAMES, type RoleName } from '../../../db/schema.ts';
+import { ROLE_NAMES, type RoleName } from '#db/schema.ts';
 import { configSection } from '../config.ts';
 
 export interface AccessConfig {

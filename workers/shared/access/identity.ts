@@ -2,7 +2,7 @@
  * Who is calling: a verified Access token's email is a `person` (with its role), a service token's
  * client id (`common_name`) maps to a role by configuration. Anyone else is forbidden.
  */
-import type { RoleName } from '../../../db/schema.ts';
+import type { RoleName } from '#db/schema.ts';
 import type { Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';

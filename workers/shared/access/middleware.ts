@@ -4,7 +4,7 @@
  * the caller on `c.var.identity` (403 when unknown), `requireRole()` enforces the role order.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { RoleName } from '../../../db/schema.ts';
+import type { RoleName } from '#db/schema.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AppVariables } from '../http/middleware.ts';

@@ -1,5 +1,5 @@
 /** Staff roles, weakest first: each role may do everything the ones before it may. */
-import type { RoleName } from '../../../db/schema.ts';
+import type { RoleName } from '#db/schema.ts';
 
 export const ROLE_ORDER = ['viewer', 'staff', 'admin', 'master'] as const satisfies readonly RoleName[];
 

@@ -7,7 +7,7 @@
  */
 
 import { z } from 'zod';
-import type { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '../../../db/schema.ts';
+import type { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '#db/schema.ts';
 import { authorPersonId, type Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
 import type { Queryable, Sql } from '../db/client.ts';

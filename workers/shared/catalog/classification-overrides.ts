@@ -3,7 +3,7 @@
  * nominal_classification row with is_manual, which the nightly classification never recomputes;
  * removing it hands the product back to the nightly rules at once.
  */
-import type { ClassificationCode } from '../../../db/schema.ts';
+import type { ClassificationCode } from '#db/schema.ts';
 import type { Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
 import type { Sql } from '../db/client.ts';

@@ -10,7 +10,7 @@ import type {
   MEDIA_KINDS,
   PRODUCT_STATUSES,
   SOURCE_SYSTEMS,
-} from '../../../db/schema.ts';
+} from '#db/schema.ts';
 
 type ClassificationCode = (typeof CLASSIFICATION_CODES)[number];
 type ProductStatus = (typeof PRODUCT_STATUSES)[number];

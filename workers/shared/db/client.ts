@@ -5,7 +5,7 @@
  */
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import * as schema from '../../../db/schema.ts';
+import * as schema from '#db/schema.ts';
 import './postgres-close-workaround.ts';
 
 export type Sql = postgres.Sql;

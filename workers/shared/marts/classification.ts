@@ -10,7 +10,7 @@
  *   - Manual classifications (is_manual) are never recomputed nor removed.
  */
 import type postgres from 'postgres';
-import { CLASSIFICATION_CODES, type ClassificationCode } from '../../../db/schema.ts';
+import { CLASSIFICATION_CODES, type ClassificationCode } from '#db/schema.ts';
 import { freshRead } from '../db/fresh.ts';
 import type { Queryable } from '../db/queryable.ts';
 import { shopTimezone } from '../shop-calendar.ts';

@@ -7,7 +7,7 @@
  * Runtime-neutral (postgres.js types only): used by the ingest Worker and by the operator CLI.
  */
 import type postgres from 'postgres';
-import { mappedColumns, mappingForLegacyTable, newColumnFor, quoteIdent } from '../../../db/names-map.ts';
+import { mappedColumns, mappingForLegacyTable, newColumnFor, quoteIdent } from '#db/names-map.ts';
 import type { Queryable } from '../db/queryable.ts';
 
 export type { Queryable } from '../db/queryable.ts';

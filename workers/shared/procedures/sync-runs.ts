@@ -7,7 +7,7 @@
  */
 
 import { z } from 'zod';
-import type { ExecutionStatus } from '../../../db/schema.ts';
+import type { ExecutionStatus } from '#db/schema.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
 import type { Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';

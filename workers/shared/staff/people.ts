@@ -5,7 +5,7 @@
  * cannot leave none).
  */
 import { asc } from 'drizzle-orm';
-import { person, type RoleName } from '../../../db/schema.ts';
+import { person, type RoleName } from '#db/schema.ts';
 import type { Identity } from '../access/identity.ts';
 import { hasRole } from '../access/roles.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';

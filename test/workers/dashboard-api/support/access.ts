@@ -12,8 +12,8 @@ import {
   type LocalAccessSigner,
   type LocalIdentity,
   type TokenOptions,
-} from '../../../../scripts/dev/local-access-signer.ts';
-import type { Env } from '../../../../workers/shared/env.ts';
+} from '#scripts/dev/local-access-signer.ts';
+import type { Env } from '#shared/env.ts';
 
 const served = new Map<string, LocalAccessSigner>();
 /** How many times each JWKS URL was fetched (the rotation test counts them). */

@@ -6,9 +6,9 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import type postgres from 'postgres';
-import type { LocalIdentity } from '../../../../scripts/dev/local-access-signer.ts';
-import worker from '../../../../workers/dashboard-api/src/index.ts';
-import type { Env } from '../../../../workers/shared/env.ts';
+import type { LocalIdentity } from '#scripts/dev/local-access-signer.ts';
+import type { Env } from '#shared/env.ts';
+import worker from '#workers/dashboard-api/src/index.ts';
 import { createTestAccess, type TestAccess } from './access.ts';
 
 export type Role = 'viewer' | 'staff' | 'admin' | 'master';

@@ -7,12 +7,12 @@
  *   refresh and classification.
  */
 import type postgres from 'postgres';
-import { type GeneratedStore, generateStore, type StoreOptions } from '../../../../scripts/store-generator/generate.ts';
-import { loadJsonlLines } from '../../../../workers/shared/ingest/load.ts';
-import type { ResourceName } from '../../../../workers/shared/ingest/shopify-objects.ts';
-import { classifyProducts } from '../../../../workers/shared/marts/classification.ts';
-import { refreshPerformanceDataset } from '../../../../workers/shared/marts/performance-dataset.ts';
-import { loadLegacyStore } from '../../../support/marts-oracle.ts';
+import { type GeneratedStore, generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
+import { loadJsonlLines } from '#shared/ingest/load.ts';
+import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
+import { classifyProducts } from '#shared/marts/classification.ts';
+import { refreshPerformanceDataset } from '#shared/marts/performance-dataset.ts';
+import { loadLegacyStore } from '#test/support/marts-oracle.ts';
 
 const RESOURCES: ResourceName[] = ['products', 'orders', 'refunds', 'deletions'];
 

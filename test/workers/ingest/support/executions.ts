@@ -1,6 +1,6 @@
 /** Waits for ProcedureExecutions run by the real queue consumer (miniflare delivers the messages). */
 import type postgres from 'postgres';
-import type { ProcedureExecutionRow } from '../../../../workers/shared/procedures/execution.ts';
+import type { ProcedureExecutionRow } from '#shared/procedures/execution.ts';
 
 export async function waitForExecution(
   sql: postgres.Sql,

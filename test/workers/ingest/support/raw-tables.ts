@@ -7,8 +7,8 @@
  * (the legacy stamps now(), the new loader the deletion event's time).
  */
 import type postgres from 'postgres';
-import { mappedColumns, mappingForLegacyTable } from '../../../../db/names-map.ts';
-import type { LegacyOrder, LegacyProduct } from '../../../../scripts/store-generator/generate.ts';
+import { mappedColumns, mappingForLegacyTable } from '#db/names-map.ts';
+import type { LegacyOrder, LegacyProduct } from '#scripts/store-generator/generate.ts';
 
 export const RAW_LEGACY_TABLES = [
   'products',

@@ -4,7 +4,7 @@
  * that module is Node-only).
  */
 import { env } from 'cloudflare:workers';
-import type { GeneratedStore, StoreOptions } from '../../../../scripts/store-generator/generate.ts';
+import type { GeneratedStore, StoreOptions } from '#scripts/store-generator/generate.ts';
 
 export type FaultsPatch = Record<string, number | boolean | Record<string, number | string>>;
 

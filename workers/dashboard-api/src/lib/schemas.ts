@@ -3,11 +3,11 @@
  * Each route's own body and response schemas live in its `*.routes.ts`.
  */
 import { z } from '@hono/zod-openapi';
-import { ACCESS_TOKEN_HEADER } from '../../../shared/access/middleware.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../shared/http/pagination.ts';
-import { safeText } from '../../../shared/http/text.ts';
-import { shopDateSchema } from '../../../shared/shop-calendar.ts';
-import { uuidSchema } from '../../../shared/uuid.ts';
+import { ACCESS_TOKEN_HEADER } from '#shared/access/middleware.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#shared/http/pagination.ts';
+import { safeText } from '#shared/http/text.ts';
+import { shopDateSchema } from '#shared/shop-calendar.ts';
+import { uuidSchema } from '#shared/uuid.ts';
 import * as HttpStatus from './http-status.ts';
 
 export const ACCESS_SECURITY = [{ cloudflareAccess: [] }];

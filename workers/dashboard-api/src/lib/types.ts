@@ -1,6 +1,6 @@
 /** Types the dashboard-api's routers and handlers share. */
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
-import type { AccessBindings } from '../../../shared/access/middleware.ts';
+import type { AccessBindings } from '#shared/access/middleware.ts';
 
 export type AppOpenAPI = OpenAPIHono<AccessBindings>;
 

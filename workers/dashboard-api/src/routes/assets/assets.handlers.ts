@@ -4,7 +4,7 @@ import {
   deleteMapping,
   listAssets,
   updateMapping as updateAssetMapping,
-} from '../../../../shared/catalog/assets.ts';
+} from '#shared/catalog/assets.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '../../../../../db/schema.ts';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { safeText } from '../../../../shared/http/text.ts';
+import { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '#db/schema.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,

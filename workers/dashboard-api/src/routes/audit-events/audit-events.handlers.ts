@@ -1,4 +1,4 @@
-import { listStaffActions } from '../../../../shared/audit/staff-action.ts';
+import { listStaffActions } from '#shared/audit/staff-action.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type { ListRoute } from './audit-events.routes.ts';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { STAFF_ACTION_KINDS, STAFF_ACTION_TARGET_KINDS } from '../../../../shared/audit/staff-action.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { STAFF_ACTION_KINDS, STAFF_ACTION_TARGET_KINDS } from '#shared/audit/staff-action.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,

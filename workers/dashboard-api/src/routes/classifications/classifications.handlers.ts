@@ -2,8 +2,8 @@ import {
   recomputeClassifications,
   removeClassificationOverride,
   setClassificationOverride,
-} from '../../../../shared/catalog/classification-overrides.ts';
-import { getClassificationDistribution } from '../../../../shared/marts/classification.ts';
+} from '#shared/catalog/classification-overrides.ts';
+import { getClassificationDistribution } from '#shared/marts/classification.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type {

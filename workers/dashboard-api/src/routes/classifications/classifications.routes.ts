@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { CLASSIFICATION_CODES } from '../../../../../db/schema.ts';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { safeText } from '../../../../shared/http/text.ts';
-import { shopDateSchema } from '../../../../shared/shop-calendar.ts';
+import { CLASSIFICATION_CODES } from '#db/schema.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { safeText } from '#shared/http/text.ts';
+import { shopDateSchema } from '#shared/shop-calendar.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,

@@ -1,6 +1,6 @@
 import { csrf } from 'hono/csrf';
-import { authenticate, requireRole } from '../../../../shared/access/middleware.ts';
-import { rateLimitWrites } from '../../../../shared/http/rate-limit.ts';
+import { authenticate, requireRole } from '#shared/access/middleware.ts';
+import { rateLimitWrites } from '#shared/http/rate-limit.ts';
 import { createRouter } from '../../lib/create-router.ts';
 import { showConsole, triggerFromConsole } from './console.handlers.tsx';
 import { showSyncs, triggerSyncFromConsole } from './syncs.handlers.tsx';

@@ -4,7 +4,7 @@
  * checks that did not pass, folded (a <details>, no JavaScript needed) for those that did.
  */
 import type { FC } from 'hono/jsx';
-import type { ParityCheckResult } from '../../../../shared/parity/comparison.ts';
+import type { ParityCheckResult } from '#shared/parity/comparison.ts';
 import { detailTables, headlineRow } from './components/check-rows.ts';
 import { PagedTable, RowsTable, type TableContext } from './components/check-tables.tsx';
 import { timestamp, tolerancePercent } from './components/format.ts';

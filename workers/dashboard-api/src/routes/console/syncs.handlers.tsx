@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
-import { describeIdentity } from '../../../../shared/access/identity.ts';
-import type { AccessBindings } from '../../../../shared/access/middleware.ts';
-import { hasRole } from '../../../../shared/access/roles.ts';
-import { ApiError } from '../../../../shared/http/errors.ts';
-import { listExecutionTrees } from '../../../../shared/procedures/execution-tree.ts';
-import { SYNC_RUN_KINDS, type SyncRunKind, triggerSyncRun } from '../../../../shared/procedures/sync-runs.ts';
+import { describeIdentity } from '#shared/access/identity.ts';
+import type { AccessBindings } from '#shared/access/middleware.ts';
+import { hasRole } from '#shared/access/roles.ts';
+import { ApiError } from '#shared/http/errors.ts';
+import { listExecutionTrees } from '#shared/procedures/execution-tree.ts';
+import { SYNC_RUN_KINDS, type SyncRunKind, triggerSyncRun } from '#shared/procedures/sync-runs.ts';
 import { NOTICES } from './console.handlers.tsx';
 import { SyncsPage } from './syncs.page.tsx';
 

@@ -3,7 +3,7 @@
  * refreshing itself while something runs. Staff can start a sync or a parity run (form POSTs).
  */
 import type { FC } from 'hono/jsx';
-import type { ExecutionNode } from '../../../../shared/procedures/execution-tree.ts';
+import type { ExecutionNode } from '#shared/procedures/execution-tree.ts';
 import { anyActive, countWhere, ExecutionTree } from './components/execution-tree.tsx';
 import { Empty, Layout, type Notice, type Viewer } from './components/layout.tsx';
 

@@ -1,5 +1,5 @@
-import { resolveDateWindow } from '../../../../shared/http/date-window.ts';
-import { getDashboardSummary, getSalesTimeseries, getTopProducts } from '../../../../shared/marts/dashboard.ts';
+import { resolveDateWindow } from '#shared/http/date-window.ts';
+import { getDashboardSummary, getSalesTimeseries, getTopProducts } from '#shared/marts/dashboard.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type { SummaryRoute, TimeseriesRoute, TopProductsRoute } from './dashboard.routes.ts';

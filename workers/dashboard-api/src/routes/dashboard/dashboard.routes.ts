@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { GRANULARITIES, TOP_PRODUCT_METRICS } from '../../../../shared/marts/dashboard.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { GRANULARITIES, TOP_PRODUCT_METRICS } from '#shared/marts/dashboard.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,

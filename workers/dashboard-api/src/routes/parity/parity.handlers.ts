@@ -1,7 +1,7 @@
-import { ApiError } from '../../../../shared/http/errors.ts';
-import { evaluateCutoverGate } from '../../../../shared/parity/cutover-gate.ts';
-import { findParityRun, listParityRuns } from '../../../../shared/parity/store.ts';
-import { triggerParityRun } from '../../../../shared/parity/trigger.ts';
+import { ApiError } from '#shared/http/errors.ts';
+import { evaluateCutoverGate } from '#shared/parity/cutover-gate.ts';
+import { findParityRun, listParityRuns } from '#shared/parity/store.ts';
+import { triggerParityRun } from '#shared/parity/trigger.ts';
 import { dashboardApiConfig } from '../../config.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';

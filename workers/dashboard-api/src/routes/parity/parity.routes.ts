@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { CHECK_NAMES } from '../../../../shared/parity/comparison.ts';
-import { parityParametersSchema } from '../../../../shared/parity/parameters.ts';
-import { PARITY_RUN_STATUSES } from '../../../../shared/parity/store.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { CHECK_NAMES } from '#shared/parity/comparison.ts';
+import { parityParametersSchema } from '#shared/parity/parameters.ts';
+import { PARITY_RUN_STATUSES } from '#shared/parity/store.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,

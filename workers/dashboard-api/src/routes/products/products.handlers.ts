@@ -1,4 +1,4 @@
-import { getProductDetail, listProducts } from '../../../../shared/catalog/products.ts';
+import { getProductDetail, listProducts } from '#shared/catalog/products.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type { DetailRoute, ListRoute } from './products.routes.ts';

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { CLASSIFICATION_CODES, PRODUCT_STATUSES } from '../../../../../db/schema.ts';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { PRODUCT_SORTS } from '../../../../shared/catalog/products.ts';
-import { safeText } from '../../../../shared/http/text.ts';
+import { CLASSIFICATION_CODES, PRODUCT_STATUSES } from '#db/schema.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { PRODUCT_SORTS } from '#shared/catalog/products.ts';
+import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,

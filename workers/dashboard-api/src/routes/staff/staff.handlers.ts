@@ -1,4 +1,4 @@
-import { describeMe, listStaff, updateStaffMember } from '../../../../shared/staff/people.ts';
+import { describeMe, listStaff, updateStaffMember } from '#shared/staff/people.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type { ListRoute, MeRoute, UpdateRoute } from './staff.routes.ts';

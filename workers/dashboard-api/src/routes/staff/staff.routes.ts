@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { ROLE_NAMES } from '../../../../../db/schema.ts';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { safeText } from '../../../../shared/http/text.ts';
+import { ROLE_NAMES } from '#db/schema.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import { ACCESS_SECURITY, errorResponses, isoTimestamp, jsonBody, jsonContent, uuidParams } from '../../lib/schemas.ts';
 

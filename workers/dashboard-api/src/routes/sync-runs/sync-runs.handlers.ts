@@ -1,4 +1,4 @@
-import { getSyncRun, listSyncRuns, triggerSyncRun } from '../../../../shared/procedures/sync-runs.ts';
+import { getSyncRun, listSyncRuns, triggerSyncRun } from '#shared/procedures/sync-runs.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type { DetailRoute, ListRoute, TriggerRoute } from './sync-runs.routes.ts';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { SYNC_RUN_KINDS, SYNC_RUN_STATUSES } from '../../../../shared/procedures/sync-runs.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { SYNC_RUN_KINDS, SYNC_RUN_STATUSES } from '#shared/procedures/sync-runs.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,

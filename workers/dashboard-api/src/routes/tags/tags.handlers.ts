@@ -1,11 +1,4 @@
-import {
-  addProductTag,
-  createTag,
-  deleteTag,
-  listTags,
-  removeProductTag,
-  updateTag,
-} from '../../../../shared/catalog/tags.ts';
+import { addProductTag, createTag, deleteTag, listTags, removeProductTag, updateTag } from '#shared/catalog/tags.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import type { AppRouteHandler } from '../../lib/types.ts';
 import type {

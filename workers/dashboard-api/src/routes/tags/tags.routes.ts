@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '../../../../shared/access/middleware.ts';
-import { safeText } from '../../../../shared/http/text.ts';
+import { requireRole } from '#shared/access/middleware.ts';
+import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,

@@ -4,7 +4,7 @@
  * difference of that row's own legacy and new values, so a row never pairs a total with another
  * part's difference. Pure: the tables (check-tables.tsx) only draw what this returns.
  */
-import type { ParityCheckResult } from '../../../../../shared/parity/comparison.ts';
+import type { ParityCheckResult } from '#shared/parity/comparison.ts';
 import { signedDifference } from './format.ts';
 
 export type Value = { money: number } | { count: number } | { text: string } | null;

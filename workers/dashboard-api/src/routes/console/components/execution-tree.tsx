@@ -1,6 +1,6 @@
 /** ProcedureExecutions as a tree: each with its phase, rows, elapsed time, a load's bytes read, a failure's cause. */
 import type { FC } from 'hono/jsx';
-import type { ExecutionNode } from '../../../../../shared/procedures/execution-tree.ts';
+import type { ExecutionNode } from '#shared/procedures/execution-tree.ts';
 import { bytes, count, duration, timestamp } from './format.ts';
 import { Badge } from './layout.tsx';
 

@@ -4,7 +4,7 @@
  * render in Node for the browser tests. Fields another change adds are optional until it lands:
  * a run's `standard` (missing: standard) and the gate's `ignored_runs` (missing: none).
  */
-import type { ParityCheckResult } from '../../../../../shared/parity/comparison.ts';
+import type { ParityCheckResult } from '#shared/parity/comparison.ts';
 
 export interface RunView<Check = { name: string; verdict: string; summary: string }> {
   id: string;
