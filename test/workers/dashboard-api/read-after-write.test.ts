@@ -11,6 +11,7 @@ import { closeDatabase, type Database, openDatabase } from '#shared/db/client.ts
 import { freshRead } from '#shared/db/fresh.ts';
 import { findExecution } from '#shared/procedures/execution.ts';
 import { nudgeExecution } from '#shared/procedures/runner.ts';
+import { recordFault } from '#test/support/reliability.ts';
 import {
   type Api,
   createApi,
@@ -259,7 +260,9 @@ describe('sync runs and parity checks', () => {
 });
 
 describe('execution state (what the ingest Worker polls)', () => {
-  it('findExecution (execution polling and the sync child lookups) and nudgeExecution see a status changed a moment ago', async () => {
+  it('fault: a stale cached read during polling — findExecution (execution polling, the sync child lookups) and nudgeExecution see a status changed a moment ago', {
+    tags: ['fault'],
+  }, async () => {
     const [row] = await sql<{ id: string }[]>`
       insert into procedure_execution (procedure_kind, status) values ('products', 'running')
       returning procedure_execution_id as id`;
@@ -276,5 +279,10 @@ describe('execution state (what the ingest Worker polls)', () => {
       expect(await nudgeExecution(workerSql, queue, id)).toBe(true);
     });
     expect(sent).toEqual([{ procedureExecutionId: id, step: 2 }]);
+    recordFault(
+      'a stale cached read during polling',
+      "the polling queries answered once through the Hyperdrive cache emulation (warming its entry), then the execution's status changed behind it",
+      `the next poll saw status waiting at step 2 and nudged it (${sent.length} message)`,
+    );
   });
 });

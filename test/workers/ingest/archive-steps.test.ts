@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Env } from '#shared/env.ts';
 import { readArchivedLines, type Segment } from '#shared/ingest/archive.ts';
 import { type ArchiveWriteState, archiveJsonl, archiveStep, startArchiveWrite } from '#shared/ingest/archive-writer.ts';
+import { recordFault } from '#test/support/reliability.ts';
 
 const bindings = env as unknown as Env;
 const MIB = 1024 * 1024;
@@ -108,6 +109,11 @@ describe('an export archived in bounded steps', () => {
     }
     expect([diedAfterPart, brokeOff]).toEqual([true, true]);
     expect(archived).toMatchObject({ byteCount: body.length, lineCount: 12_000, sha256: await sha256Hex(body) });
+    recordFault(
+      'an isolate that dies mid-multipart-upload',
+      'a step whose uploaded part was never checkpointed (run again from the state before it), and a step whose source broke off mid-part',
+      `object of ${archived.byteCount} bytes, ${archived.lineCount} lines, sha256 equal to the export's; no carry object left`,
+    );
     expect((await bindings.RAW_ARCHIVE.head(key))?.size).toBe(archived.storedByteCount);
     expect(await decompressed(key, archived.segments)).toBe(new TextDecoder().decode(body));
     expect((await bindings.RAW_ARCHIVE.list({ prefix: `${key}.carry-` })).objects).toEqual([]);

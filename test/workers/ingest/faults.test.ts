@@ -35,6 +35,7 @@ import {
   recordExecution,
 } from '#shared/procedures/execution.ts';
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage } from '#shared/procedures/messages.ts';
+import { redriveExecution } from '#shared/procedures/operator-actions.ts';
 import { enqueueExecution } from '#shared/procedures/runner.ts';
 import { triggerSyncRun } from '#shared/procedures/sync-runs.ts';
 import worker from '#workers/ingest/src/index.ts';
@@ -551,6 +552,14 @@ describe('a poison message', () => {
       `taken by the ingest-jobs-dlq consumer at ${failed.dead_lettered_at}; execution ${failed.status}: ${failed.error_text}`,
     );
     expectSameRows([], await rawRowsOfEveryTable(), 'rows written by the dead-lettered message');
+    // …and once the database answers, an admin redrives it: it runs from its checkpoint and succeeds
+    await redriveExecution(sql, bindings.INGEST_QUEUE, id, {
+      kind: 'service_token',
+      commonName: 'local-ops.access',
+      role: 'admin',
+    });
+    const redriven = await waitForExecution(sql, id, { timeoutMs: 60_000 });
+    expect(redriven.status, redriven.error_text ?? '').toBe('succeeded');
   });
 
   it('fault: a step whose database connection is killed on every delivery — on the last one the execution is failed with the cause, and the message is seen in the DLQ', {
