@@ -99,7 +99,8 @@ interface StagedRow {
   object_type: string;
   object_id: string;
   parent_object_id: string | null;
-  payload: Record<string, unknown>;
+  /** The validated payload as JSON text: serialised once, checked for what Postgres cannot store, sent as is. */
+  payload: string;
 }
 
 interface QuarantineRow {
@@ -119,9 +120,10 @@ export async function streamRecords(
   target: LoadTarget,
   records: AsyncIterable<JsonlRecord> | Iterable<JsonlRecord>,
   counts: LoadCounts,
-  options: { batchLines?: number } = {},
+  options: { batchLines?: number; pass?: ReadPass } = {},
 ): Promise<number> {
   const batchLines = options.batchLines ?? STREAM_BATCH_LINES;
+  const pass = options.pass ?? 'all';
   let objects: StagedRow[] = [];
   let quarantined: QuarantineRow[] = [];
   let lastLineNumber = 0;
@@ -130,7 +132,7 @@ export async function streamRecords(
   let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     await writing;
-    writing = writeBatch(sql, target, objects, quarantined, counts);
+    writing = writeBatch(sql, target, objects, quarantined, counts, pass);
     // observed here, awaited (and so thrown) at the next flush or at the end
     writing.catch(() => {});
     objects = [];
@@ -139,6 +141,7 @@ export async function streamRecords(
   try {
     for await (const record of records as AsyncIterable<JsonlRecord>) {
       lastLineNumber = record.lineNumber;
+      if (!inPass(pass, record)) continue;
       counts.linesRead += 1;
       const outcome = readLine(target.resource, record);
       if (outcome.kind === 'accepted') objects.push(outcome.row);
@@ -154,6 +157,29 @@ export async function streamRecords(
   }
   await writing;
   return lastLineNumber;
+}
+
+/**
+ * Which lines a read of the file takes. A resource whose children are written as they stream
+ * (orders) reads its file twice when it can: 'parents' first, then 'children', so every child
+ * finds its parent written whatever the order of the lines, and nothing is staged. A source read
+ * once ('all') stages the children whose parent has not come yet.
+ */
+export type ReadPass = 'all' | 'parents' | 'children';
+
+/** A line with a `__parentId` key (at any depth; a string value cannot hold an unescaped quote). */
+const CHILD_LINE = /"__parentId"\s*:/;
+
+/** Every line is taken by exactly one of the two passes; invalid lines by the first. */
+function inPass(pass: ReadPass, record: JsonlRecord): boolean {
+  if (pass === 'all') return true;
+  const child = record.kind === 'line' && CHILD_LINE.test(record.text);
+  return pass === 'children' ? child : !child;
+}
+
+/** The passes a whole load of `resource` reads its (re-readable) source in. */
+export function readPasses(resource: ResourceName): ReadPass[] {
+  return resource === 'orders' ? ['parents', 'children'] : ['all'];
 }
 
 type LineOutcome =
@@ -180,7 +206,8 @@ function readLine(resource: ResourceName, record: JsonlRecord): LineOutcome {
   if (classified.kind === 'ignored') return { kind: 'ignored' };
   if (classified.kind === 'invalid') return quarantine(classified.reason);
   const object: StagedObject = classified.object;
-  const problem = postgresTextProblem(JSON.stringify(object.payload));
+  const payload = JSON.stringify(object.payload);
+  const problem = postgresTextProblem(payload);
   if (problem) return quarantine(problem);
   return {
     kind: 'accepted',
@@ -189,7 +216,7 @@ function readLine(resource: ResourceName, record: JsonlRecord): LineOutcome {
       object_type: object.objectType,
       object_id: object.objectId,
       parent_object_id: object.parentObjectId,
-      payload: object.payload,
+      payload,
     },
   };
 }
@@ -219,11 +246,12 @@ async function writeBatch(
   objects: StagedRow[],
   quarantined: QuarantineRow[],
   counts: LoadCounts,
+  pass: ReadPass,
 ): Promise<void> {
   const write = STREAMED_WRITERS[target.resource];
   if (objects.length > 0 && write) {
     await analyzeGrownTables(sql, target.resource);
-    await sql.begin((tx) => write(tx, target, objects, counts));
+    await sql.begin((tx) => write(tx, target, objects, counts, pass));
   } else if (objects.length > 0) {
     await stage(sql, target, objects);
   }
@@ -241,7 +269,7 @@ async function stage(sql: Sql | Tx, target: LoadTarget, rows: StagedRow[]): Prom
       (load_key, line_number, resource_name, object_type, object_id, parent_object_id, payload)
     select ${target.loadKey}::uuid, x.line_number, ${target.resource}, x.object_type, x.object_id,
            x.parent_object_id, x.payload
-    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb)
+    from jsonb_to_recordset(${rowsJson(rows)}::text::jsonb)
       as x(line_number bigint, object_type text, object_id bigint, parent_object_id bigint, payload jsonb)
     on conflict (load_key, line_number) do nothing`;
 }
@@ -260,7 +288,13 @@ async function insertQuarantine(sql: Sql | Tx, target: LoadTarget, rows: Quarant
 
 // ---------------------------------------------------------------------------------- streamed writes
 
-type StreamedWriter = (tx: Tx, target: LoadTarget, objects: StagedRow[], counts: LoadCounts) => Promise<void>;
+type StreamedWriter = (
+  tx: Tx,
+  target: LoadTarget,
+  objects: StagedRow[],
+  counts: LoadCounts,
+  pass: ReadPass,
+) => Promise<void>;
 
 /**
  * Resources whose objects are written as they stream, one transaction a batch: their rows are
@@ -276,16 +310,20 @@ const STREAMED_WRITERS: Partial<Record<ResourceName, StreamedWriter>> = {
 
 /** A batch's objects as rows (id, parent_id, line_number, payload): the last line of each id wins. */
 function objectSource(tx: Tx, objects: StagedRow[]) {
-  const rows = lastOfEach(objects).map((o) => ({
-    id: o.object_id,
-    parent_id: o.parent_object_id,
-    line_number: o.line_number,
-    payload: o.payload,
-  }));
   return tx`
-    select x.id, x.parent_id, x.line_number, x.payload
-    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb)
-      as x(id bigint, parent_id bigint, line_number bigint, payload jsonb)`;
+    select x.object_id as id, x.parent_object_id as parent_id, x.line_number, x.payload
+    from jsonb_to_recordset(${rowsJson(lastOfEach(objects))}::text::jsonb)
+      as x(object_id bigint, parent_object_id bigint, line_number bigint, payload jsonb)`;
+}
+
+/** Rows as one JSON array, each payload spliced in as the text it already is (not serialised again). */
+function rowsJson(rows: StagedRow[]): string {
+  const parts = rows.map(
+    (r) =>
+      `{"line_number":${r.line_number},"object_type":"${r.object_type}","object_id":${r.object_id},` +
+      `"parent_object_id":${r.parent_object_id ?? 'null'},"payload":${r.payload}}`,
+  );
+  return `[${parts.join(',')}]`;
 }
 
 /** The last line of each object id (a file may repeat an object: the last wins), in line order. */
@@ -301,7 +339,13 @@ function lastOfEach(objects: StagedRow[]): StagedRow[] {
  * The (product, day) keys the touched orders count on are recorded before and after, for the
  * incremental mart refresh.
  */
-async function writeOrders(tx: Tx, target: LoadTarget, objects: StagedRow[], counts: LoadCounts): Promise<void> {
+async function writeOrders(
+  tx: Tx,
+  target: LoadTarget,
+  objects: StagedRow[],
+  counts: LoadCounts,
+  pass: ReadPass,
+): Promise<void> {
   const orders = objects.filter((o) => o.object_type === 'Order');
   const lines = objects.filter((o) => o.object_type === 'LineItem');
   const orderIds = [...new Set([...orders.map((o) => o.object_id), ...lines.map((l) => l.parent_object_id ?? '')])];
@@ -310,8 +354,11 @@ async function writeOrders(tx: Tx, target: LoadTarget, objects: StagedRow[], cou
     recordTouchedOrders(tx, orderIds),
     orders.length > 0 ? upsertOrders(tx, objectSource(tx, orders), counts) : null,
     lines.length > 0
-      ? upsertOrderLines(tx, target, objectSource(tx, lines)).then((written) =>
-          add(counts, 'act_of_sale_line', written),
+      ? upsertOrderLines(tx, target, objectSource(tx, lines), pass === 'children' ? 'quarantine' : 'stage').then(
+          (result) => {
+            add(counts, 'act_of_sale_line', result.written);
+            counts.quarantined += result.quarantined;
+          },
         )
       : null,
     recordTouchedOrders(tx, orderIds),
@@ -360,44 +407,75 @@ async function upsertOrders(tx: Tx, source: postgres.PendingQuery<postgres.Row[]
 }
 
 /**
- * Upserts the lines whose order is loaded (returns how many) and stages the others (their order may come later in
- * the file); a staged earlier copy of a line written now is dropped, so it cannot win over it.
+ * Upserts the lines whose order is loaded and, for the others, either stages them (a single read:
+ * their order may come later in the file; a staged earlier copy of a line written now is dropped,
+ * so it cannot win over it) or quarantines them (the children pass: every order has been read).
  */
 async function upsertOrderLines(
   tx: Tx,
   target: LoadTarget,
   source: postgres.PendingQuery<postgres.Row[]>,
-): Promise<number> {
-  const [result] = await tx<{ written: number }[]>`
-    with li as materialized (${source}), written as (
+  missingOrder: 'stage' | 'quarantine',
+): Promise<{ written: number; quarantined: number }> {
+  const [result] = await tx<{ written: number; quarantined: number }[]>`
+    with li as materialized (${source}), loaded as materialized (
+      select li.*, exists (select 1 from act_of_sale o where o.act_of_sale_id = li.parent_id) as order_loaded from li
+    ), written as (
       insert into act_of_sale_line
         (act_of_sale_line_id, act_of_sale_id, material_artifact_id, material_artifact_variant_id, title, sku,
          quantity_count, unit_price_measurement_value, total_discount_measurement_value)
       select li.id, li.parent_id, (li.payload ->> 'productId')::bigint, (li.payload ->> 'variantId')::bigint,
              li.payload ->> 'title', nullif(li.payload ->> 'sku', ''), (li.payload ->> 'quantity')::integer,
              (li.payload ->> 'price')::numeric, coalesce((li.payload ->> 'totalDiscount')::numeric, 0)
-      from li
-      where exists (select 1 from act_of_sale o where o.act_of_sale_id = li.parent_id)
+      from loaded li
+      where li.order_loaded
       on conflict (act_of_sale_line_id) do update set
         act_of_sale_id = excluded.act_of_sale_id, material_artifact_id = excluded.material_artifact_id,
         material_artifact_variant_id = excluded.material_artifact_variant_id, title = excluded.title, sku = excluded.sku,
         quantity_count = excluded.quantity_count, unit_price_measurement_value = excluded.unit_price_measurement_value,
         total_discount_measurement_value = excluded.total_discount_measurement_value
       returning act_of_sale_line_id as id
-    ), superseded as (
+    ), ${missingOrder === 'stage' ? stageWaitingLines(tx, target) : quarantineOrphanLines(tx, target)}
+    select (select count(*) from written)::int as written, (select count(*) from missing)::int as quarantined`;
+  return {
+    written: result?.written ?? 0,
+    quarantined: missingOrder === 'quarantine' ? (result?.quarantined ?? 0) : 0,
+  };
+}
+
+/** CTEs of upsertOrderLines: lines whose order is missing wait staged; staged copies of lines written now go. */
+function stageWaitingLines(tx: Tx, target: LoadTarget) {
+  return tx`superseded as (
+      -- = any (array): an index probe per id, whatever the (unanalyzed, growing) staging table's statistics say
       delete from ingest_staged_object s
-      using written w
-      where s.load_key = ${target.loadKey} and s.object_type = 'LineItem' and s.object_id = w.id
-    ), waiting as (
+      where s.load_key = ${target.loadKey} and s.object_type = 'LineItem'
+        and s.object_id = any (array(select id from written))
+    ), missing as (
       insert into ingest_staged_object
         (load_key, line_number, resource_name, object_type, object_id, parent_object_id, payload)
       select ${target.loadKey}::uuid, li.line_number, ${target.resource}, 'LineItem', li.id, li.parent_id, li.payload
-      from li
-      where not exists (select 1 from act_of_sale o where o.act_of_sale_id = li.parent_id)
+      from loaded li
+      where not li.order_loaded
       on conflict (load_key, line_number) do nothing
-    )
-    select (select count(*) from written)::int as written`;
-  return result?.written ?? 0;
+      returning 1
+    )`;
+}
+
+/** CTE of upsertOrderLines: lines whose order is missing once every order has been read are quarantined. */
+function quarantineOrphanLines(tx: Tx, target: LoadTarget) {
+  return tx`missing as (
+      insert into quarantined_line
+        (load_key, procedure_execution_id, information_bearing_entity_id, resource_name, line_number, reason_text,
+         line_excerpt)
+      select ${target.loadKey}::uuid, ${target.procedureExecutionId ?? null}::uuid,
+             ${target.informationBearingEntityId ?? null}::uuid, ${target.resource}, li.line_number,
+             format('LineItem %s: its parent Order %s %s', li.id, li.parent_id, ${ORDER_ORPHAN_REASON}::text),
+             left(li.payload::text, 200)
+      from loaded li
+      where not li.order_loaded
+      on conflict (load_key, line_number) do nothing
+      returning 1
+    )`;
 }
 
 async function writeRefunds(
@@ -479,6 +557,8 @@ interface StagedFamily {
   orphanReason: string;
 }
 
+const ORDER_ORPHAN_REASON = 'is not loaded (not in this file, or its line was quarantined)';
+
 const STAGED_FAMILIES: Partial<Record<ResourceName, StagedFamily>> = {
   products: {
     rangeType: 'Product',
@@ -494,7 +574,7 @@ const STAGED_FAMILIES: Partial<Record<ResourceName, StagedFamily>> = {
     rangeColumn: 'parent_object_id',
     resolve: resolveWaitingOrderLines,
     parentPresent: (sql) => sql`exists (select 1 from act_of_sale p where p.act_of_sale_id = c.parent_object_id)`,
-    orphanReason: 'is not loaded (not in this file, or its line was quarantined)',
+    orphanReason: ORDER_ORPHAN_REASON,
   },
 };
 
@@ -628,7 +708,7 @@ async function resolveWaitingOrderLines(tx: Tx, target: LoadTarget, r: IdRange, 
   ).map((row) => row.id);
   await recordTouchedOrders(tx, orderIds);
   // the ones whose order is still missing stay staged: the orphan check quarantines them
-  add(counts, 'act_of_sale_line', await upsertOrderLines(tx, target, children(tx, 'LineItem', r)));
+  add(counts, 'act_of_sale_line', (await upsertOrderLines(tx, target, children(tx, 'LineItem', r), 'stage')).written);
   await recordTouchedOrders(tx, orderIds);
   counts.touchedOrders += orderIds.length;
 }
@@ -826,9 +906,10 @@ export function summarize(target: LoadTarget, counts: LoadCounts): LoadSummary {
 }
 
 /**
- * Loads one file's lines in one go (stage all, then resolve all): for tests, replays of small
- * objects and tools. Memory stays bounded by the batch sizes; the step-wise path for archived
- * exports is workers/shared/ingest/load-procedure.ts.
+ * Loads one file's lines in one go (stream, then resolve what was staged): for tests, replays of
+ * small objects and tools. Memory stays bounded by the batch sizes; the step-wise path for
+ * archived exports is workers/shared/ingest/load-procedure.ts. An array is read in the
+ * resource's passes (readPasses); a one-shot iterable once.
  */
 export async function loadJsonlLines(
   sql: Sql,
@@ -836,15 +917,41 @@ export async function loadJsonlLines(
   lines: AsyncIterable<string> | Iterable<string>,
   options: Omit<Partial<LoadTarget>, 'resource'> & { firstLineNumber?: number } = {},
 ): Promise<LoadSummary> {
-  return loadJsonlRecords(sql, resource, numberLines(lines, options.firstLineNumber), options);
+  const open = () => numberLines(lines, options.firstLineNumber);
+  return Array.isArray(lines)
+    ? loadJsonlSource(sql, resource, open, options)
+    : loadJsonlRecords(sql, resource, open(), options);
 }
 
-/** As loadJsonlLines, for records from readJsonlLines (a byte stream). */
+/** As loadJsonlLines, for records from readJsonlLines (a byte stream), read once. */
 export async function loadJsonlRecords(
   sql: Sql,
   resource: ResourceName,
   records: AsyncIterable<JsonlRecord> | Iterable<JsonlRecord>,
   options: Omit<Partial<LoadTarget>, 'resource'> = {},
+): Promise<LoadSummary> {
+  let opened = false;
+  return loadJsonlSource(
+    sql,
+    resource,
+    () => {
+      if (opened) throw new Error('loadJsonlRecords reads its records once');
+      opened = true;
+      return records;
+    },
+    { ...options, passes: ['all'] },
+  );
+}
+
+/**
+ * Loads a source that `open` reads from the start each time it is called (a file, an array):
+ * one read per pass of the resource (orders: parents, then children, so nothing is staged).
+ */
+export async function loadJsonlSource(
+  sql: Sql,
+  resource: ResourceName,
+  open: () => AsyncIterable<JsonlRecord> | Iterable<JsonlRecord>,
+  options: Omit<Partial<LoadTarget>, 'resource'> & { passes?: ReadPass[] } = {},
 ): Promise<LoadSummary> {
   const target: LoadTarget = {
     loadKey: options.loadKey ?? crypto.randomUUID(),
@@ -853,7 +960,7 @@ export async function loadJsonlRecords(
     informationBearingEntityId: options.informationBearingEntityId ?? null,
   };
   const counts = emptyCounts();
-  await streamRecords(sql, target, records, counts);
+  for (const pass of options.passes ?? readPasses(resource)) await streamRecords(sql, target, open(), counts, { pass });
   await resolveAll(sql, target, counts);
   return summarize(target, counts);
 }
