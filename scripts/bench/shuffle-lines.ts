@@ -8,8 +8,8 @@
  * shuffled in memory (Fisher–Yates) and appended: a uniform permutation of the whole file.
  */
 import { once } from 'node:events';
-import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Random } from '../store-generator/random.ts';
