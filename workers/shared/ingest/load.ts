@@ -26,7 +26,7 @@
  * deleted_at once (to the event's time, so a replay gives the same value).
  */
 import type postgres from 'postgres';
-import { recordTouchedOrders } from '../marts/performance-dataset.ts';
+import { recordTouchedLines, recordTouchedOrders } from '../marts/performance-dataset.ts';
 import { excerptOf, type JsonlRecord, numberLines } from './jsonl-reader.ts';
 import {
   classifyLine,
@@ -304,7 +304,7 @@ type StreamedWriter = (
  */
 const STREAMED_WRITERS: Partial<Record<ResourceName, StreamedWriter>> = {
   orders: writeOrders,
-  refunds: (tx, target, objects, counts) => writeRefunds(tx, target, objectSource(tx, objects), counts),
+  refunds: writeRefunds,
   deletions: (tx, _target, objects, counts) => writeDeletions(tx, objectSource(tx, objects), counts),
 };
 
@@ -348,19 +348,25 @@ async function writeOrders(
 ): Promise<void> {
   const orders = objects.filter((o) => o.object_type === 'Order');
   const lines = objects.filter((o) => o.object_type === 'LineItem');
+  const writeLines = () =>
+    upsertOrderLines(tx, target, objectSource(tx, lines), pass === 'children' ? 'quarantine' : 'stage').then(
+      (result) => {
+        add(counts, 'act_of_sale_line', result.written);
+        counts.quarantined += result.quarantined;
+      },
+    );
+  if (pass === 'children') {
+    // every order is written and its keys recorded: a line moves only its own keys
+    const lineIds = lines.map((l) => l.object_id);
+    await Promise.all([recordTouchedLines(tx, lineIds), writeLines(), recordTouchedLines(tx, lineIds)]);
+    return;
+  }
   const orderIds = [...new Set([...orders.map((o) => o.object_id), ...lines.map((l) => l.parent_object_id ?? '')])];
   // Issued together, so postgres.js pipelines them: the batch costs one round trip, not four.
   await Promise.all([
     recordTouchedOrders(tx, orderIds),
     orders.length > 0 ? upsertOrders(tx, objectSource(tx, orders), counts) : null,
-    lines.length > 0
-      ? upsertOrderLines(tx, target, objectSource(tx, lines), pass === 'children' ? 'quarantine' : 'stage').then(
-          (result) => {
-            add(counts, 'act_of_sale_line', result.written);
-            counts.quarantined += result.quarantined;
-          },
-        )
-      : null,
+    lines.length > 0 ? writeLines() : null,
     recordTouchedOrders(tx, orderIds),
   ]);
   counts.touchedOrders += orderIds.length;
@@ -478,52 +484,59 @@ function quarantineOrphanLines(tx: Tx, target: LoadTarget) {
     )`;
 }
 
-async function writeRefunds(
-  tx: Tx,
-  target: LoadTarget,
-  source: postgres.PendingQuery<postgres.Row[]>,
-  counts: LoadCounts,
-): Promise<void> {
-  // A refund needs its order and every refunded order line loaded (foreign keys, like the legacy).
-  const refund = tx`
-    select p.id, p.line_number, p.payload,
-           case
-             when not exists (select 1 from act_of_sale o where o.act_of_sale_id = (p.payload ->> 'orderId')::bigint)
-               then format('order %s is not loaded', p.payload ->> 'orderId')
-             else (select 'order lines ' || string_agg(l ->> 'lineItemId', ', ') || ' are not loaded'
-                   from jsonb_array_elements(p.payload -> 'lines') l
-                   where not exists (select 1 from act_of_sale_line x
-                                     where x.act_of_sale_line_id = (l ->> 'lineItemId')::bigint))
-           end as problem
-    from (${source}) p`;
-  const problems = await tx<QuarantineRow[]>`
-    select line_number::float8 as line_number, problem as reason, left(payload::text, 200) as excerpt
-    from (${refund}) x where problem is not null`;
-  if (problems.length > 0) counts.quarantined += await insertQuarantine(tx, target, problems);
-  const orderIds = (
-    await tx<{ id: string }[]>`
-      select distinct payload ->> 'orderId' as id from (${refund}) x where problem is null`
-  ).map((row) => row.id);
+async function writeRefunds(tx: Tx, target: LoadTarget, objects: StagedRow[], counts: LoadCounts): Promise<void> {
+  // the payload is this loader's own serialisation (shopify-objects.ts): its orderId is a quoted decimal
+  const orderIds = [...new Set(objects.map((o) => /"orderId":"(\d+)"/.exec(o.payload)?.[1] ?? ''))].filter(Boolean);
   await recordTouchedOrders(tx, orderIds);
-  const refunds = await tx`
-    insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
-    select id, (payload ->> 'orderId')::bigint, (payload ->> 'createdAt')::timestamptz
-    from (${refund}) x where problem is null
-    on conflict (act_of_refund_id) do update set act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at`;
-  add(counts, 'act_of_refund', refunds.count);
-  const lines = await tx`
-    insert into act_of_refund_line
-      (act_of_refund_line_id, act_of_refund_id, act_of_sale_line_id, quantity_count, subtotal_measurement_value)
-    select distinct on ((l ->> 'id')::bigint)
-           (l ->> 'id')::bigint, x.id, (l ->> 'lineItemId')::bigint, (l ->> 'quantity')::integer,
-           (l ->> 'subtotal')::numeric
-    from (${refund}) x, jsonb_array_elements(x.payload -> 'lines') as l
-    where x.problem is null
-    order by (l ->> 'id')::bigint, x.id desc
-    on conflict (act_of_refund_line_id) do update set
-      act_of_refund_id = excluded.act_of_refund_id, act_of_sale_line_id = excluded.act_of_sale_line_id,
-      quantity_count = excluded.quantity_count, subtotal_measurement_value = excluded.subtotal_measurement_value`;
-  add(counts, 'act_of_refund_line', lines.count);
+  // One statement: each refund checked once; one without its order or an order line (foreign keys,
+  // like the legacy) is quarantined, the others written with their lines (checked at the statement's end).
+  const [written] = await tx<{ quarantined: number; refunds: number; lines: number }[]>`
+    with refund as materialized (
+      select p.id, p.line_number, p.payload,
+             case
+               when not exists (select 1 from act_of_sale o where o.act_of_sale_id = (p.payload ->> 'orderId')::bigint)
+                 then format('order %s is not loaded', p.payload ->> 'orderId')
+               else (select 'order lines ' || string_agg(l ->> 'lineItemId', ', ') || ' are not loaded'
+                     from jsonb_array_elements(p.payload -> 'lines') l
+                     where not exists (select 1 from act_of_sale_line x
+                                       where x.act_of_sale_line_id = (l ->> 'lineItemId')::bigint))
+             end as problem
+      from (${objectSource(tx, objects)}) p
+    ), quarantined as (
+      insert into quarantined_line
+        (load_key, procedure_execution_id, information_bearing_entity_id, resource_name, line_number, reason_text,
+         line_excerpt)
+      select ${target.loadKey}::uuid, ${target.procedureExecutionId ?? null}::uuid,
+             ${target.informationBearingEntityId ?? null}::uuid, ${target.resource}, x.line_number, x.problem,
+             left(x.payload::text, 200)
+      from refund x where x.problem is not null
+      on conflict (load_key, line_number) do nothing
+      returning 1
+    ), refunds as (
+      insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
+      select id, (payload ->> 'orderId')::bigint, (payload ->> 'createdAt')::timestamptz
+      from refund x where problem is null
+      on conflict (act_of_refund_id) do update set act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at
+      returning 1
+    ), lines as (
+      insert into act_of_refund_line
+        (act_of_refund_line_id, act_of_refund_id, act_of_sale_line_id, quantity_count, subtotal_measurement_value)
+      select distinct on ((l ->> 'id')::bigint)
+             (l ->> 'id')::bigint, x.id, (l ->> 'lineItemId')::bigint, (l ->> 'quantity')::integer,
+             (l ->> 'subtotal')::numeric
+      from refund x, jsonb_array_elements(x.payload -> 'lines') as l
+      where x.problem is null
+      order by (l ->> 'id')::bigint, x.id desc
+      on conflict (act_of_refund_line_id) do update set
+        act_of_refund_id = excluded.act_of_refund_id, act_of_sale_line_id = excluded.act_of_sale_line_id,
+        quantity_count = excluded.quantity_count, subtotal_measurement_value = excluded.subtotal_measurement_value
+      returning 1
+    )
+    select (select count(*) from quarantined)::int as quarantined, (select count(*) from refunds)::int as refunds,
+           (select count(*) from lines)::int as lines`;
+  counts.quarantined += written?.quarantined ?? 0;
+  add(counts, 'act_of_refund', written?.refunds ?? 0);
+  add(counts, 'act_of_refund_line', written?.lines ?? 0);
   await recordTouchedOrders(tx, orderIds);
   counts.touchedOrders += orderIds.length;
 }
