@@ -26,7 +26,7 @@
  * deleted_at once (to the event's time, so a replay gives the same value).
  */
 import type postgres from 'postgres';
-import { recordTouchedLines, recordTouchedOrders } from '../marts/performance-dataset.ts';
+import { type TouchedKeys, touchedKeysFor } from '../marts/performance-dataset.ts';
 import { excerptOf, type JsonlRecord, numberLines } from './jsonl-reader.ts';
 import {
   classifyLine,
@@ -251,7 +251,7 @@ async function writeBatch(
   const write = STREAMED_WRITERS[target.resource];
   if (objects.length > 0 && write) {
     await analyzeGrownTables(sql, target.resource);
-    await sql.begin((tx) => write(tx, target, objects, counts, pass));
+    await sql.begin(async (tx) => write(tx, target, objects, counts, pass, await touchedKeysFor(tx)));
   } else if (objects.length > 0) {
     await stage(sql, target, objects);
   }
@@ -294,6 +294,7 @@ type StreamedWriter = (
   objects: StagedRow[],
   counts: LoadCounts,
   pass: ReadPass,
+  touch: TouchedKeys,
 ) => Promise<void>;
 
 /**
@@ -345,6 +346,7 @@ async function writeOrders(
   objects: StagedRow[],
   counts: LoadCounts,
   pass: ReadPass,
+  touch: TouchedKeys,
 ): Promise<void> {
   const orders = objects.filter((o) => o.object_type === 'Order');
   const lines = objects.filter((o) => o.object_type === 'LineItem');
@@ -358,16 +360,16 @@ async function writeOrders(
   if (pass === 'children') {
     // every order is written and its keys recorded: a line moves only its own keys
     const lineIds = lines.map((l) => l.object_id);
-    await Promise.all([recordTouchedLines(tx, lineIds), writeLines(), recordTouchedLines(tx, lineIds)]);
+    await Promise.all([touch.lines(lineIds), writeLines(), touch.lines(lineIds)]);
     return;
   }
   const orderIds = [...new Set([...orders.map((o) => o.object_id), ...lines.map((l) => l.parent_object_id ?? '')])];
   // Issued together, so postgres.js pipelines them: the batch costs one round trip, not four.
   await Promise.all([
-    recordTouchedOrders(tx, orderIds),
+    touch.orders(orderIds),
     orders.length > 0 ? upsertOrders(tx, objectSource(tx, orders), counts) : null,
     lines.length > 0 ? writeLines() : null,
-    recordTouchedOrders(tx, orderIds),
+    touch.orders(orderIds),
   ]);
   counts.touchedOrders += orderIds.length;
 }
@@ -484,10 +486,17 @@ function quarantineOrphanLines(tx: Tx, target: LoadTarget) {
     )`;
 }
 
-async function writeRefunds(tx: Tx, target: LoadTarget, objects: StagedRow[], counts: LoadCounts): Promise<void> {
+async function writeRefunds(
+  tx: Tx,
+  target: LoadTarget,
+  objects: StagedRow[],
+  counts: LoadCounts,
+  _pass: ReadPass,
+  touch: TouchedKeys,
+): Promise<void> {
   // the payload is this loader's own serialisation (shopify-objects.ts): its orderId is a quoted decimal
   const orderIds = [...new Set(objects.map((o) => /"orderId":"(\d+)"/.exec(o.payload)?.[1] ?? ''))].filter(Boolean);
-  await recordTouchedOrders(tx, orderIds);
+  await touch.orders(orderIds);
   // One statement: each refund checked once; one without its order or an order line (foreign keys,
   // like the legacy) is quarantined, the others written with their lines (checked at the statement's end).
   const [written] = await tx<{ quarantined: number; refunds: number; lines: number }[]>`
@@ -537,7 +546,7 @@ async function writeRefunds(tx: Tx, target: LoadTarget, objects: StagedRow[], co
   counts.quarantined += written?.quarantined ?? 0;
   add(counts, 'act_of_refund', written?.refunds ?? 0);
   add(counts, 'act_of_refund_line', written?.lines ?? 0);
-  await recordTouchedOrders(tx, orderIds);
+  await touch.orders(orderIds);
   counts.touchedOrders += orderIds.length;
 }
 
@@ -564,7 +573,7 @@ interface StagedFamily {
   /** The staged rows whose ids, in ranges, make the resolve batches. */
   rangeType: ObjectType;
   rangeColumn: 'object_id' | 'parent_object_id';
-  resolve: (tx: Tx, target: LoadTarget, range: IdRange, counts: LoadCounts) => Promise<void>;
+  resolve: (tx: Tx, target: LoadTarget, range: IdRange, counts: LoadCounts, touch: TouchedKeys) => Promise<void>;
   /** Whether a staged child `c`'s parent is there to attach to: else it is quarantined at the end. */
   parentPresent: (sql: Sql) => postgres.PendingQuery<postgres.Row[]>;
   orphanReason: string;
@@ -621,7 +630,7 @@ export async function resolveNextBatch(
         limit ${options.batchParents ?? RESOLVE_BATCH_PARENTS}) b`;
     if (!batch?.upto) return { ...progress, phase: 'orphans', afterLineNumber: 0 };
     const range: IdRange = { loadKey: target.loadKey, after: progress.afterObjectId ?? '-1', upto: batch.upto };
-    await sql.begin((tx) => family.resolve(tx, target, range, counts));
+    await sql.begin(async (tx) => family.resolve(tx, target, range, counts, await touchedKeysFor(tx)));
     return { ...progress, afterObjectId: batch.upto };
   }
   if (progress.phase === 'orphans' || progress.phase === 'cleanup') {
@@ -712,17 +721,23 @@ function children(tx: Tx, type: string, r: IdRange, parentType?: string) {
 }
 
 /** Order lines staged while their order was missing, now that the whole file has been read. */
-async function resolveWaitingOrderLines(tx: Tx, target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
+async function resolveWaitingOrderLines(
+  tx: Tx,
+  target: LoadTarget,
+  r: IdRange,
+  counts: LoadCounts,
+  touch: TouchedKeys,
+): Promise<void> {
   const orderIds = (
     await tx<{ id: string }[]>`
       select distinct c.parent_object_id::text as id from ingest_staged_object c
       where c.load_key = ${r.loadKey} and c.object_type = 'LineItem'
         and c.parent_object_id > ${r.after}::bigint and c.parent_object_id <= ${r.upto}::bigint`
   ).map((row) => row.id);
-  await recordTouchedOrders(tx, orderIds);
+  await touch.orders(orderIds);
   // the ones whose order is still missing stay staged: the orphan check quarantines them
   add(counts, 'act_of_sale_line', (await upsertOrderLines(tx, target, children(tx, 'LineItem', r), 'stage')).written);
-  await recordTouchedOrders(tx, orderIds);
+  await touch.orders(orderIds);
   counts.touchedOrders += orderIds.length;
 }
 
