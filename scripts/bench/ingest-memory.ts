@@ -26,6 +26,7 @@ import { startLocalPostgres } from '../lib/local-postgres.ts';
 import { migrate } from '../lib/migrations.ts';
 import { withDatabase } from '../lib/postgres-url.ts';
 import { generateStoreStream, type StoreOptions } from '../store-generator/generate.ts';
+import { backendCpuSeconds } from './backend-cpu.ts';
 
 const RESOURCES: ResourceName[] = ['products', 'orders', 'refunds', 'deletions'];
 const MIB = 1024 * 1024;
@@ -142,6 +143,7 @@ async function main(argv: string[]) {
   const mib = (n: number) => Math.round((n / MIB) * 10) / 10;
 
   const results: Record<string, unknown>[] = [];
+  const cpuBefore = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
   const started = performance.now();
   let totalRows = 0;
   let totalLines = 0;
@@ -185,6 +187,8 @@ async function main(argv: string[]) {
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   const resourceUsage = process.resourceUsage();
+  const loaderCpuSeconds = (resourceUsage.userCPUTime + resourceUsage.systemCPUTime) / 1e6 - cpuBefore;
+  const databaseCpuSeconds = await backendCpuSeconds(sql);
   const report = {
     benchmark: 'ingest-memory',
     node: process.version,
@@ -198,6 +202,12 @@ async function main(argv: string[]) {
     rows_per_second: Math.round(totalRows / seconds),
     lines_per_second: Math.round(totalLines / seconds),
     mib_per_second: Math.round((totalBytes / MIB / seconds) * 10) / 10,
+    // CPU of this process (the Worker side: reading, parsing, validating) and of its database backends
+    cpu: {
+      loader_seconds: Math.round(loaderCpuSeconds * 100) / 100,
+      loader_ms_per_mib: Math.round((loaderCpuSeconds * 1000) / (totalBytes / MIB)),
+      database_seconds: databaseCpuSeconds === null ? null : Math.round(databaseCpuSeconds * 100) / 100,
+    },
     memory: {
       peak_rss_mib: mib(peakRss),
       max_rss_mib_os: mib(resourceUsage.maxRSS * 1024),

@@ -49,7 +49,14 @@ test('a tiny bench run writes results.json and BENCHMARKS.md with every target',
     wrangler: expect.any(String),
   });
   expect(report.machine.loadAverage.start).toHaveLength(3);
-  expect(report.ingest).toMatchObject({ legacyMs: timing, newMs: timing, copyMs: timing, newPeakRssMib: timing });
+  expect(report.ingest).toMatchObject({
+    legacyMs: timing,
+    newMs: timing,
+    newNaturalMs: timing,
+    copyMs: timing,
+    loaderCpuMsPerMib: timing,
+    newPeakRssMib: timing,
+  });
   expect(report.ingest.rowsByTable.act_of_sale).toBe(300);
   expect(report.marts.map((m) => m.name)).toEqual([
     'full refresh',
