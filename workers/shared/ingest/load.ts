@@ -80,6 +80,8 @@ export interface LoadSummary extends LoadCounts {
 }
 
 export const STREAM_BATCH_LINES = 2000;
+/** Connections a stream writes its batches on at once (the Workers pool has 5). */
+export const LOAD_LANES = 2;
 export const RESOLVE_BATCH_PARENTS = 1000;
 /** Line-number window for the orphan check and the cleanup (each window one bounded statement). */
 export const LINE_WINDOW = 100_000;
@@ -120,43 +122,59 @@ export async function streamRecords(
   target: LoadTarget,
   records: AsyncIterable<JsonlRecord> | Iterable<JsonlRecord>,
   counts: LoadCounts,
-  options: { batchLines?: number; pass?: ReadPass } = {},
+  options: { batchLines?: number; pass?: ReadPass; lanes?: number } = {},
 ): Promise<number> {
   const batchLines = options.batchLines ?? STREAM_BATCH_LINES;
   const pass = options.pass ?? 'all';
-  let objects: StagedRow[] = [];
-  let quarantined: QuarantineRow[] = [];
+  // Batches are written on `lanes` connections at once, each object always on the same lane (by
+  // its id; a refund by its order's), so a later line of an object is still written after an
+  // earlier one. On each lane one batch is written while the next is read and parsed.
+  const lanes = Array.from({ length: Math.max(1, options.lanes ?? LOAD_LANES) }, () => ({
+    objects: [] as StagedRow[],
+    quarantined: [] as QuarantineRow[],
+    writing: Promise.resolve() as Promise<void>,
+  }));
   let lastLineNumber = 0;
-  // One batch is written while the next is read and parsed (the database and the parsing overlap);
-  // batches are still written one after another, in line order.
-  let writing: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    await writing;
-    writing = writeBatch(sql, target, objects, quarantined, counts, pass);
-    // observed here, awaited (and so thrown) at the next flush or at the end
-    writing.catch(() => {});
-    objects = [];
-    quarantined = [];
+  const flush = async (lane: (typeof lanes)[number]) => {
+    await lane.writing;
+    lane.writing = writeBatch(sql, target, lane.objects, lane.quarantined, counts, pass);
+    // observed here, awaited (and so thrown) at the lane's next flush or at the end
+    lane.writing.catch(() => {});
+    lane.objects = [];
+    lane.quarantined = [];
   };
+  const first = lanes[0] as (typeof lanes)[number];
   try {
     for await (const record of records as AsyncIterable<JsonlRecord>) {
       lastLineNumber = record.lineNumber;
       if (!inPass(pass, record)) continue;
       counts.linesRead += 1;
       const outcome = readLine(target.resource, record);
-      if (outcome.kind === 'accepted') objects.push(outcome.row);
-      else if (outcome.kind === 'quarantined') quarantined.push(outcome.row);
+      let lane = first;
+      if (outcome.kind === 'accepted') {
+        lane = lanes[laneOf(outcome.row, lanes.length)] as (typeof lanes)[number];
+        lane.objects.push(outcome.row);
+      } else if (outcome.kind === 'quarantined') first.quarantined.push(outcome.row);
       else counts.ignored += 1;
-      if (objects.length + quarantined.length >= batchLines) await flush();
+      if (lane.objects.length + lane.quarantined.length >= batchLines) await flush(lane);
     }
-    if (objects.length + quarantined.length > 0) await flush();
+    for (const lane of lanes) if (lane.objects.length + lane.quarantined.length > 0) await flush(lane);
   } catch (error) {
     // a failed read leaves no write running behind it (its own failure, if any, is the lesser news)
-    await writing.catch(() => {});
+    await Promise.all(lanes.map((lane) => lane.writing.catch(() => {})));
     throw error;
   }
-  await writing;
+  const outcomes = await Promise.allSettled(lanes.map((lane) => lane.writing));
+  const failed = outcomes.find((o) => o.status === 'rejected');
+  if (failed) throw failed.reason;
   return lastLineNumber;
+}
+
+/** The lane of an object: by its id, a refund by its order's (refunds of one order stay in line order). */
+function laneOf(row: StagedRow, lanes: number): number {
+  if (lanes === 1) return 0;
+  const key = row.object_type === 'Refund' ? (/"orderId":"(\d+)"/.exec(row.payload)?.[1] ?? '') : row.object_id;
+  return Number(key.slice(-6)) % lanes;
 }
 
 /**
@@ -250,8 +268,12 @@ async function writeBatch(
 ): Promise<void> {
   const write = STREAMED_WRITERS[target.resource];
   if (objects.length > 0 && write) {
-    await analyzeGrownTables(sql, target.resource);
-    await sql.begin(async (tx) => write(tx, target, objects, counts, pass, await touchedKeysFor(tx)));
+    await sql.begin(async (tx) => {
+      const touch = await touchedKeysFor(tx);
+      // the statistics matter to the touched-key queries' plans; a first load records none
+      if (touch.recording) await analyzeGrownTables(tx, target.resource);
+      await write(tx, target, objects, counts, pass, touch);
+    });
   } else if (objects.length > 0) {
     await stage(sql, target, objects);
   }
@@ -675,7 +697,7 @@ const RESOLVED_TABLES: Record<ResourceName, string[]> = {
  * no statistics, the planner assumes 200 lines per order, and every batch's recordTouchedOrders
  * scanned all lines (18 s of a 200k-order first load).
  */
-async function analyzeGrownTables(sql: Sql, resource: ResourceName): Promise<void> {
+async function analyzeGrownTables(sql: Sql | Tx, resource: ResourceName): Promise<void> {
   const grown = await sql<{ name: string }[]>`
     select s.relname as name
     from pg_stat_user_tables s

@@ -150,6 +150,8 @@ export async function recordTouchedOrders(sql: Queryable, orderIds: readonly (st
 
 /** Records the touched keys of a load's batch (recordTouchedOrders / recordTouchedLines), or nothing when none are needed. */
 export interface TouchedKeys {
+  /** False until the dataset has been built once: nothing is recorded. */
+  recording: boolean;
   orders(orderIds: readonly (string | number)[]): Promise<number>;
   lines(lineIds: readonly (string | number)[]): Promise<number>;
 }
@@ -164,14 +166,14 @@ export interface TouchedKeys {
  */
 export async function touchedKeysFor(tx: Queryable): Promise<TouchedKeys> {
   const built = async () => (await tx`select 1 from performance_measurement_refresh_state`).length > 0;
-  let record = await built();
-  if (!record) {
+  let recording = await built();
+  if (!recording) {
     await tx`select pg_advisory_xact_lock_shared(${REFRESH_LOCK_KEY}::bigint)`;
-    record = await built();
+    recording = await built();
   }
-  return record
-    ? { orders: (ids) => recordTouchedOrders(tx, ids), lines: (ids) => recordTouchedLines(tx, ids) }
-    : { orders: async () => 0, lines: async () => 0 };
+  return recording
+    ? { recording, orders: (ids) => recordTouchedOrders(tx, ids), lines: (ids) => recordTouchedLines(tx, ids) }
+    : { recording, orders: async () => 0, lines: async () => 0 };
 }
 
 /**
