@@ -84,6 +84,31 @@ describe('loadJsonlLines', () => {
     }
   });
 
+  it('a refund whose order or order line is not loaded is quarantined with its number; the batch’s other refunds load', async () => {
+    const store = generateStore({ seed: 14, products: 20, orders: 120 });
+    for (const resource of ['products', 'orders'] as const)
+      await loadJsonlLines(sql, resource, store.fixture[resource]);
+    const good = store.fixture.refunds;
+    expect(good.length).toBeGreaterThan(2);
+    const noOrder = (good[0] as string)
+      .replace(/"order":\{"id":"[^"]*"\}/, '"order":{"id":"gid:\\/\\/shopify\\/Order\\/999"}')
+      .replace(/Refund\\\/\d+/, 'Refund\\/991');
+    const noLine = (good[1] as string)
+      .replace(/"lineItem":\{"id":"[^"]*"\}/, '"lineItem":{"id":"gid:\\/\\/shopify\\/LineItem\\/998"}')
+      .replace(/Refund\\\/\d+/, 'Refund\\/992');
+    const summary = await loadJsonlLines(sql, 'refunds', [...good, noOrder, noLine]);
+    const rows = await sql<{ line_number: number; reason_text: string }[]>`
+      select line_number::int, reason_text from quarantined_line where load_key = ${summary.loadKey} order by 1`;
+    expect(rows).toEqual([
+      { line_number: good.length + 1, reason_text: 'order 999 is not loaded' },
+      { line_number: good.length + 2, reason_text: 'order lines 998 are not loaded' },
+    ]);
+    await ingestLegacy(legacy, { ...store.legacy, deletedProductIds: [] });
+    const tables = await compareRawTables(legacy, sql);
+    for (const table of ['refunds', 'refund_line_items'])
+      expect(tables[table]?.new, table).toEqual(tables[table]?.legacy);
+  });
+
   it('loading the same files again changes no row', async () => {
     const store = generateStore({ seed: 12, products: 20, orders: 60, shuffleChildren: true });
     for (const resource of RESOURCE_ORDER) await loadJsonlLines(sql, resource, store.fixture[resource]);

@@ -577,9 +577,60 @@ async function writeRefunds(
   // the payload is this loader's own serialisation (shopify-objects.ts): its orderId is a quoted decimal
   const orderIds = [...new Set(objects.map((o) => /"orderId":"(\d+)"/.exec(o.payload)?.[1] ?? ''))].filter(Boolean);
   await touch.orders(orderIds);
+  const written = (await writeRefundsOfLoadedOrders(tx, objects)) ?? (await writeRefundsChecked(tx, target, objects));
+  counts.quarantined += written.quarantined;
+  add(counts, 'act_of_refund', written.refunds);
+  add(counts, 'act_of_refund_line', written.lines);
+  await touch.orders(orderIds);
+  counts.touchedOrders += orderIds.length;
+}
+
+interface RefundsWritten {
+  quarantined: number;
+  refunds: number;
+  lines: number;
+}
+
+/** Refunds and their lines without a lookup each; null when a foreign key refuses one (its order or line is not loaded). */
+async function writeRefundsOfLoadedOrders(tx: Tx, objects: StagedRow[]): Promise<RefundsWritten | null> {
+  try {
+    return await tx.savepoint(async (sp) => {
+      const [written] = await sp<RefundsWritten[]>`
+        with r as materialized (
+          select * from json_to_recordset(${flatRowsJson(objects)}::text::json)
+            as x(id bigint, "createdAt" timestamptz, "orderId" bigint, lines json)
+        ), refunds as (
+          insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
+          select r.id, r."orderId", r."createdAt" from r
+          on conflict (act_of_refund_id) do update set
+            act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at
+          returning 1
+        ), lines as (
+          insert into act_of_refund_line
+            (act_of_refund_line_id, act_of_refund_id, act_of_sale_line_id, quantity_count, subtotal_measurement_value)
+          select distinct on ((l ->> 'id')::bigint)
+                 (l ->> 'id')::bigint, r.id, (l ->> 'lineItemId')::bigint, (l ->> 'quantity')::integer,
+                 (l ->> 'subtotal')::numeric
+          from r, json_array_elements(r.lines) as l
+          order by (l ->> 'id')::bigint, r.id desc
+          on conflict (act_of_refund_line_id) do update set
+            act_of_refund_id = excluded.act_of_refund_id, act_of_sale_line_id = excluded.act_of_sale_line_id,
+            quantity_count = excluded.quantity_count, subtotal_measurement_value = excluded.subtotal_measurement_value
+          returning 1
+        )
+        select 0 as quarantined, (select count(*) from refunds)::int as refunds, (select count(*) from lines)::int as lines`;
+      return written ?? { quarantined: 0, refunds: 0, lines: 0 };
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw error;
+    return null;
+  }
+}
+
+async function writeRefundsChecked(tx: Tx, target: LoadTarget, objects: StagedRow[]): Promise<RefundsWritten> {
   // One statement: each refund checked once; one without its order or an order line (foreign keys,
   // like the legacy) is quarantined, the others written with their lines (checked at the statement's end).
-  const [written] = await tx<{ quarantined: number; refunds: number; lines: number }[]>`
+  const [written] = await tx<RefundsWritten[]>`
     with refund as materialized (
       select p.id, p.line_number, p.payload,
              case
@@ -623,11 +674,7 @@ async function writeRefunds(
     )
     select (select count(*) from quarantined)::int as quarantined, (select count(*) from refunds)::int as refunds,
            (select count(*) from lines)::int as lines`;
-  counts.quarantined += written?.quarantined ?? 0;
-  add(counts, 'act_of_refund', written?.refunds ?? 0);
-  add(counts, 'act_of_refund_line', written?.lines ?? 0);
-  await touch.orders(orderIds);
-  counts.touchedOrders += orderIds.length;
+  return written ?? { quarantined: 0, refunds: 0, lines: 0 };
 }
 
 async function writeDeletions(tx: Tx, source: postgres.PendingQuery<postgres.Row[]>, counts: LoadCounts) {
