@@ -15,6 +15,7 @@ import {
   ShopifyThrottledError,
   toGid,
 } from '../../workers/shared/shopify/client.ts';
+import { fetchRefunds, planRefundBatches } from '../../workers/shared/shopify/refunds.ts';
 
 /** A clock both the simulator and the client read; the client's sleeps move it forward. */
 function fakeTime(start = Date.parse('2026-11-20T12:00:00Z')) {
@@ -177,6 +178,60 @@ describe('the Shopify client against the simulator', () => {
     expect(simulator.requests().every((r) => (r.requestedQueryCost ?? 0) <= 1000)).toBe(true);
   });
 
+  it('shapes the requested cost to the orders’ known refunds and lines: fewer requests, each under 1000, close to actual', async () => {
+    const refundsByOrder = new Map<string, number>();
+    for (const line of store.fixture.refunds) {
+      const orderId = numericIdFromGid((JSON.parse(line) as { order: { id: string } }).order.id);
+      refundsByOrder.set(orderId, (refundsByOrder.get(orderId) ?? 0) + 1);
+    }
+    const orders = store.legacy.orders
+      .filter((o) => refundsByOrder.has(String(o.id)))
+      .map((o) => ({ id: o.id, refunds: refundsByOrder.get(String(o.id)) ?? 0, lines: o.line_items.length }));
+    const refunds = await client.fetchRefunds(orders);
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    expect([...refunds].sort(byId)).toEqual(store.fixture.refunds.map((line) => JSON.parse(line)).sort(byId));
+    const requests = simulator.requests().filter((r) => r.operationName === 'OrderRefundsShaped');
+    expect(requests.every((r) => (r.requestedQueryCost ?? 0) <= 1000)).toBe(true);
+    expect(requests.length).toBeLessThan(orders.length / 10);
+    const requested = requests.reduce((sum, r) => sum + (r.requestedQueryCost ?? 0), 0);
+    const actual = requests.reduce((sum, r) => sum + (r.actualQueryCost ?? 0), 0);
+    // lines are bounded by the order’s line items (most refunds return fewer): requested stays within a few times actual
+    expect(requested).toBeLessThan(actual * 4);
+    expect(simulator.requests().some((r) => r.outcome === 'throttled')).toBe(false);
+  });
+
+  it('a lone order with many refunds of many lines gets a smaller first page and the rest paged, never over 1000', async () => {
+    const orderId = 'gid://shopify/Order/1';
+    const refunds = [7, 8, 9].map((n) => ({
+      id: `gid://shopify/Refund/${n}`,
+      createdAt: '2026-10-02T00:00:00Z',
+      order: { id: orderId },
+      refundLineItems: {
+        nodes: Array.from({ length: 120 }, (_, i) => ({
+          id: `gid://shopify/RefundLineItem/${n * 1000 + i}`,
+          quantity: 1,
+          lineItem: { id: `gid://shopify/LineItem/${900 + i}` },
+          subtotalSet: { shopMoney: { amount: '1.00', currencyCode: 'USD' } },
+        })),
+      },
+    }));
+    await simulator.setStore(
+      storeFromFixture(DEFAULT_SHOP, {
+        orders: [
+          JSON.stringify({
+            id: orderId,
+            updatedAt: '2026-10-02T00:00:00Z',
+            refunds: refunds.map((r) => ({ id: r.id })),
+          }),
+        ],
+        refunds: refunds.map((r) => JSON.stringify(r)),
+      }),
+    );
+    expect(await client.fetchRefunds([{ id: 1, refunds: 3, lines: 120 }])).toEqual(refunds);
+    expect(simulator.requests().every((r) => (r.requestedQueryCost ?? 0) <= 1000)).toBe(true);
+    expect(simulator.requests().some((r) => r.outcome === 'max-cost-exceeded')).toBe(false);
+  });
+
   it('pages a refund’s lines beyond the first page and skips orders that no longer exist', async () => {
     const orderId = 'gid://shopify/Order/1';
     const lines = Array.from({ length: 47 }, (_, i) => ({
@@ -208,6 +263,23 @@ describe('the Shopify client against the simulator', () => {
     expect(await client.fetchProductDeletions(since)).toEqual(
       all.filter((d) => d.createdAt >= since).map((d) => ({ productId: d.subjectId, deletedAt: d.createdAt })),
     );
+  });
+});
+
+describe('refund batches', () => {
+  it('split in two when Shopify refuses one as over 1000 points', async () => {
+    const sizes: number[] = [];
+    const graphql = async <T>(_query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+      const ids = variables.ids as string[];
+      sizes.push(ids.length);
+      if (ids.length > 3)
+        throw new ShopifyQueryCostError([{ message: 'too costly', extensions: { code: 'MAX_COST_EXCEEDED' } }]);
+      return { nodes: ids.map((id) => ({ id, refunds: [] })) } as T;
+    };
+    const orders = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, refunds: 1, lines: 1 }));
+    expect(planRefundBatches(orders)).toHaveLength(1);
+    expect(await fetchRefunds(graphql, orders)).toEqual([]);
+    expect(sizes).toEqual([10, 5, 3, 2, 5, 3, 2]);
   });
 });
 

@@ -33,13 +33,12 @@ import {
   BULK_OPERATION_QUERY,
   BULK_OPERATIONS_QUERY,
   CANCEL_BULK_OPERATION_MUTATION,
-  ORDER_REFUNDS_QUERY,
   PRODUCT_DELETION_EVENTS_QUERY,
   productDeletionSearch,
-  REFUND_LINES_PAGE_QUERY,
   RUN_BULK_QUERY_MUTATION,
   SHOP_QUERY,
 } from './queries.ts';
+import { fetchRefunds as fetchRefundsOf, type RefundedOrder } from './refunds.ts';
 import {
   type BulkOperation,
   type ProductDeletion,
@@ -52,6 +51,7 @@ import {
 
 export * from './errors.ts';
 export * from './queries.ts';
+export type { RefundedOrder } from './refunds.ts';
 export * from './types.ts';
 
 /** The pinned Admin API version (Shopify supports each for about a year). */
@@ -98,8 +98,11 @@ export interface ShopifyClient {
   listRunningBulkOperations(): Promise<BulkOperation[]>;
   cancelBulkOperation(id: string): Promise<BulkOperation>;
   fetchShop(): Promise<ShopInfo>;
-  /** The refunds of these orders (gids or numeric ids), each with all its lines, as refunds.jsonl lines. */
-  fetchRefunds(orderIds: readonly (string | number)[]): Promise<RefundNode[]>;
+  /**
+   * The refunds of these orders, each with all its lines, as refunds.jsonl lines: gids or numeric
+   * ids, or RefundedOrder (with its refund and line counts) for a requested cost shaped to them.
+   */
+  fetchRefunds(orders: readonly (string | number | RefundedOrder)[]): Promise<RefundNode[]>;
   /** Products destroyed at or after `sinceIso`, oldest first. */
   fetchProductDeletions(sinceIso: string): Promise<ProductDeletion[]>;
 }
@@ -110,9 +113,6 @@ interface GraphQLResponseBody<T> {
   extensions?: { cost?: QueryCost };
 }
 
-/** Orders per refunds request and refund lines per page: keeps the requested cost well under 1000. */
-const REFUND_ORDERS_PER_REQUEST = 10;
-const REFUND_LINES_PER_PAGE = 20;
 const DELETION_EVENTS_PER_PAGE = 250;
 
 function retryAfterMs(header: string | null): number | undefined {
@@ -168,18 +168,21 @@ export function createShopifyClient(options: ShopifyClientOptions): ShopifyClien
     await sleep(capped);
   }
 
-  /** Waits until the bucket (as last reported, refilled since) holds `cost` points. */
+  /** Points requested by the requests in flight: what the last reported bucket no longer holds for the next. */
+  let reserved = 0;
+
+  /** Waits until the bucket (as last reported, refilled since, less what requests in flight hold) has `cost` points. */
   async function waitForBucket(cost: number): Promise<void> {
-    if (!bucket || cost <= 0) return;
-    const { status, observedAt } = bucket;
-    if (cost > status.maximumAvailable || status.restoreRate <= 0) return;
-    const elapsedSeconds = Math.max(0, now() - observedAt) / 1000;
-    const available = Math.min(
-      status.maximumAvailable,
-      status.currentlyAvailable + elapsedSeconds * status.restoreRate,
-    );
-    if (available >= cost) return;
-    await sleep(Math.ceil(((cost - available) / status.restoreRate) * 1000));
+    for (;;) {
+      if (!bucket || cost <= 0) return;
+      const { status, observedAt } = bucket;
+      if (cost > status.maximumAvailable || status.restoreRate <= 0) return;
+      const elapsedSeconds = Math.max(0, now() - observedAt) / 1000;
+      const available =
+        Math.min(status.maximumAvailable, status.currentlyAvailable + elapsedSeconds * status.restoreRate) - reserved;
+      if (available >= cost) return;
+      await sleep(Math.ceil(((cost - available) / status.restoreRate) * 1000));
+    }
   }
 
   async function graphql<T>(
@@ -191,97 +194,104 @@ export function createShopifyClient(options: ShopifyClientOptions): ShopifyClien
     let lastFailure = '';
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const isLast = attempt === maxAttempts;
-      await waitForBucket(requestOptions.expectedCost ?? requestedCostByDocument.get(query) ?? 0);
+      const expected = requestOptions.expectedCost ?? requestedCostByDocument.get(query) ?? 0;
+      await waitForBucket(expected);
 
-      let response: Response;
+      reserved += expected;
       try {
-        response = await fetchImpl(endpoint, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            Accept: 'application/json',
-            'X-Shopify-Access-Token': options.accessToken,
-          },
-          body,
-        });
-      } catch (error) {
-        lastFailure = `network error: ${error instanceof Error ? error.message : String(error)}`;
-        if (isLast)
-          throw new ShopifyNetworkError(`Shopify unreachable after ${attempt} attempts (${lastFailure})`, {
-            cause: error,
+        let response: Response;
+        try {
+          response = await fetchImpl(endpoint, {
+            method: 'POST',
+            headers: {
+              'Content-Type': 'application/json',
+              Accept: 'application/json',
+              'X-Shopify-Access-Token': options.accessToken,
+            },
+            body,
           });
-        await retryAfter(attempt, backoffMs(attempt), lastFailure);
-        continue;
-      }
-
-      if (response.status === 429 || response.status >= 500) {
-        await response.body?.cancel();
-        lastFailure = `HTTP ${response.status}`;
-        if (isLast) {
-          if (response.status === 429)
-            throw new ShopifyThrottledError(`Shopify kept answering 429 after ${attempt} attempts`);
-          throw new ShopifyHttpError(
-            response.status,
-            `Shopify answered HTTP ${response.status} after ${attempt} attempts`,
-          );
-        }
-        const hinted = response.status === 429 ? retryAfterMs(response.headers.get('Retry-After')) : undefined;
-        await retryAfter(attempt, hinted ?? backoffMs(attempt), lastFailure);
-        continue;
-      }
-      if (response.status === 401 || response.status === 403) {
-        await response.body?.cancel();
-        throw new ShopifyAuthenticationError(
-          response.status,
-          `Shopify refused the access token (HTTP ${response.status}) for ${options.shopDomain}`,
-        );
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new ShopifyHttpError(response.status, `Shopify answered HTTP ${response.status}`);
-      }
-
-      let payload: GraphQLResponseBody<T>;
-      try {
-        payload = (await response.json()) as GraphQLResponseBody<T>;
-      } catch {
-        throw new ShopifyHttpError(response.status, 'Shopify answered with a body that is not JSON');
-      }
-      const cost = payload.extensions?.cost;
-      if (cost?.throttleStatus) {
-        bucket = { status: cost.throttleStatus, observedAt: now() };
-        requestedCostByDocument.set(query, cost.requestedQueryCost);
-      }
-
-      const errors = typeof payload.errors === 'string' ? [{ message: payload.errors }] : (payload.errors ?? []);
-      if (errors.length > 0) {
-        const codes = new Set(errors.map((e) => e.extensions?.code));
-        if (codes.has('THROTTLED')) {
-          lastFailure = 'THROTTLED';
-          if (isLast) throw new ShopifyThrottledError(`Shopify kept throttling after ${attempt} attempts`);
-          const status = cost?.throttleStatus;
-          const waitMs =
-            status && status.restoreRate > 0
-              ? (Math.max(0, cost.requestedQueryCost - status.currentlyAvailable) / status.restoreRate) * 1000 +
-                random() * 250
-              : backoffMs(attempt);
-          await retryAfter(attempt, waitMs, lastFailure);
-          continue;
-        }
-        if (codes.has('INTERNAL_SERVER_ERROR')) {
-          lastFailure = 'INTERNAL_SERVER_ERROR';
-          if (isLast) throw new ShopifyGraphQLError(errors, true);
+        } catch (error) {
+          lastFailure = `network error: ${error instanceof Error ? error.message : String(error)}`;
+          if (isLast)
+            throw new ShopifyNetworkError(`Shopify unreachable after ${attempt} attempts (${lastFailure})`, {
+              cause: error,
+            });
           await retryAfter(attempt, backoffMs(attempt), lastFailure);
           continue;
         }
-        if (codes.has('ACCESS_DENIED')) throw new ShopifyAccessDeniedError(errors);
-        if (codes.has('MAX_COST_EXCEEDED')) throw new ShopifyQueryCostError(errors);
-        throw new ShopifyGraphQLError(errors);
+
+        if (response.status === 429 || response.status >= 500) {
+          await response.body?.cancel();
+          lastFailure = `HTTP ${response.status}`;
+          if (isLast) {
+            if (response.status === 429)
+              throw new ShopifyThrottledError(`Shopify kept answering 429 after ${attempt} attempts`);
+            throw new ShopifyHttpError(
+              response.status,
+              `Shopify answered HTTP ${response.status} after ${attempt} attempts`,
+            );
+          }
+          const hinted = response.status === 429 ? retryAfterMs(response.headers.get('Retry-After')) : undefined;
+          await retryAfter(attempt, hinted ?? backoffMs(attempt), lastFailure);
+          continue;
+        }
+        if (response.status === 401 || response.status === 403) {
+          await response.body?.cancel();
+          throw new ShopifyAuthenticationError(
+            response.status,
+            `Shopify refused the access token (HTTP ${response.status}) for ${options.shopDomain}`,
+          );
+        }
+        if (!response.ok) {
+          await response.body?.cancel();
+          throw new ShopifyHttpError(response.status, `Shopify answered HTTP ${response.status}`);
+        }
+
+        let payload: GraphQLResponseBody<T>;
+        try {
+          payload = (await response.json()) as GraphQLResponseBody<T>;
+        } catch {
+          throw new ShopifyHttpError(response.status, 'Shopify answered with a body that is not JSON');
+        }
+        const cost = payload.extensions?.cost;
+        if (cost?.throttleStatus) {
+          bucket = { status: cost.throttleStatus, observedAt: now() };
+          requestedCostByDocument.set(query, cost.requestedQueryCost);
+        }
+
+        const errors = typeof payload.errors === 'string' ? [{ message: payload.errors }] : (payload.errors ?? []);
+        if (errors.length > 0) {
+          const codes = new Set(errors.map((e) => e.extensions?.code));
+          if (codes.has('THROTTLED')) {
+            lastFailure = 'THROTTLED';
+            if (isLast) throw new ShopifyThrottledError(`Shopify kept throttling after ${attempt} attempts`);
+            const status = cost?.throttleStatus;
+            const waitMs =
+              status && status.restoreRate > 0
+                ? (Math.max(0, cost.requestedQueryCost - status.currentlyAvailable) / status.restoreRate) * 1000 +
+                  random() * 250
+                : backoffMs(attempt);
+            await retryAfter(attempt, waitMs, lastFailure);
+            continue;
+          }
+          if (codes.has('INTERNAL_SERVER_ERROR')) {
+            lastFailure = 'INTERNAL_SERVER_ERROR';
+            if (isLast) throw new ShopifyGraphQLError(errors, true);
+            await retryAfter(attempt, backoffMs(attempt), lastFailure);
+            continue;
+          }
+          if (codes.has('ACCESS_DENIED')) throw new ShopifyAccessDeniedError(errors);
+          if (codes.has('MAX_COST_EXCEEDED')) throw new ShopifyQueryCostError(errors);
+          throw new ShopifyGraphQLError(errors);
+        }
+        if (payload.data === undefined || payload.data === null) {
+          throw new ShopifyGraphQLError([{ message: 'Shopify answered without data' }]);
+        }
+        return payload.data;
+      } finally {
+        // the bucket the answer reported counts this request now (or it failed before Shopify charged it)
+        reserved -= expected;
       }
-      if (payload.data === undefined || payload.data === null) {
-        throw new ShopifyGraphQLError([{ message: 'Shopify answered without data' }]);
-      }
-      return payload.data;
     }
     // Unreachable: the last attempt either returns or throws.
     throw new ShopifyError(`Shopify request failed (${lastFailure})`, true);
@@ -339,47 +349,8 @@ export function createShopifyClient(options: ShopifyClientOptions): ShopifyClien
     return data.shop;
   }
 
-  type RefundLinePage = {
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    nodes: RefundNode['refundLineItems']['nodes'];
-  };
-
-  async function fetchRefunds(orderIds: readonly (string | number)[]): Promise<RefundNode[]> {
-    const ids = [...new Set(orderIds.map((id) => toGid('Order', id)))];
-    const refunds: RefundNode[] = [];
-    for (let start = 0; start < ids.length; start += REFUND_ORDERS_PER_REQUEST) {
-      const batch = ids.slice(start, start + REFUND_ORDERS_PER_REQUEST);
-      const data = await graphql<{
-        nodes: ({
-          id: string;
-          refunds: (Omit<RefundNode, 'refundLineItems'> & { refundLineItems: RefundLinePage })[];
-        } | null)[];
-      }>(ORDER_REFUNDS_QUERY, { ids: batch, linesFirst: REFUND_LINES_PER_PAGE });
-      for (const order of data.nodes) {
-        // A null node is an order that no longer exists (deleted); it has no refunds to load.
-        for (const refund of order?.refunds ?? []) {
-          const lines = [...refund.refundLineItems.nodes];
-          let page = refund.refundLineItems.pageInfo;
-          while (page.hasNextPage) {
-            const next = await graphql<{ node: { refundLineItems: RefundLinePage } | null }>(REFUND_LINES_PAGE_QUERY, {
-              id: refund.id,
-              first: REFUND_LINES_PER_PAGE * 5,
-              after: page.endCursor,
-            });
-            if (!next.node) break;
-            lines.push(...next.node.refundLineItems.nodes);
-            page = next.node.refundLineItems.pageInfo;
-          }
-          refunds.push({
-            id: refund.id,
-            createdAt: refund.createdAt,
-            order: refund.order,
-            refundLineItems: { nodes: lines },
-          });
-        }
-      }
-    }
-    return refunds;
+  function fetchRefunds(orders: readonly (string | number | RefundedOrder)[]): Promise<RefundNode[]> {
+    return fetchRefundsOf(graphql, orders);
   }
 
   async function fetchProductDeletions(sinceIso: string): Promise<ProductDeletion[]> {

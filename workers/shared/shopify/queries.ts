@@ -182,6 +182,28 @@ export const ORDER_REFUNDS_QUERY = `query OrderRefunds($ids: [ID!]!, $linesFirst
   }
 }`;
 
+/**
+ * The refunds of a batch of orders whose refund counts are known (the orders export lists them):
+ * `refunds(first:)` and `refundLineItems(first:)` sized to the batch, so the cost Shopify charges
+ * up front is close to what the answer costs (refunds.ts refundsRequestedCost).
+ */
+export const ORDER_REFUNDS_SHAPED_QUERY = `query OrderRefundsShaped($ids: [ID!]!, $refundsFirst: Int!, $linesFirst: Int!) {
+  nodes(ids: $ids) {
+    ... on Order {
+      id
+      refunds(first: $refundsFirst) {
+        id
+        createdAt
+        order { id }
+        refundLineItems(first: $linesFirst) {
+          pageInfo { hasNextPage endCursor }
+          nodes { ${REFUND_LINE_FIELDS} }
+        }
+      }
+    }
+  }
+}`;
+
 /** Further pages of one refund's lines (rare: a refund with more lines than the first page). */
 export const REFUND_LINES_PAGE_QUERY = `query RefundLines($id: ID!, $first: Int!, $after: String) {
   node(id: $id) {
