@@ -79,7 +79,7 @@ export interface LoadSummary extends LoadCounts {
   rowsUpserted: number;
 }
 
-export const STREAM_BATCH_LINES = 2000;
+export const STREAM_BATCH_LINES = 5000;
 /** Connections a stream writes its batches on at once (the Workers pool has 5). */
 export const LOAD_LANES = 2;
 export const RESOLVE_BATCH_PARENTS = 1000;
@@ -126,9 +126,9 @@ export async function streamRecords(
 ): Promise<number> {
   const batchLines = options.batchLines ?? STREAM_BATCH_LINES;
   const pass = options.pass ?? 'all';
-  // Batches are written on `lanes` connections at once, each object always on the same lane (by
-  // its id; a refund by its order's), so a later line of an object is still written after an
-  // earlier one. On each lane one batch is written while the next is read and parsed.
+  // Batches are written on `lanes` connections at once, each object always on the same lane
+  // (laneOf), so a later line of an object is still written after an earlier one. On each lane one
+  // batch is written while the next is read and parsed.
   const lanes = Array.from({ length: Math.max(1, options.lanes ?? LOAD_LANES) }, () => ({
     objects: [] as StagedRow[],
     quarantined: [] as QuarantineRow[],
@@ -170,10 +170,20 @@ export async function streamRecords(
   return lastLineNumber;
 }
 
-/** The lane of an object: by its id, a refund by its order's (refunds of one order stay in line order). */
+/**
+ * The lane of an object: an order line goes with its order, a refund with its order's other
+ * refunds, anything else by its own id. So an object's later lines follow its earlier ones on one
+ * connection, and the lines of one order never lock it (the foreign key's KEY SHARE) from two
+ * transactions at once, which would make Postgres build a multixact for each such order.
+ */
 function laneOf(row: StagedRow, lanes: number): number {
   if (lanes === 1) return 0;
-  const key = row.object_type === 'Refund' ? (/"orderId":"(\d+)"/.exec(row.payload)?.[1] ?? '') : row.object_id;
+  const key =
+    row.object_type === 'Refund'
+      ? (/"orderId":"(\d+)"/.exec(row.payload)?.[1] ?? '')
+      : row.object_type === 'LineItem'
+        ? (row.parent_object_id ?? row.object_id)
+        : row.object_id;
   return Number(key.slice(-6)) % lanes;
 }
 
@@ -432,6 +442,8 @@ async function upsertOrders(tx: Tx, orders: StagedRow[], counts: LoadCounts): Pr
              o."financialStatus", o."fulfillmentStatus", o."subtotalPrice", coalesce(o."totalDiscounts", 0),
              coalesce(o."totalTax", 0), o."totalPrice", coalesce(o.test, false), now()
       from o
+      -- in key order: each index page is visited once per batch, not once per row
+      order by o.id
       on conflict (act_of_sale_id) do update set
         order_name = excluded.order_name, processed_at = excluded.processed_at, created_at = excluded.created_at,
         updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at, currency_code = excluded.currency_code,
