@@ -82,8 +82,9 @@ test('a tiny bench run writes results.json and BENCHMARKS.md with every target',
 
   const targets = report.targets.map((t) => t.name);
   expect(targets).toEqual([
-    'ingest vs the legacy ingest',
-    'ingest vs a raw COPY of the same rows',
+    'ingest vs the legacy ingest (fully shuffled files)',
+    'ingest vs the legacy ingest (natural order)',
+    'ingest (fully shuffled) vs a raw COPY of the same rows',
     'full refresh',
     'incremental refresh vs the legacy 10-day range refresh',
     'dashboard summary',
