@@ -6,8 +6,11 @@
  *   consumer, R2 and crons, in miniflare) → Postgres at DATABASE_URL
  *
  * The nightly full sync's Cron Trigger is fired (`/__scheduled`), the CLI follows the recorded
- * ProcedureExecutions in the database until the sync has finished, then prints what ran, what was
- * archived, what was quarantined and the raw tables' row counts. Exit 0 when the sync succeeded.
+ * ProcedureExecutions in the database until the sync has finished, then prints what ran (each
+ * execution with its seconds: the per-phase times), what was archived, what was quarantined, the
+ * raw tables' row counts, and the rate-limit bound (rate_limit: the points the queries actually
+ * cost ÷ the bucket's restore rate, plus the loads' time, against the sync's wall time). Exit 0
+ * when the sync succeeded.
  *
  * DATABASE_URL (required) is migrated first; LEGACY_DATABASE_URL is optional (the sync never reads
  * it; the binding falls back to DATABASE_URL). --timeout <seconds> (default 900), --keep-archive
@@ -171,7 +174,8 @@ async function main(argv: string[]): Promise<number> {
       if (Date.now() > deadline) throw new Error(`the sync did not finish within ${values.timeout} s`);
       await new Promise((r) => setTimeout(r, 1000));
     }
-    const summary = await summarize(sql, sync.id, folder);
+    const summarized = await summarize(sql, sync.id, folder);
+    const summary = { ...summarized, rate_limit: rateLimitBound(simulator, summarized) };
     console.log(JSON.stringify(summary, null, 2));
     return summary.sync.status === 'succeeded' ? 0 : 1;
   } finally {
@@ -189,6 +193,36 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The rate-limit bound of what the sync asked Shopify: the points its queries actually cost, as
+ * the simulator charged them, over the bucket's restore rate — no client can be faster. The sync's
+ * wall time is compared with this plus the time its loads took (per_phase `load` executions).
+ */
+function rateLimitBound(
+  simulator: Awaited<ReturnType<typeof startShopifySimulator>>,
+  summary: Awaited<ReturnType<typeof summarize>>,
+) {
+  const requests = simulator.requests();
+  const actual = requests.reduce((sum, r) => sum + (r.actualQueryCost ?? 0), 0);
+  const requested = requests.reduce((sum, r) => sum + (r.requestedQueryCost ?? 0), 0);
+  const { restoreRate } = simulator.configure({}).bucket;
+  const bound = actual / restoreRate;
+  const loads = summary.executions.filter((e) => e.kind === 'load').reduce((sum, e) => sum + (e.seconds ?? 0), 0);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    requests: requests.length,
+    throttled: requests.filter((r) => r.outcome === 'throttled').length,
+    max_cost_exceeded: requests.filter((r) => r.outcome === 'max-cost-exceeded').length,
+    actual_cost_points: actual,
+    requested_cost_points: requested,
+    restore_rate: restoreRate,
+    bound_seconds: round(bound),
+    load_seconds: round(loads),
+    bound_plus_load_seconds: round(bound + loads),
+    sync_over_bound: summary.sync.seconds ? Math.round((summary.sync.seconds / (bound + loads)) * 100) / 100 : null,
+  };
+}
+
 async function summarize(sql: postgres.Sql, id: string, folder: string) {
   const [sync] = await sql<
     { status: string; error_text: string | null; rows: number; seconds: number; requested_at: Date }[]
@@ -197,7 +231,15 @@ async function summarize(sql: postgres.Sql, id: string, folder: string) {
            extract(epoch from finished_at - requested_at)::float8 as seconds
     from procedure_execution where procedure_execution_id = ${id}`;
   const executions = await sql<
-    { kind: string; status: string; rows: number; steps: number; attempts: number; error: string | null }[]
+    {
+      kind: string;
+      status: string;
+      rows: number;
+      steps: number;
+      attempts: number;
+      seconds: number | null;
+      error: string | null;
+    }[]
   >`
     with recursive tree as (
       select procedure_execution_id, requested_at from procedure_execution where procedure_execution_id = ${id}
@@ -205,7 +247,9 @@ async function summarize(sql: postgres.Sql, id: string, folder: string) {
       select c.procedure_execution_id, c.requested_at
       from procedure_execution c join tree on c.parent_procedure_execution_id = tree.procedure_execution_id)
     select e.procedure_kind as kind, e.status, e.rows_processed_count as rows, e.step_count as steps,
-           e.attempt_count as attempts, e.error_text as error
+           e.attempt_count as attempts,
+           round(extract(epoch from e.finished_at - coalesce(e.started_at, e.requested_at))::numeric, 1)::float8 as seconds,
+           e.error_text as error
     from tree join procedure_execution e using (procedure_execution_id)
     where e.procedure_execution_id <> ${id}
     order by e.requested_at`;
