@@ -129,7 +129,9 @@ export async function streamRecords(
   // Batches are written on `lanes` connections at once, each object always on the same lane
   // (laneOf), so a later line of an object is still written after an earlier one. On each lane one
   // batch is written while the next is read and parsed.
-  const lanes = Array.from({ length: Math.max(1, options.lanes ?? LOAD_LANES) }, () => ({
+  // products are staged whole (small, and a step's staging stays one transaction): one lane
+  const laneCount = STREAMED_WRITERS[target.resource] ? (options.lanes ?? LOAD_LANES) : 1;
+  const lanes = Array.from({ length: Math.max(1, laneCount) }, () => ({
     objects: [] as StagedRow[],
     quarantined: [] as QuarantineRow[],
     writing: Promise.resolve() as Promise<void>,
