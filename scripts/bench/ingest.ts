@@ -190,7 +190,7 @@ export interface IngestBench {
   loaderCpuMsPerMib: Timing;
   /** Peak RSS of the new loader's process. */
   newPeakRssMib: Timing;
-  /** The databases of the last run, loaded: the other benchmarks go on from them. */
+  /** The databases of the last run, loaded (the new one from the natural order): the other benchmarks go on from them. */
   legacyUrl: string;
   newUrl: string;
 }
@@ -273,7 +273,8 @@ export async function benchIngest(
     } finally {
       await loaded.end({ timeout: 5 });
     }
-    await scratch.drop(naturalUrl);
+    // the marts and queries go on from the natural-order database: loaded in the order the legacy's was
+    await scratch.drop(newUrl);
     const copyUrl = await scratch.create('new', `ingest_copy_${run}`);
     const copyTarget = openCopyConnection(copyUrl);
     try {
@@ -289,7 +290,7 @@ export async function benchIngest(
     input.log(`  COPY run ${run + 1}/${input.runs}: ${Math.round(samples.copy.at(-1) ?? 0)} ms`);
 
     if (kept.legacyUrl) await Promise.all([scratch.drop(kept.legacyUrl), scratch.drop(kept.newUrl)]);
-    kept = { legacyUrl, newUrl };
+    kept = { legacyUrl, newUrl: naturalUrl };
   }
   for (const url of [kept.legacyUrl, kept.newUrl]) {
     const sql = postgres(url, { max: 1, onnotice: () => {} });
