@@ -240,7 +240,15 @@ async function summarize(sql: postgres.Sql, id: string, folder: string, cost: Co
            extract(epoch from finished_at - requested_at)::float8 as seconds
     from procedure_execution where procedure_execution_id = ${id}`;
   const executions = await sql<
-    { kind: string; status: string; rows: number; steps: number; attempts: number; error: string | null }[]
+    {
+      kind: string;
+      status: string;
+      rows: number;
+      steps: number;
+      attempts: number;
+      seconds: number | null;
+      error: string | null;
+    }[]
   >`
     with recursive tree as (
       select procedure_execution_id, requested_at from procedure_execution where procedure_execution_id = ${id}
@@ -248,7 +256,9 @@ async function summarize(sql: postgres.Sql, id: string, folder: string, cost: Co
       select c.procedure_execution_id, c.requested_at
       from procedure_execution c join tree on c.parent_procedure_execution_id = tree.procedure_execution_id)
     select e.procedure_kind as kind, e.status, e.rows_processed_count as rows, e.step_count as steps,
-           e.attempt_count as attempts, e.error_text as error
+           e.attempt_count as attempts,
+           round(extract(epoch from e.finished_at - coalesce(e.started_at, e.requested_at))::numeric, 1)::float8 as seconds,
+           e.error_text as error
     from tree join procedure_execution e using (procedure_execution_id)
     where e.procedure_execution_id <> ${id}
     order by e.requested_at`;

@@ -3,7 +3,8 @@
  *
  * A benchmark, not a test: generates a store of at least the given size of Shopify JSONL (children
  * shuffled, as bulk output without groupObjects), then loads it file by file through the loader's
- * streaming path (file stream → readJsonlLines → stream → resolve, workers/shared/ingest/load.ts) and
+ * streaming path (file stream → readJsonlLines → stream, in the resource's passes → resolve,
+ * workers/shared/ingest/load.ts) and
  * prints JSON: bytes, lines, rows, seconds, rows/s and MB/s per resource and in total, and this
  * process's memory — the peak RSS and the RSS sampled at each 10% of the bytes read — to show it
  * stays flat however big the file is.
@@ -19,12 +20,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { readJsonlLines } from '../../workers/shared/ingest/jsonl-reader.ts';
-import { loadJsonlRecords } from '../../workers/shared/ingest/load.ts';
+import { loadJsonlSource } from '../../workers/shared/ingest/load.ts';
 import type { ResourceName } from '../../workers/shared/ingest/shopify-objects.ts';
 import { startLocalPostgres } from '../lib/local-postgres.ts';
 import { migrate } from '../lib/migrations.ts';
 import { withDatabase } from '../lib/postgres-url.ts';
 import { generateStoreStream, type StoreOptions } from '../store-generator/generate.ts';
+import { backendCpuSeconds } from './backend-cpu.ts';
 
 const RESOURCES: ResourceName[] = ['products', 'orders', 'refunds', 'deletions'];
 const MIB = 1024 * 1024;
@@ -141,24 +143,31 @@ async function main(argv: string[]) {
   const mib = (n: number) => Math.round((n / MIB) * 10) / 10;
 
   const results: Record<string, unknown>[] = [];
+  const cpuBefore = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
   const started = performance.now();
   let totalRows = 0;
   let totalLines = 0;
   for (const resource of RESOURCES) {
     const path = join(dir, `${resource}.jsonl`);
-    const stream = createReadStream(path, { highWaterMark: MIB });
-    stream.on('data', (chunk) => {
-      bytesRead += chunk.length;
-      const percent = Math.floor((bytesRead / totalBytes) * 10) * 10;
-      if (percent > (atProgress.at(-1)?.percent ?? -10)) {
-        // with --expose-gc (npm run bench:ingest-memory), the heap figure is what is live, not garbage
-        (globalThis as { gc?: () => void }).gc?.();
-        const memory = process.memoryUsage();
-        atProgress.push({ percent, rss_mib: mib(memory.rss), heap_used_mib: mib(memory.heapUsed) });
-      }
-    });
+    let reads = 0;
+    // the file is read once per pass of the resource (orders: parents, then children)
+    const open = () => {
+      const stream = createReadStream(path, { highWaterMark: MIB });
+      if (reads++ > 0) return readJsonlLines(stream);
+      stream.on('data', (chunk) => {
+        bytesRead += chunk.length;
+        const percent = Math.floor((bytesRead / totalBytes) * 10) * 10;
+        if (percent > (atProgress.at(-1)?.percent ?? -10)) {
+          // with --expose-gc (npm run bench:ingest-memory), the heap figure is what is live, not garbage
+          (globalThis as { gc?: () => void }).gc?.();
+          const memory = process.memoryUsage();
+          atProgress.push({ percent, rss_mib: mib(memory.rss), heap_used_mib: mib(memory.heapUsed) });
+        }
+      });
+      return readJsonlLines(stream);
+    };
     const t0 = performance.now();
-    const summary = await loadJsonlRecords(sql, resource, readJsonlLines(stream));
+    const summary = await loadJsonlSource(sql, resource, open);
     const seconds = (performance.now() - t0) / 1000;
     totalRows += summary.rowsUpserted;
     totalLines += summary.linesRead;
@@ -178,6 +187,8 @@ async function main(argv: string[]) {
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   const resourceUsage = process.resourceUsage();
+  const loaderCpuSeconds = (resourceUsage.userCPUTime + resourceUsage.systemCPUTime) / 1e6 - cpuBefore;
+  const databaseCpuSeconds = await backendCpuSeconds(sql);
   const report = {
     benchmark: 'ingest-memory',
     node: process.version,
@@ -191,6 +202,12 @@ async function main(argv: string[]) {
     rows_per_second: Math.round(totalRows / seconds),
     lines_per_second: Math.round(totalLines / seconds),
     mib_per_second: Math.round((totalBytes / MIB / seconds) * 10) / 10,
+    // CPU of this process (the Worker side: reading, parsing, validating) and of its database backends
+    cpu: {
+      loader_seconds: Math.round(loaderCpuSeconds * 100) / 100,
+      loader_ms_per_mib: Math.round((loaderCpuSeconds * 1000) / (totalBytes / MIB)),
+      database_seconds: databaseCpuSeconds === null ? null : Math.round(databaseCpuSeconds * 100) / 100,
+    },
     memory: {
       peak_rss_mib: mib(peakRss),
       max_rss_mib_os: mib(resourceUsage.maxRSS * 1024),

@@ -49,7 +49,14 @@ test('a tiny bench run writes results.json and BENCHMARKS.md with every target',
     wrangler: expect.any(String),
   });
   expect(report.machine.loadAverage.start).toHaveLength(3);
-  expect(report.ingest).toMatchObject({ legacyMs: timing, newMs: timing, copyMs: timing, newPeakRssMib: timing });
+  expect(report.ingest).toMatchObject({
+    legacyMs: timing,
+    newMs: timing,
+    newNaturalMs: timing,
+    copyMs: timing,
+    loaderCpuMsPerMib: timing,
+    newPeakRssMib: timing,
+  });
   expect(report.ingest.rowsByTable.act_of_sale).toBe(300);
   expect(report.marts.map((m) => m.name)).toEqual([
     'full refresh',
@@ -75,8 +82,9 @@ test('a tiny bench run writes results.json and BENCHMARKS.md with every target',
 
   const targets = report.targets.map((t) => t.name);
   expect(targets).toEqual([
-    'ingest vs the legacy ingest',
-    'ingest vs a raw COPY of the same rows',
+    'ingest vs the legacy ingest (fully shuffled files)',
+    'ingest vs the legacy ingest (natural order)',
+    'ingest (fully shuffled) vs a raw COPY of the same rows',
     'full refresh',
     'incremental refresh vs the legacy 10-day range refresh',
     'dashboard summary',

@@ -49,6 +49,66 @@ describe('loadJsonlLines', () => {
     expect(left?.staged).toBe(0);
   });
 
+  it('order lines anywhere before their order load the same in two reads (an array) and in one (a stream); an orphan line is quarantined with its number', async () => {
+    const store = generateStore({ seed: 13, products: 20, orders: 80 });
+    // every line item before every order: the worst a bulk export without groupObjects can do
+    const children = store.fixture.orders.filter((line) => line.includes('__parentId'));
+    const orphan = children[0]
+      ?.replace(/"__parentId":"[^"]*"/, '"__parentId":"gid:\\/\\/shopify\\/Order\\/999"')
+      .replace(/LineItem\\\/\d+/, 'LineItem\\/999');
+    const orders = [
+      ...children,
+      orphan as string,
+      ...store.fixture.orders.filter((line) => !line.includes('__parentId')),
+    ];
+    await loadJsonlLines(sql, 'products', store.fixture.products);
+    await ingestLegacy(legacy, { ...store.legacy, deletedProductIds: [] });
+    async function* once(lines: string[]) {
+      yield* lines;
+    }
+    for (const source of [orders, once(orders)]) {
+      await sql`truncate act_of_sale, quarantined_line, ingest_staged_object cascade`;
+      const summary = await loadJsonlLines(sql, 'orders', source);
+      expect(summary).toMatchObject({ linesRead: orders.length, quarantined: 1, accepted: orders.length });
+      const [quarantined] = await sql<{ line_number: number; reason_text: string }[]>`
+        select line_number::int, reason_text from quarantined_line where load_key = ${summary.loadKey}`;
+      expect(quarantined?.line_number).toBe(children.length + 1);
+      expect(quarantined?.reason_text).toMatch(/^LineItem 999: its parent Order 999 is not loaded/);
+      await loadJsonlLines(sql, 'refunds', store.fixture.refunds);
+      const tables = await compareRawTables(legacy, sql);
+      for (const table of ['orders', 'order_line_items', 'refunds', 'refund_line_items']) {
+        expect(tables[table]?.new, table).toEqual(tables[table]?.legacy);
+      }
+      const [left] = await sql`select count(*)::int as staged from ingest_staged_object`;
+      expect(left?.staged).toBe(0);
+    }
+  });
+
+  it('a refund whose order or order line is not loaded is quarantined with its number; the batch’s other refunds load', async () => {
+    const store = generateStore({ seed: 14, products: 20, orders: 120 });
+    for (const resource of ['products', 'orders'] as const)
+      await loadJsonlLines(sql, resource, store.fixture[resource]);
+    const good = store.fixture.refunds;
+    expect(good.length).toBeGreaterThan(2);
+    const noOrder = (good[0] as string)
+      .replace(/"order":\{"id":"[^"]*"\}/, '"order":{"id":"gid:\\/\\/shopify\\/Order\\/999"}')
+      .replace(/Refund\\\/\d+/, 'Refund\\/991');
+    const noLine = (good[1] as string)
+      .replace(/"lineItem":\{"id":"[^"]*"\}/, '"lineItem":{"id":"gid:\\/\\/shopify\\/LineItem\\/998"}')
+      .replace(/Refund\\\/\d+/, 'Refund\\/992');
+    const summary = await loadJsonlLines(sql, 'refunds', [...good, noOrder, noLine]);
+    const rows = await sql<{ line_number: number; reason_text: string }[]>`
+      select line_number::int, reason_text from quarantined_line where load_key = ${summary.loadKey} order by 1`;
+    expect(rows).toEqual([
+      { line_number: good.length + 1, reason_text: 'order 999 is not loaded' },
+      { line_number: good.length + 2, reason_text: 'order lines 998 are not loaded' },
+    ]);
+    await ingestLegacy(legacy, { ...store.legacy, deletedProductIds: [] });
+    const tables = await compareRawTables(legacy, sql);
+    for (const table of ['refunds', 'refund_line_items'])
+      expect(tables[table]?.new, table).toEqual(tables[table]?.legacy);
+  });
+
   it('loading the same files again changes no row', async () => {
     const store = generateStore({ seed: 12, products: 20, orders: 60, shuffleChildren: true });
     for (const resource of RESOURCE_ORDER) await loadJsonlLines(sql, resource, store.fixture[resource]);

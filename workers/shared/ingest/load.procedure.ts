@@ -1,7 +1,8 @@
 /**
  * The `load` ProcedureExecution: loads one archived export (information_bearing_entity) from R2
  * into the raw tables in bounded steps. Each unit of work is one archive segment read (an R2
- * range read, decompressed and streamed through the loader) or one resolve batch; after each
+ * range read, decompressed and streamed through the loader; orders read every segment twice,
+ * parents then children, see readPasses) or one resolve batch; after each
  * unit the checkpoint is recorded, and after a time budget the step ends with `continue`, so a
  * multi-GB export loads in constant memory and a killed step resumes from its last unit.
  *
@@ -19,6 +20,7 @@ import {
   type LoadCounts,
   type LoadProgress,
   type LoadTarget,
+  readPasses,
   resolveNextBatch,
   startProgress,
   streamRecords,
@@ -35,7 +37,7 @@ export const loadParametersSchema = z.object({
 export type LoadParameters = z.input<typeof loadParametersSchema>;
 
 export interface LoadCheckpoint {
-  /** Next archive segment to stage; == segment count once staging is done. */
+  /** Next archive segment to read, counted over the resource's read passes (readPasses); == segments × passes once read. */
   segment: number;
   /** Resolve progress, once staging is done. */
   progress: LoadProgress | null;
@@ -67,10 +69,13 @@ export async function runLoadUnit(
   state: LoadCheckpoint,
 ): Promise<LoadCheckpoint> {
   const segments = segmentsOf(entity);
+  const passes = readPasses(target.resource);
   const counts: LoadCounts = structuredClone(state.counts);
-  if (state.segment < segments.length) {
-    const segment = segments[state.segment] as (typeof segments)[number];
-    await streamRecords(sql, target, readArchivedLines(bucket, entity.object_key, [segment]), counts);
+  if (state.segment < segments.length * passes.length) {
+    // orders read the archive twice (parents, then children): unit s is segment s mod n of pass ⌊s / n⌋
+    const segment = segments[state.segment % segments.length] as (typeof segments)[number];
+    const pass = passes[Math.floor(state.segment / segments.length)];
+    await streamRecords(sql, target, readArchivedLines(bucket, entity.object_key, [segment]), counts, { pass });
     return { segment: state.segment + 1, progress: null, counts };
   }
   const progress = await resolveNextBatch(

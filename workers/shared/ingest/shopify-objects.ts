@@ -51,7 +51,10 @@ export function parseGid(value: unknown): ParsedGid | null {
   if (typeof value !== 'string') return null;
   const match = GID.exec(value);
   if (!match) return null;
-  const id = BigInt(match[2] as string);
+  const digits = match[2] as string;
+  // up to 18 digits without a leading zero is already a canonical bigint: no BigInt round trip
+  if (digits.length < 19 && digits[0] !== '0') return { type: match[1] as string, id: digits };
+  const id = BigInt(digits);
   if (id > MAX_BIGINT) return null;
   return { type: match[1] as string, id: id.toString() };
 }
