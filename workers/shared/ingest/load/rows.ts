@@ -1,0 +1,81 @@
+/** A batch's rows as SQL sources, and the staging table where rows wait for the rest of their file. */
+import type { IdRange, LoadTarget, Sql, StagedRow, Tx } from './types.ts';
+
+export async function stage(sql: Sql | Tx, target: LoadTarget, rows: StagedRow[]): Promise<void> {
+  await sql`
+    insert into ingest_staged_object
+      (load_key, line_number, resource_name, object_type, object_id, parent_object_id, payload)
+    select ${target.loadKey}::uuid, x.line_number, ${target.resource}, x.object_type, x.object_id,
+           x.parent_object_id, x.payload
+    from jsonb_to_recordset(${rowsJson(rows)}::text::jsonb)
+      as x(line_number bigint, object_type text, object_id bigint, parent_object_id bigint, payload jsonb)
+    on conflict (load_key, line_number) do nothing`;
+}
+
+/** A batch's objects as rows (id, parent_id, line_number, payload): the last line of each id wins. */
+export function objectSource(tx: Tx, objects: StagedRow[]) {
+  return tx`
+    select x.object_id as id, x.parent_object_id as parent_id, x.line_number, x.payload
+    from jsonb_to_recordset(${rowsJson(lastOfEach(objects))}::text::jsonb)
+      as x(object_id bigint, parent_object_id bigint, line_number bigint, payload jsonb)`;
+}
+
+/** Rows as one JSON array, each payload spliced in as the text it already is (not serialised again). */
+function rowsJson(rows: StagedRow[]): string {
+  const parts = rows.map(
+    (r) =>
+      `{"line_number":${r.line_number},"object_type":"${r.object_type}","object_id":${r.object_id},` +
+      `"parent_object_id":${r.parent_object_id ?? 'null'},"payload":${r.payload}}`,
+  );
+  return `[${parts.join(',')}]`;
+}
+
+/** The last line of each object id (a file may repeat an object: the last wins), in line order. */
+export function lastOfEach(objects: StagedRow[]): StagedRow[] {
+  const last = new Map<string, StagedRow>();
+  for (const o of objects) last.set(`${o.object_type}:${o.object_id}`, o);
+  return [...last.values()];
+}
+
+/**
+ * A batch's objects (the last line of each id) as one JSON array of flat records, the payload's
+ * fields spliced in beside id, parent_id and line_number: json_to_recordset reads it straight
+ * into typed columns, without building jsonb and picking fields out of it per row.
+ */
+export function flatRowsJson(rows: StagedRow[]): string {
+  const parts = lastOfEach(rows).map((r) => {
+    const fields = r.payload.length > 2 ? `,${r.payload.slice(1)}` : '}';
+    return `{"line_number":${r.line_number},"id":${r.object_id},"parent_id":${r.parent_object_id ?? 'null'}${fields}`;
+  });
+  return `[${parts.join(',')}]`;
+}
+
+/** The last staged line of each parent in the range (a file may repeat an object: the last wins). */
+export function parents(tx: Tx, type: string, r: IdRange) {
+  return tx`
+    select distinct on (object_id) object_id as id, line_number, payload
+    from ingest_staged_object
+    where load_key = ${r.loadKey} and object_type = ${type}
+      and object_id > ${r.after}::bigint and object_id <= ${r.upto}::bigint
+    order by object_id, line_number desc`;
+}
+
+/**
+ * The last staged line of each child of `type` whose parent id is in the range; with
+ * `parentType`, only those whose parent is staged in this load too.
+ */
+export function children(tx: Tx, type: string, r: IdRange, parentType?: string) {
+  return tx`
+    select distinct on (c.object_id) c.object_id as id, c.parent_object_id as parent_id, c.line_number, c.payload
+    from ingest_staged_object c
+    where c.load_key = ${r.loadKey} and c.object_type = ${type}
+      and c.parent_object_id > ${r.after}::bigint and c.parent_object_id <= ${r.upto}::bigint
+      ${
+        parentType
+          ? tx`and exists (select 1 from ingest_staged_object p
+                           where p.load_key = c.load_key and p.object_type = ${parentType}
+                             and p.object_id = c.parent_object_id)`
+          : tx``
+      }
+    order by c.object_id, c.line_number desc`;
+}
