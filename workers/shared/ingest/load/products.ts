@@ -26,7 +26,15 @@ function productImages(tx: Tx, r: IdRange) {
     left join by_url on i.m ->> 'shopifyImageId' is null and by_url.url_path = i.m ->> 'urlPath'`;
 }
 
+/** One batch of staged products (ids in the range): the products, then their variants, images and tags. */
 export async function resolveProducts(tx: Tx, _target: LoadTarget, r: IdRange, counts: LoadCounts): Promise<void> {
+  await upsertProducts(tx, r, counts);
+  await replaceVariants(tx, r, counts);
+  await replaceImages(tx, r, counts);
+  await replaceTags(tx, r, counts);
+}
+
+async function upsertProducts(tx: Tx, r: IdRange, counts: LoadCounts): Promise<void> {
   const products = await tx`
     insert into material_artifact as cur
       (material_artifact_id, title, handle, vendor, product_type, status, shopify_tag_names,
@@ -48,7 +56,9 @@ export async function resolveProducts(tx: Tx, _target: LoadTarget, r: IdRange, c
       created_at = excluded.created_at, updated_at = excluded.updated_at,
       published_at = excluded.published_at, deleted_at = null, synced_at = now()`;
   add(counts, 'material_artifact', products.count);
+}
 
+async function replaceVariants(tx: Tx, r: IdRange, counts: LoadCounts): Promise<void> {
   // Variants no longer in Shopify are removed (the legacy deletes those not in the product's list).
   await tx`
     delete from material_artifact_variant v
@@ -74,7 +84,9 @@ export async function resolveProducts(tx: Tx, _target: LoadTarget, r: IdRange, c
       compare_at_price_measurement_value = excluded.compare_at_price_measurement_value,
       inventory_count = excluded.inventory_count, created_at = excluded.created_at, updated_at = excluded.updated_at`;
   add(counts, 'material_artifact_variant', variants.count);
+}
 
+async function replaceImages(tx: Tx, r: IdRange, counts: LoadCounts): Promise<void> {
   // Shopify images become media (upserted by Shopify image id, or matched by URL) mapped to the product.
   const mediaById = await tx`
     insert into media_content_entity as a (media_kind, url, alt_text, shopify_image_id)
@@ -123,7 +135,9 @@ export async function resolveProducts(tx: Tx, _target: LoadTarget, r: IdRange, c
       and not exists (select 1 from (${productImages(tx, r)}) i
                       where i.product_id = d.material_artifact_id
                         and i.media_content_entity_id = d.media_content_entity_id)`;
+}
 
+async function replaceTags(tx: Tx, r: IdRange, counts: LoadCounts): Promise<void> {
   // Shopify tags become tag classifications with source 'shopify'; removed ones go, manual ones stay.
   await tx`
     insert into tag_designation (tag_name)
