@@ -1,6 +1,6 @@
 /**
  * The Shopify simulator's control API, from inside Workers tests (its URL comes from the bindings).
- * Fault knobs as scripts/shopify-simulator/server.ts SimulatorFaults describes them (not imported:
+ * Fault knobs as scripts/shopify-simulator/state.ts SimulatorFaults describes them (not imported:
  * that module is Node-only).
  */
 import { env } from 'cloudflare:workers';
@@ -39,7 +39,7 @@ export interface SimulatorRequest {
   status: number;
   outcome?: string;
   operationName?: string;
-  /** The fault knobs that shaped this answer (scripts/shopify-simulator/server.ts RequestLogEntry). */
+  /** The fault knobs that shaped this answer (scripts/shopify-simulator/state.ts RequestLogEntry). */
   faults?: string[];
 }
 
