@@ -5,6 +5,7 @@
  */
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { type Api, createApi, openTestSql, type Role, seedProduct, seedProductTag, seedStaff } from './support/api.ts';
 
 let api: Api;
@@ -198,9 +199,16 @@ describe('GET /api/audit-events', () => {
       `cursor=${btoa(JSON.stringify({ k: '1', id: 'x' }))}`,
       'limit=100000',
     ]) {
-      const response = await api.get(`/api/audit-events?${query}`, { as: 'admin' });
-      expect(response.status, query).toBe(400);
-      expect(response.body.error.code, query).toBe('invalid_request');
+      await expectRefusedWithoutChange(
+        sql,
+        async () => {
+          const response = await api.get(`/api/audit-events?${query}`, { as: 'admin' });
+          expect(response.status, query).toBe(400);
+          expect(response.body.error.code, query).toBe('invalid_request');
+          return response;
+        },
+        `GET /api/audit-events?${query}`,
+      );
     }
   });
 

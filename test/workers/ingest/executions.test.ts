@@ -12,7 +12,7 @@ import type { Env } from '#shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
 import worker from '#workers/ingest/src/index.ts';
-import { expectRefusedWithoutChange, expectSameTables } from '../../support/reliability.ts';
+import { expectRefusedWithoutChange, expectSameTables, recordFault } from '../../support/reliability.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
@@ -117,6 +117,11 @@ describe('redrive', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error_text).toContain('internal error');
     expect(failed.step_count, 'failed after some steps were done').toBeGreaterThan(0);
+    recordFault(
+      'an R2 read error mid-load, then a redrive',
+      "the archive's 4th segment read failed on every delivery (failNthRead)",
+      `execution failed at step ${failed.step_count}: ${failed.error_text}; redriven by an admin below`,
+    );
 
     const redriven = await request('POST', `/executions/${id}/redrive`);
     expect(redriven.status, JSON.stringify(redriven.body)).toBe(202);
