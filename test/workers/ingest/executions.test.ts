@@ -9,12 +9,12 @@ import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '#scripts/store-generator/generate.ts';
 import type { Env } from '#shared/env.ts';
-import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
 import worker from '#workers/ingest/src/index.ts';
 import { expectRefusedWithoutChange, expectSameTables, recordFault } from '../../support/reliability.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';
+import { archiveLines } from './support/archived-lines.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 
@@ -92,13 +92,7 @@ describe('redrive', () => {
     tags: ['fault'],
   }, async () => {
     const store = generateStore({ seed: 67, products: 60, orders: 0, shuffleChildren: true });
-    const key = `test/products-${crypto.randomUUID()}.jsonl.gz`;
-    const lines = store.fixture.products.map((line) => new TextEncoder().encode(`${line}\n`));
-    const entity = await recordArchivedObject(
-      sql,
-      await archiveJsonl(bindings.RAW_ARCHIVE, key, lines, { segmentBytes: 4096 }),
-      { resource: 'products', procedureExecutionId: null },
-    );
+    const entity = await archiveLines(sql, bindings.RAW_ARCHIVE, 'products', store.fixture.products);
     expect(entity.segment_index.length).toBeGreaterThan(4);
     const load = await recordExecution(sql, {
       kind: 'load',

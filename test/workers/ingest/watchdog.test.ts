@@ -11,7 +11,6 @@ import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
 import type { Env } from '#shared/env.ts';
-import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
 import type { IngestMessage } from '#shared/procedures/messages.ts';
 import { PROCEDURES } from '#shared/procedures/registry.ts';
@@ -19,6 +18,7 @@ import { enqueueExecution, HEARTBEAT_INTERVAL_SECONDS } from '#shared/procedures
 import worker from '#workers/ingest/src/index.ts';
 import { expectSameRows, expectSameTables, recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
+import { archiveLines } from './support/archived-lines.ts';
 import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
 import { simulator } from './support/simulator.ts';
@@ -298,13 +298,7 @@ describe('the watchdog (the 15-minute cron)', () => {
     tags: ['fault'],
   }, async () => {
     const store = generateStore({ seed: 69, products: 30, orders: 0, shuffleChildren: true });
-    const key = `test/products-${crypto.randomUUID()}.jsonl.gz`;
-    const lines = store.fixture.products.map((line) => new TextEncoder().encode(`${line}\n`));
-    const entity = await recordArchivedObject(
-      sql,
-      await archiveJsonl(bindings.RAW_ARCHIVE, key, lines, { segmentBytes: 4096 }),
-      { resource: 'products', procedureExecutionId: null },
-    );
+    const entity = await archiveLines(sql, bindings.RAW_ARCHIVE, 'products', store.fixture.products);
     const load = await recordExecution(sql, {
       kind: 'load',
       triggerSource: 'test',
