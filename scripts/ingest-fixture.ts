@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 import { rawTableCounts } from '../workers/shared/ingest/raw-counts.ts';
 import { GATEWAY_CONFIG, writeDevConfigs } from './dev/dev-configs.ts';
 import { freePort } from './lib/local-postgres.ts';
@@ -232,7 +233,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function summarize(sql: postgres.Sql, id: string, folder: string, cost: CostTotals) {
+async function summarize(sql: Sql, id: string, folder: string, cost: CostTotals) {
   const [sync] = await sql<
     { status: string; error_text: string | null; rows: number; seconds: number; requested_at: Date }[]
   >`
@@ -306,7 +307,7 @@ interface TimedExecution {
  * that load's end to the orders child's end). The rate-limit bound is the time the cost bucket
  * alone needs (Σ actual cost ÷ restore rate) plus the time the database needs for the loads.
  */
-async function timing(sql: postgres.Sql, id: string, cost: CostTotals) {
+async function timing(sql: Sql, id: string, cost: CostTotals) {
   const rows = await sql<TimedExecution[]>`
     with recursive tree as (
       select procedure_execution_id, parent_procedure_execution_id from procedure_execution

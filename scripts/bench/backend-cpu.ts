@@ -4,7 +4,7 @@
  * time. Only for a server on this machine (the embedded one the bench starts); null elsewhere.
  */
 import { readFile } from 'node:fs/promises';
-import type postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -20,7 +20,7 @@ async function processCpuSeconds(pid: number): Promise<number | null> {
 }
 
 /** Σ CPU seconds of the client backends connected to `sql`'s database now (their whole life); null if unreadable. */
-export async function backendCpuSeconds(sql: postgres.Sql): Promise<number | null> {
+export async function backendCpuSeconds(sql: Sql): Promise<number | null> {
   const backends = await sql<{ pid: number }[]>`
     select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`;
   let total = 0;

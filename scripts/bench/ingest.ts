@@ -25,6 +25,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 import { readJsonlLines } from '../../workers/shared/ingest/jsonl-reader.ts';
 import { PROJECT_ROOT } from '../lib/migrations.ts';
 import { countNewlines, resumeAfterCopyOut } from '../migrate-legacy/copy-stream.ts';
@@ -32,8 +33,6 @@ import { socketWithoutDelay } from '../migrate-legacy/databases.ts';
 import { backendCpuSeconds } from './backend-cpu.ts';
 import { summarizeTimings, type Timing } from './marts.ts';
 import type { ScratchDatabases } from './scratch-databases.ts';
-
-type Sql = postgres.Sql;
 
 /** The tables the loader writes, parents first (the order a COPY into foreign keys needs). */
 export const RAW_TABLES = [

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
 import { classifyProducts } from '../../workers/shared/marts/classification.ts';
 import { getDashboardSummary, getSalesTimeseries, getTopProducts } from '../../workers/shared/marts/dashboard.ts';
@@ -25,8 +26,6 @@ import {
   type StoreOptions,
   type StorePeriod,
 } from '../store-generator/generate.ts';
-
-type Sql = postgres.Sql;
 
 export interface Timing {
   median: number;

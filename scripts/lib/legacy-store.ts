@@ -4,10 +4,10 @@
  * `ingest_order` and `delete_product`, in batches of one statement each. Used by the demo store,
  * the benchmarks and the tests' oracle alike. Type imports only, so it also runs inside workerd.
  */
-import type postgres from 'postgres';
+
+import type { Sql } from '#shared/db/types.ts';
 import type { LegacyOrder, LegacyProduct } from '../store-generator/generate.ts';
 
-type Sql = postgres.Sql;
 type Items<T> = Iterable<T> | AsyncIterable<T>;
 
 /** The legacy REST side of a store: arrays, generators or streamed files. */

@@ -12,11 +12,11 @@
  * Deployed queues do not lose messages on a deploy as a whole; there the 15-minute cron's watchdog
  * (workers/shared/procedures/watchdog.ts) re-sends or fails what stalls.
  */
-import type postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 
 /** The newest active (queued, running, waiting) execution of `kind`, if any. */
 export async function unfinishedRun(
-  sql: postgres.Sql,
+  sql: Sql,
   kind: string,
 ): Promise<{ id: string; status: string; requested_at: Date } | null> {
   const [row] = await sql<{ id: string; status: string; requested_at: Date }[]>`
@@ -32,7 +32,7 @@ export async function unfinishedRun(
  * other session runs steps on, while none runs yet: every running step (or, with `rootId`, every
  * running step of that run and the executions it started).
  */
-export async function releaseInterruptedSteps(sql: postgres.Sql, options: { rootId?: string } = {}): Promise<number> {
+export async function releaseInterruptedSteps(sql: Sql, options: { rootId?: string } = {}): Promise<number> {
   const released = options.rootId
     ? await sql`
         with recursive tree as (
@@ -60,7 +60,7 @@ const ROUND_MS = 15_000;
  * by IDLE_BEFORE_REQUEUE_SECONDS, and of any running past its lease. Returns the stop.
  */
 export function keepExecutionsMoving(
-  sql: postgres.Sql,
+  sql: Sql,
   requeueUrl: string,
   say: (message: string) => void,
 ): () => Promise<void> {

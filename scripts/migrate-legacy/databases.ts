@@ -6,13 +6,14 @@
  */
 import { connect as connectSocket, type Socket } from 'node:net';
 import postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 import { ConfigurationError, redact, requireDatabaseUrl } from '../lib/postgres-url.ts';
 
-export type { Queryable } from '../../workers/shared/db/queryable.ts';
+export type { Queryable } from '#shared/db/types.ts';
 
 export interface MigrationDatabases {
-  legacy: postgres.Sql;
-  target: postgres.Sql;
+  legacy: Sql;
+  target: Sql;
   legacyUrl: string;
   targetUrl: string;
   close(): Promise<void>;
@@ -46,7 +47,7 @@ export function socketWithoutDelay(options: {
   });
 }
 
-function connect(url: string): postgres.Sql {
+function connect(url: string): Sql {
   // `socket` is a documented postgres.js option its type definitions do not list.
   const options = { max: 4, onnotice: () => {}, connection: SESSION_SETTINGS, socket: socketWithoutDelay };
   return postgres(url, options as Parameters<typeof postgres>[1]);

@@ -8,7 +8,8 @@
  *
  * `--dry-run` does the same inside one target transaction that is rolled back at the end.
  */
-import type postgres from 'postgres';
+
+import type { Sql } from '#shared/db/types.ts';
 import type { TableMapping } from '../../db/names-map.ts';
 import { type Assessment, assess, type Blocker } from './assess.ts';
 import { type Checkpoint, readCheckpoints, recordBatch } from './checkpoint.ts';
@@ -69,7 +70,7 @@ const RUN_LOCK_KEY = 7_340_211_906;
 class DryRunRollback extends Error {}
 
 export async function runMigration(
-  db: { legacy: postgres.Sql; target: postgres.Sql },
+  db: { legacy: Sql; target: Sql },
   mappings: readonly TableMapping[],
   options: RunOptions,
 ): Promise<RunReport> {
@@ -90,7 +91,7 @@ export async function runMigration(
 }
 
 async function copyAll(
-  db: { legacy: postgres.Sql; target: postgres.Sql },
+  db: { legacy: Sql; target: Sql },
   mappings: readonly TableMapping[],
   assessment: Assessment,
   options: RunOptions,
@@ -237,7 +238,7 @@ async function explainCopyFailure(
   return failure;
 }
 
-async function acquireRunLock(target: postgres.Sql, waitMs = 30_000): Promise<{ release(): Promise<void> }> {
+async function acquireRunLock(target: Sql, waitMs = 30_000): Promise<{ release(): Promise<void> }> {
   const session = await target.reserve();
   const deadline = Date.now() + waitMs;
   try {

@@ -9,12 +9,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 import { mappedColumns, mappingForLegacyTable, quoteIdent } from '../../db/names-map.ts';
 import { generateStore } from '../../scripts/store-generator/generate.ts';
 import { loadLegacyStore } from './marts-oracle.ts';
-
-type Sql = postgres.Sql;
 
 /** Text that COPY text format must escape or that looks like its markers. */
 export const AWKWARD_TEXT = {

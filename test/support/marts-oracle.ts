@@ -3,7 +3,8 @@
  * functions, and read the legacy results (mart rows, classifications, dashboard RPCs) in the same
  * shapes the new functions return, so a test compares them with toEqual.
  */
-import type postgres from 'postgres';
+
+import type { Sql } from '#shared/db/types.ts';
 import { mappedColumns, mappingForLegacyTable, quoteIdent } from '../../db/names-map.ts';
 import type { GeneratedStore } from '../../scripts/store-generator/generate.ts';
 import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
@@ -14,8 +15,6 @@ import type {
   TopProduct,
   TopProductMetric,
 } from '../../workers/shared/marts/dashboard.ts';
-
-type Sql = postgres.Sql;
 
 /** The legacy REST side of a store into the legacy schema, as the old Express app did it. */
 export { ingestLegacyOrders, loadLegacyStore } from '../../scripts/lib/legacy-store.ts';

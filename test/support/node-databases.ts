@@ -4,12 +4,13 @@
  */
 import postgres from 'postgres';
 import { inject } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { withDatabase } from '../../scripts/lib/postgres-url.ts';
 import { APP_TEMPLATE, LEGACY_TEMPLATE } from './test-databases.ts';
 
 export interface TestDatabase {
   url: string;
-  sql: postgres.Sql;
+  sql: Sql;
   drop(): Promise<void>;
 }
 

@@ -5,7 +5,8 @@
  * - new: the fixture JSONL through the ingest loader, then the marts' refresh and classification.
  * Both then record a completed sync, so the parity window has a common watermark.
  */
-import type postgres from 'postgres';
+
+import type { Queryable, Sql } from '#shared/db/types.ts';
 import type { GeneratedStore } from '../../scripts/store-generator/generate.ts';
 import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
 import type { ResourceName } from '../../workers/shared/ingest/shopify-objects.ts';
@@ -15,13 +16,13 @@ import { loadLegacyStore } from './marts-oracle.ts';
 
 const RESOURCE_ORDER: ResourceName[] = ['products', 'orders', 'refunds', 'deletions'];
 
-export async function loadLegacySide(legacy: postgres.Sql, store: GeneratedStore): Promise<void> {
+export async function loadLegacySide(legacy: Sql, store: GeneratedStore): Promise<void> {
   await loadLegacyStore(legacy, { timezone: store.shop.ianaTimezone, ...store.legacy });
   await legacy`select refresh_mart_performance_metrics()`;
   await legacy`select classify_products()`;
 }
 
-export async function loadNewSide(next: postgres.Sql, store: GeneratedStore): Promise<void> {
+export async function loadNewSide(next: Sql, store: GeneratedStore): Promise<void> {
   await next`
     insert into configuration_setting (setting_key, setting_value)
     values ('shop_timezone', to_jsonb(${store.shop.ianaTimezone}::text))
@@ -36,8 +37,8 @@ export async function loadNewSide(next: postgres.Sql, store: GeneratedStore): Pr
 
 /** A completed sync on each side, finished `ago` before now (the watermark's inputs). */
 export async function recordCompletedSyncs(
-  legacy: postgres.ISql,
-  next: postgres.ISql,
+  legacy: Queryable,
+  next: Queryable,
   finished: { legacy: string; new: string } = { legacy: 'now()', new: 'now()' },
 ): Promise<void> {
   await legacy.unsafe(
@@ -50,11 +51,7 @@ export async function recordCompletedSyncs(
   );
 }
 
-export async function loadStoreIntoBoth(
-  legacy: postgres.Sql,
-  next: postgres.Sql,
-  store: GeneratedStore,
-): Promise<void> {
+export async function loadStoreIntoBoth(legacy: Sql, next: Sql, store: GeneratedStore): Promise<void> {
   await Promise.all([loadLegacySide(legacy, store), loadNewSide(next, store)]);
   await recordCompletedSyncs(legacy, next);
 }

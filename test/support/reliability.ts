@@ -16,8 +16,8 @@
  *
  * Importable in Node and inside workerd.
  */
-import type postgres from 'postgres';
 import { expect, TestRunner } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 
 export type InputOutcome = 'rejected' | 'absorbed' | 'literal' | 'normalised';
 
@@ -175,7 +175,7 @@ function describeAnswer(answer: Answer | readonly Answer[]): string {
  * show a refused request changed nothing. Table names come from the catalog, quoted by %I.
  */
 export async function databaseFingerprint(
-  sql: postgres.Sql,
+  sql: Sql,
   options: { except?: readonly string[] } = {},
 ): Promise<Record<string, string>> {
   const tables = await sql<{ name: string; quoted: string }[]>`
@@ -196,7 +196,7 @@ export async function databaseFingerprint(
  * sent first, then with what came back, then as held once every check passed.
  */
 async function sendWithoutChange<T extends Answer | readonly Answer[]>(
-  sql: postgres.Sql,
+  sql: Sql,
   event: { kind: InputKind; input: string; sent: string; held: InputOutcome },
   attempt: () => Promise<T>,
   options: { except?: readonly string[] },
@@ -217,7 +217,7 @@ async function sendWithoutChange<T extends Answer | readonly Answer[]>(
  * response(s); it must be a 4xx and leave the database unchanged.
  */
 export function expectRefusedWithoutChange<T extends Answer | readonly Answer[]>(
-  sql: postgres.Sql,
+  sql: Sql,
   attempt: () => Promise<T>,
   sent: string,
   options: { except?: readonly string[]; input?: string } = {},
@@ -230,7 +230,7 @@ export function expectRefusedWithoutChange<T extends Answer | readonly Answer[]>
 
 /** One duplicate, absorbed: answered 2xx (so the sender stops resending) and nothing changed. */
 export function expectAbsorbedWithoutChange<T extends Answer>(
-  sql: postgres.Sql,
+  sql: Sql,
   attempt: () => Promise<T>,
   sent: string,
   options: { input?: string } = {},
@@ -274,7 +274,7 @@ export function expectReadBack(
  * rows a wrong reading would match), and nothing changed.
  */
 export async function expectLiteralMatch(
-  sql: postgres.Sql,
+  sql: Sql,
   request: string,
   read: () => Promise<{ status: number; matched: readonly (string | number)[] }>,
   expected: { match: readonly (string | number)[]; mustNotMatch: readonly (string | number)[]; input?: string },

@@ -4,7 +4,7 @@
  */
 import { getTableName, is, type SQL, Table } from 'drizzle-orm';
 import { getTableConfig, type PgColumn, PgDialect, type PgTable } from 'drizzle-orm/pg-core';
-import type postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 import * as schema from '../../db/schema.ts';
 
 const dialect = new PgDialect();
@@ -82,7 +82,7 @@ function describeDrizzle(table: PgTable): Described {
   return { columns, indexes, constraints };
 }
 
-async function describeDatabase(sql: postgres.Sql, table: string): Promise<Described> {
+async function describeDatabase(sql: Sql, table: string): Promise<Described> {
   const columnRows = await sql<{ name: string; type: string; not_null: boolean; default: string | null }[]>`
     select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
            pg_get_expr(d.adbin, d.adrelid) as default
@@ -152,7 +152,7 @@ function compareMaps<T>(where: string, what: string, expected: Map<string, T>, a
 }
 
 /** Every difference between db/schema.ts and the database at `sql`; empty when they agree. */
-export async function findSchemaDrift(sql: postgres.Sql, tables: PgTable[] = drizzleTables()): Promise<string[]> {
+export async function findSchemaDrift(sql: Sql, tables: PgTable[] = drizzleTables()): Promise<string[]> {
   const problems: string[] = [];
   const databaseTables = (
     await sql<{ name: string }[]>`

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { withDatabase } from '../../scripts/lib/postgres-url.ts';
 import { generateStore } from '../../scripts/store-generator/generate.ts';
 import { runParityChecks } from '../../workers/shared/parity/runner.ts';
@@ -22,8 +23,8 @@ const PASSWORD = 'role-test-password';
 
 let app: TestDatabase;
 let legacy: TestDatabase;
-let asApp: postgres.Sql;
-let asReader: postgres.Sql;
+let asApp: Sql;
+let asReader: Sql;
 const appNotices: string[] = [];
 
 /** A db/roles script as psql would run it, for this run's role name and password. */

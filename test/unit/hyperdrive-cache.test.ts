@@ -5,6 +5,7 @@
  */
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { type HyperdriveCache, startHyperdriveCache } from '../../scripts/lib/hyperdrive-cache.ts';
 import { cacheability } from '../../scripts/lib/hyperdrive-cache-rules.ts';
 import { hyperdriveCacheSettings } from '../../scripts/lib/hyperdrive-cache-settings.ts';
@@ -12,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/node-databases
 
 let database: TestDatabase;
 let cache: HyperdriveCache;
-let cached: postgres.Sql;
+let cached: Sql;
 let clock = 1_000_000;
 const SECOND = 1000;
 
@@ -41,7 +42,7 @@ beforeEach(async () => {
   cache.clear();
 });
 
-const names = async (sql: postgres.Sql = cached) =>
+const names = async (sql: Sql = cached) =>
   (await sql<{ name: string }[]>`select name from item order by id`).map((row) => row.name);
 
 describe('a cached read', () => {
@@ -140,7 +141,7 @@ describe('transactions', () => {
     await database.sql`insert into item values (2, 'b')`;
     const inside = await cached.begin(async (tx) => {
       await tx`insert into item values (3, 'c')`;
-      return names(tx as unknown as postgres.Sql);
+      return names(tx as unknown as Sql);
     });
     expect(inside).toEqual(['a', 'b', 'c']);
     expect(await names()).toEqual(['a']); // the entry from before, untouched by the transaction

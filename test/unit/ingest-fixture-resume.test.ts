@@ -10,8 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { writeStoreFixture } from '../../scripts/store-generator/fixture-folder.ts';
 import { newMartRows } from '../support/marts-oracle.ts';
 import { createTestDatabase, type TestDatabase } from '../support/node-databases.ts';
@@ -70,7 +70,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /** What a sync leaves: every raw table (as the legacy shape) and the mart. */
-async function rowsOf(sql: postgres.Sql): Promise<Record<string, string[]>> {
+async function rowsOf(sql: Sql): Promise<Record<string, string[]>> {
   const tables: Record<string, string[]> = {};
   for (const table of RAW_LEGACY_TABLES) tables[table] = await rawRows(sql, 'new', table);
   tables.mart_performance_metrics = (await newMartRows(sql)).map((row) => JSON.stringify(row));

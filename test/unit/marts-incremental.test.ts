@@ -3,8 +3,8 @@
  * marked test, refunded on later days, new orders), recomputing only the touched keys gives the
  * same dataset and daily totals as the legacy full refresh and as a full rebuild.
  */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { fixtureLinesOfOrders, withFreshIds } from '../../scripts/lib/order-edits.ts';
 import { generateStore, type LegacyOrder } from '../../scripts/store-generator/generate.ts';
 import { loadJsonlLines } from '../../workers/shared/ingest/load.ts';
@@ -24,7 +24,7 @@ const TIMEZONE = 'America/New_York';
 const BASE = { products: 30, timezone: TIMEZONE, startDate: '2026-03-01', days: 20, nearMidnightShare: 0.4 };
 
 /** Loads orders on both sides as a sync would: the new side through the ingest loader. */
-async function syncOrders(legacy: postgres.Sql, next: postgres.Sql, orders: LegacyOrder[]): Promise<void> {
+async function syncOrders(legacy: Sql, next: Sql, orders: LegacyOrder[]): Promise<void> {
   await ingestLegacyOrders(legacy, orders);
   // The loader records the touched keys itself, before and after upserting each batch.
   const fixture = fixtureLinesOfOrders(orders);

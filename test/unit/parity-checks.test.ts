@@ -7,8 +7,8 @@
  * Each injection runs inside a transaction on each database that is rolled back afterwards, so the
  * tests share one loaded store; `runParityChecks` reads through those transactions.
  */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable, Tx } from '#shared/db/types.ts';
 import { generateStore } from '../../scripts/store-generator/generate.ts';
 import { compareValues, type ParityCheckResult } from '../../workers/shared/parity/comparison.ts';
 import { type ParityRun, type ParityRunOptions, runParityChecks } from '../../workers/shared/parity/runner.ts';
@@ -28,7 +28,7 @@ class Rollback extends Error {}
 
 /** Applies `inject` to the databases, runs the checks, and rolls both back. */
 async function runWith(
-  inject: (sides: { legacy: postgres.TransactionSql; new: postgres.TransactionSql }) => Promise<unknown>,
+  inject: (sides: { legacy: Tx; new: Tx }) => Promise<unknown>,
   options: ParityRunOptions = {},
 ): Promise<ParityRun> {
   let run: ParityRun | undefined;
@@ -86,13 +86,13 @@ describe('compareValues', () => {
 });
 
 /** The window's top products on the legacy side (the oracle), rank order. */
-async function legacyTop(sql: postgres.ISql, limit: number): Promise<{ product_id: string; net_sales: string }[]> {
+async function legacyTop(sql: Queryable, limit: number): Promise<{ product_id: string; net_sales: string }[]> {
   return sql`
     select product_id::text, net_sales::text
     from get_top_products(${baseline.window.from}::text::date, ${baseline.window.to}::text::date, ${limit}, 'net_sales')`;
 }
 
-async function datasetKeys(sql: postgres.ISql, where: string): Promise<string[]> {
+async function datasetKeys(sql: Queryable, where: string): Promise<string[]> {
   const rows = await sql.unsafe<{ key: string }[]>(
     `select material_artifact_id::text || '|' || measurement_date::text as key
      from performance_measurement_dataset where ${where} order by 1`,

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { freePort } from '../../scripts/lib/local-postgres.ts';
 import { PROJECT_ROOT } from '../../scripts/lib/migrations.ts';
 
@@ -59,7 +60,7 @@ describe('npm start', () => {
   let dataDir: string;
   let env: Record<string, string>;
   let first: Started;
-  let legacy: postgres.Sql;
+  let legacy: Sql;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'dashboard-start-'));

@@ -6,8 +6,8 @@
  * backlog idle for too long, a stalled execution, or a database that is down or unmigrated.
  */
 import { z } from '@hono/zod-openapi';
+import type { Sql } from '#shared/db/types.ts';
 import { blankAsUnset, configSection } from './config.ts';
-import type { Sql } from './db/client.ts';
 import { freshRead } from './db/fresh.ts';
 import { log } from './logging.ts';
 import { describeError, PROCEDURE_KINDS } from './procedures/execution.ts';

@@ -14,8 +14,8 @@
  * the next days take the rest.
  */
 import { z } from 'zod';
+import type { Queryable } from '#shared/db/types.ts';
 import { blankAsUnset, configSection } from './config.ts';
-import type { Queryable } from './db/queryable.ts';
 
 export interface RetentionPolicy {
   webhookPayloadDays: number;

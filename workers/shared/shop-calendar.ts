@@ -5,7 +5,7 @@
  * - its dates are YYYY-MM-DD strings, and a DateWindow is an inclusive range of them.
  */
 import { z } from 'zod';
-import type { Queryable } from './db/queryable.ts';
+import type { Queryable } from '#shared/db/types.ts';
 
 export const SHOP_TIMEZONE_SETTING = 'shop_timezone';
 

@@ -4,15 +4,15 @@
  * deployed environment refuses the local signer.
  */
 import { base64url, SignJWT } from 'jose';
-import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLocalAccessSigner } from '#scripts/dev/local-access-signer.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { createTestAccess, installJwksServer, jwksFetches, UNAVAILABLE_JWKS_URL } from './support/access.ts';
 import { type Api, createApi, openTestSql, SERVICE_TOKEN, STAFF_EMAILS, seedStaff } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 
 beforeAll(async () => {
   api = await createApi();

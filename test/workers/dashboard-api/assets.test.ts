@@ -1,6 +1,6 @@
 /** Scenarios 11 and 12: assets and asset mappings, through workerd against Postgres. */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import {
   type Api,
   createApi,
@@ -13,7 +13,7 @@ import {
 } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 let staffIds: Record<Role, string>;
 const assets: string[] = [];
 let shopifyFeaturedMapping: string;

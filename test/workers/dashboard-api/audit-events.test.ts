@@ -3,13 +3,13 @@
  * and after, in the write's own transaction (a refused write records nothing); the record is
  * append-only in the database; admins read it, paginated and filtered, through GET /api/audit-events.
  */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { type Api, createApi, openTestSql, type Role, seedProduct, seedProductTag, seedStaff } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 let people: Record<Role, string>;
 
 const PRODUCT = 760_001;

@@ -6,8 +6,8 @@
  * route in CI, `npm run fuzz` 10 000: test/workers/support/fuzz.ts).
  */
 import { fc, it as propertyIt } from '@fast-check/vitest';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { MAX_BODY_BYTES } from '#workers/dashboard-api/src/app.ts';
 import { expectRefusedWithoutChange, recordFuzzRun } from '../../support/reliability.ts';
 import { anyJson, fuzzParameters, fuzzTimeoutMs, nastyText } from '../support/fuzz.ts';
@@ -15,13 +15,13 @@ import { type Api, type ApiResponse, createApi, openTestSql, seedStaff } from '.
 import { type RouteCase, type RouteFixtures, routeCases, seedRouteFixtures } from './support/routes.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 let fixtures: RouteFixtures;
 let cases: RouteCase[];
 let n = 0;
 
 /** The route templates, known before the fixtures exist (their `valid` calls run later). */
-const TEMPLATES = routeCases(undefined as unknown as postgres.Sql, undefined as unknown as RouteFixtures).map(
+const TEMPLATES = routeCases(undefined as unknown as Sql, undefined as unknown as RouteFixtures).map(
   ({ method, path, query }) => ({ method, path, query: query ?? [] }),
 );
 

@@ -3,8 +3,8 @@
  * generated store loaded into both systems; the answers equal what the legacy tables and
  * classify_products give on the same data.
  */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import {
   legacyClassificationDistribution,
   legacyClassificationRows,
@@ -15,8 +15,8 @@ import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
 import { type LoadedStore, loadStoreOnBothSides } from './support/store.ts';
 
 let api: Api;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 let loaded: LoadedStore;
 
 beforeAll(async () => {

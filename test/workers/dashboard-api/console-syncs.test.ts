@@ -5,12 +5,12 @@
  * and a failure's cause; viewers read it, staff start a sync or a parity run from it (same-origin
  * form POSTs, the same one-at-a-time rule as POST /api/sync-runs).
  */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { type Api, createApi, openTestSql, type Role, seedProduct, seedStaff } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 
 beforeAll(async () => {
   api = await createApi();

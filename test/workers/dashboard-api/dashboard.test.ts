@@ -3,15 +3,15 @@
  * the legacy get_dashboard_summary / get_sales_timeseries / get_top_products return on the same
  * generated store, through workerd against Postgres; plus the date window rules.
  */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { addDays, legacySummary, legacyTimeseries, legacyTopProducts } from '../../support/marts-oracle.ts';
 import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
 import { type LoadedStore, loadStoreOnBothSides } from './support/store.ts';
 
 let api: Api;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 let loaded: LoadedStore;
 let legacyYesterday: string;
 let bestSeller: number;

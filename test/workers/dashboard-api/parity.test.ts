@@ -4,17 +4,17 @@
  * would run it, and its stored results come back through the list, the detail and the console.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { closeDatabase, openDatabase } from '#shared/db/client.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { PROCEDURES } from '#shared/procedures/registry.ts';
 import { runProcedureExecution } from '#shared/procedures/runner.ts';
 import { type Api, createApi, openTestSql, type Role, seedMartRow, seedStaff } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 beforeAll(async () => {
   api = await createApi();

@@ -1,6 +1,6 @@
 /** Scenarios 1 and 2: the product list and the product detail, through workerd against Postgres. */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import {
   type Api,
   type ApiResponse,
@@ -17,7 +17,7 @@ import {
 } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 const yesterday = utcDate(-1);
 let featuredMappingId: string;
 let galleryMappingId: string;

@@ -5,8 +5,8 @@
  * admit up to twice the limit before the first 429; the assertions allow for it.
  */
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { type Api, createApi, openTestSql, type Role, seedStaff } from './support/api.ts';
@@ -15,7 +15,7 @@ const LIMIT = 3;
 const tight = { WRITE_RATE_LIMITER: (env as unknown as Record<string, RateLimit>).TIGHT_RATE_LIMITER } as Partial<Env>;
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 
 beforeAll(async () => {
   api = await createApi();

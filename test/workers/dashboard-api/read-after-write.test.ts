@@ -5,10 +5,10 @@
  * state the same way. docs/testing.md "Reading fresh under Hyperdrive's query cache".
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeDatabase, type Database, openDatabase } from '#shared/db/client.ts';
 import { freshRead } from '#shared/db/fresh.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { findExecution } from '#shared/procedures/execution.ts';
 import { nudgeExecution } from '#shared/procedures/runner.ts';
 import { recordFault } from '#test/support/reliability.ts';
@@ -25,7 +25,7 @@ import {
 } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 let staffIds: Record<Role, string>;
 let nextProductId = 930_000;
 

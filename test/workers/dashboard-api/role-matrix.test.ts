@@ -3,9 +3,9 @@
  * a token, 403 below the route's role or for an unknown identity, the route's success status at
  * or above it; refused writes change nothing.
  */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleRank } from '#shared/access/roles.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import {
   type Api,
@@ -20,12 +20,12 @@ import {
 import { PUBLIC_ROUTES, type RouteCase, type RouteFixtures, routeCases, seedRouteFixtures } from './support/routes.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 let cases: RouteCase[];
 let n = 0;
 
 /** The route templates with their minimum roles, known before the fixtures exist. */
-const TEMPLATES = routeCases(undefined as unknown as postgres.Sql, undefined as unknown as RouteFixtures);
+const TEMPLATES = routeCases(undefined as unknown as Sql, undefined as unknown as RouteFixtures);
 
 beforeAll(async () => {
   api = await createApi();

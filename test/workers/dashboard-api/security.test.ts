@@ -6,13 +6,13 @@
  * - a 500 answers the envelope without a stack or a connection detail;
  * - no log line holds an Access token, a query string or the database password, whatever happened.
  */
-import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { type Api, type ApiResponse, createApi, openTestSql, seedStaff } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 
 beforeAll(async () => {
   api = await createApi();

@@ -1,10 +1,10 @@
 /** Scenario 14: /api/me, the staff list and role changes, through workerd against Postgres. */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { type Api, createApi, openTestSql, ROLES, type Role, STAFF_EMAILS, seedStaff } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 let ids: Record<Role, string>;
 
 beforeAll(async () => {

@@ -1,13 +1,13 @@
 /** Scenario 13: sync runs as the legacy API showed them, read from and enqueued as ProcedureExecutions. */
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import type { IngestMessage } from '#shared/procedures/messages.ts';
 import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 const seeded: Record<string, string> = {};
 
 /** The real queue binding, with every message sent through it remembered. */

@@ -1,10 +1,10 @@
 /** Scenarios 9 and 10: the tag vocabulary and product tags, through workerd against Postgres. */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import { type Api, createApi, openTestSql, type Role, seedProduct, seedProductTag, seedStaff } from './support/api.ts';
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 let staffIds: Record<Role, string>;
 let shopifyTagId: string;
 

@@ -7,8 +7,8 @@
  * the value and changes nothing else. One character over a field's limit is a 400 changing
  * nothing. Never a 5xx.
  */
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import {
   databaseFingerprint,
   expectLiteralMatch,
@@ -48,7 +48,7 @@ const HOSTILE = [
 ] as const;
 
 let api: Api;
-let sql: postgres.Sql;
+let sql: Sql;
 let staff: Awaited<ReturnType<typeof seedStaff>>;
 /** The probe products: one per hostile value, in its title, SKU, vendor, product type and a tag. */
 const probes: { id: number; value: string; title: string }[] = [];

@@ -12,9 +12,9 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import { enqueueExecution } from '#shared/procedures/runner.ts';
@@ -32,8 +32,8 @@ import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 import { signWebhook } from './support/webhook-signature.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 beforeAll(() => {
   sql = openTestSql();

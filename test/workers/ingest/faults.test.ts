@@ -24,6 +24,7 @@ import { env } from 'cloudflare:workers';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type GeneratedStore, generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
@@ -55,8 +56,8 @@ import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw
 import { simulator } from './support/simulator.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 beforeAll(() => {
   sql = openTestSql('app', { max: 3 });

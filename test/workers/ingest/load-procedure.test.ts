@@ -1,8 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { archiveJsonl, findArchivedObject, readSegment, recordArchivedObject } from '#shared/ingest/archive.ts';
 import { readJsonlLines } from '#shared/ingest/jsonl-reader.ts';
@@ -18,8 +18,8 @@ import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 beforeAll(() => {
   sql = openTestSql();

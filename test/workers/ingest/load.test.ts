@@ -1,14 +1,14 @@
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore, type LegacyProduct } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { loadJsonlLines } from '#shared/ingest/load.ts';
 import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 import { REAL_ORDERS, REAL_PRODUCTS } from './support/real-fixtures.ts';
 
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 beforeAll(() => {
   sql = openTestSql('app');

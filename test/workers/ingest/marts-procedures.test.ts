@@ -5,10 +5,10 @@
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureLinesOfOrders } from '#scripts/lib/order-edits.ts';
 import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { loadJsonlLines } from '#shared/ingest/load.ts';
 import { getDashboardSummary } from '#shared/marts/dashboard.ts';
@@ -28,8 +28,8 @@ import {
 import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 /** Messages the steps send (the child classify), kept instead of delivered, so the test runs them. */
 const sent: IngestMessage[] = [];

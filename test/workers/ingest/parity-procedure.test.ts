@@ -12,10 +12,10 @@ import {
   waitOnExecutionContext,
 } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStore } from '#scripts/store-generator/generate.ts';
 import { closeDatabase, openDatabase } from '#shared/db/client.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { log } from '#shared/logging.ts';
 import type { ParityCheckResult } from '#shared/parity/comparison.ts';
@@ -28,8 +28,8 @@ import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 const store = generateStore({ seed: 62, products: 40, orders: 600, days: 45, timezone: 'Europe/Berlin' });
 

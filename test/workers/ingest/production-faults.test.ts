@@ -19,6 +19,7 @@ import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type GeneratedStore, generateStore } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import { recordExecution } from '#shared/procedures/execution.ts';
@@ -30,8 +31,8 @@ import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 const EXHAUSTED_ROLE = 'reliability_pool_exhausted';
 const PRODUCT_TABLES = [

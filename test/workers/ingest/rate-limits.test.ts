@@ -5,8 +5,8 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import worker from '#workers/ingest/src/index.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
@@ -17,7 +17,7 @@ const LIMIT = 3;
 const bindings = env as unknown as Env;
 const tight = { ...bindings, WEBHOOK_RATE_LIMITER: (env as unknown as Record<string, RateLimit>).TIGHT_RATE_LIMITER };
 
-let sql: postgres.Sql;
+let sql: Sql;
 beforeAll(() => {
   sql = openTestSql();
 });

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { loadJsonlLines } from '#shared/ingest/load.ts';
 import { refundsStep } from '#shared/ingest/refunds-fetch.ts';
@@ -12,7 +12,7 @@ import { simulator } from './support/simulator.ts';
 const bindings = env as unknown as Env;
 const STORE: StoreOptions = { seed: 43, products: 20, orders: 240 };
 const store = generateStore(STORE);
-let sql: postgres.Sql;
+let sql: Sql;
 
 beforeAll(async () => {
   sql = openTestSql();

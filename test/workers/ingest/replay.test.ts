@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import type { ReplayState } from '#shared/ingest/replay.procedure.ts';
@@ -15,8 +15,8 @@ import { waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 let access: TestAccess;
 const store = generateStore({ seed: 51, products: 20, orders: 70, shuffleChildren: true });
 const keys: Record<string, string> = {};

@@ -5,15 +5,15 @@
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import worker from '#workers/ingest/src/index.ts';
 import { RETENTION_CRON } from '#workers/ingest/src/schedules.ts';
 import { openTestSql } from '../support/test-sql.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
+let sql: Sql;
 
 beforeAll(() => {
   sql = openTestSql();

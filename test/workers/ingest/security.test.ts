@@ -6,8 +6,8 @@
  */
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
 import type { IngestMessage } from '#shared/procedures/messages.ts';
@@ -17,7 +17,7 @@ import { openTestSql } from '../support/test-sql.ts';
 import { signWebhook } from './support/webhook-signature.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
+let sql: Sql;
 
 beforeAll(async () => {
   sql = openTestSql();

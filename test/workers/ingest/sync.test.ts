@@ -1,9 +1,9 @@
 import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
 import { openDatabase } from '#shared/db/client.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { type InformationBearingEntity, readArchivedLines } from '#shared/ingest/archive.ts';
 import { checkpointExecution, findExecution, recordExecution } from '#shared/procedures/execution.ts';
@@ -18,8 +18,8 @@ import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw
 import { answersShapedBy, describeAnswers, type FaultsPatch, simulator } from './support/simulator.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 let expected: Awaited<ReturnType<typeof compareRawTables>>;
 /** The curated tables after a clean (unfaulted) full sync of the store. */
 let cleanCurated: Record<string, string[]>;

@@ -7,9 +7,9 @@
  */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
 import type { IngestMessage } from '#shared/procedures/messages.ts';
@@ -24,8 +24,8 @@ import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw
 import { simulator } from './support/simulator.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
-let legacy: postgres.Sql;
+let sql: Sql;
+let legacy: Sql;
 
 beforeAll(() => {
   sql = openTestSql('app', { max: 3 });

@@ -7,8 +7,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { fc, it as propertyIt } from '@fast-check/vitest';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { recordExecution } from '#shared/procedures/execution.ts';
 import worker from '#workers/ingest/src/index.ts';
@@ -18,7 +18,7 @@ import { openTestSql } from '../support/test-sql.ts';
 import { signWebhook } from './support/webhook-signature.ts';
 
 const bindings = env as unknown as Env;
-let sql: postgres.Sql;
+let sql: Sql;
 let n = 0;
 
 /** What workers/shared/ingest/webhooks.ts acts on, and a topic it only records. */

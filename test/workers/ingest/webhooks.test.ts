@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import type postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { loadJsonlLines } from '#shared/ingest/load.ts';
 import { WEBHOOK_MAX_BYTES } from '#shared/ingest/webhooks.ts';
@@ -15,7 +15,7 @@ import { signWebhook } from './support/webhook-signature.ts';
 
 // The tests set the optional rotation secret, which the generated Env leaves out (not a required secret).
 const bindings = env as unknown as Env & { SHOPIFY_WEBHOOK_SECRET_PREVIOUS: string };
-let sql: postgres.Sql;
+let sql: Sql;
 
 beforeAll(() => {
   sql = openTestSql();

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 
 /** The Workers test environment: the Worker's bindings plus direct ones for the tests' own SQL (vitest.config.ts). */
@@ -15,7 +16,7 @@ export function directHyperdrive(which: 'app' | 'legacy' = 'app'): Hyperdrive {
  * A client on the Worker's own test database (or the legacy one), for arranging rows and reading
  * them back: it sees what is in the database, never a cached answer.
  */
-export function openTestSql(which: 'app' | 'legacy' = 'app', options: { max?: number } = {}): postgres.Sql {
+export function openTestSql(which: 'app' | 'legacy' = 'app', options: { max?: number } = {}): Sql {
   return postgres(directHyperdrive(which).connectionString, {
     max: options.max ?? 2,
     fetch_types: false,

@@ -3,7 +3,7 @@
  * client id (`common_name`) maps to a role by configuration. Anyone else is forbidden.
  */
 import type { RoleName } from '#db/schema.ts';
-import type { Sql } from '../db/client.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import type { AccessConfig } from './config.ts';

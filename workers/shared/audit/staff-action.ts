@@ -5,8 +5,8 @@
  * refuses updates and deletes); admins read it through GET /api/audit-events.
  */
 import { z } from 'zod';
+import type { Queryable } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
-import type { Queryable } from '../db/queryable.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import { currentRequestId } from '../logging.ts';
 

@@ -8,9 +8,9 @@
 
 import { z } from 'zod';
 import type { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '#db/schema.ts';
+import type { Queryable, Sql } from '#shared/db/types.ts';
 import { authorPersonId, type Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
-import type { Queryable, Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp, toNumber } from '../http/json-values.ts';

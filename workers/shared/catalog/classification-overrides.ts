@@ -4,9 +4,9 @@
  * removing it hands the product back to the nightly rules at once.
  */
 import type { ClassificationCode } from '#db/schema.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
-import type { Sql } from '../db/client.ts';
 import { ApiError } from '../http/errors.ts';
 import {
   classifyProduct,

@@ -1,5 +1,5 @@
+import type { Queryable } from '#shared/db/types.ts';
 /** Product titles by Shopify id, for pages that name products (deleted ones too: they are history). */
-import type { Queryable } from '../db/queryable.ts';
 
 export async function productTitles(sql: Queryable, ids: readonly number[]): Promise<Map<number, string>> {
   const unique = [...new Set(ids)].filter((id) => Number.isSafeInteger(id) && id > 0);

@@ -15,7 +15,7 @@ import type {
 type ClassificationCode = (typeof CLASSIFICATION_CODES)[number];
 type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 
-import type { Queryable, Sql } from '../db/client.ts';
+import type { Queryable, Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp, toMoney, toNumber } from '../http/json-values.ts';

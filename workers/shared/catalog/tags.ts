@@ -3,9 +3,10 @@
  * legacy REST API shows them (scenarios 9 and 10). Names are trimmed and lower-cased; tags that
  * come from Shopify are edited in Shopify, so removing them here is a conflict.
  */
+
+import type { Queryable, Sql } from '#shared/db/types.ts';
 import { authorPersonId, type Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
-import type { Queryable, Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp } from '../http/json-values.ts';

@@ -3,14 +3,11 @@
  * Hyperdrive binding (Hyperdrive pools the real connections), wrapped by drizzle for typed
  * queries, and closed with ctx.waitUntil so the response is not held up.
  */
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from '#db/schema.ts';
 import './postgres-close-workaround.ts';
-
-export type Sql = postgres.Sql;
-export type { Queryable } from './queryable.ts';
-export type Db = PostgresJsDatabase<typeof schema>;
+import type { Db, Sql } from './types.ts';
 
 export interface Database {
   sql: Sql;

@@ -6,7 +6,7 @@
  * fresh under Hyperdrive's query cache").
  */
 import { sql as drizzleSql } from 'drizzle-orm';
-import type { Queryable } from './queryable.ts';
+import type { Queryable } from './types.ts';
 
 /** The condition, as SQL text: always true, and a call to a stable function. */
 export const FRESH_READ_CONDITION = 'now() is not null';

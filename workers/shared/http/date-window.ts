@@ -3,7 +3,8 @@
  * defaults to yesterday in the shop's time zone, `from` to 29 days before `to` (30 days in all);
  * `from` after `to`, or a window longer than 731 days, is a 400.
  */
-import type { Queryable } from '../db/client.ts';
+
+import type { Queryable } from '#shared/db/types.ts';
 import { addDays, type DateWindow, daysBetween, shopYesterday } from '../shop-calendar.ts';
 import { ApiError } from './errors.ts';
 

@@ -14,7 +14,7 @@
  * describe the JSONL as Shopify served it. Reading goes segment by segment (readArchivedLines).
  */
 import { createGunzip } from 'node:zlib';
-import type postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import { iterateBytes, type JsonlRecord, readJsonlLines } from './jsonl-reader.ts';
 import type { ResourceName } from './shopify-objects.ts';
@@ -55,7 +55,7 @@ export function archiveKey(resource: ResourceName, executionId: string, label: s
 
 /** Indexes an archived object; recording the same key again returns the existing row. */
 export async function recordArchivedObject(
-  sql: postgres.Sql,
+  sql: Sql,
   archived: ArchivedObject,
   input: { resource: ResourceName; procedureExecutionId: string | null },
 ): Promise<InformationBearingEntity> {
@@ -73,7 +73,7 @@ export async function recordArchivedObject(
 }
 
 export async function findArchivedObject(
-  sql: postgres.Sql,
+  sql: Sql,
   by: { id: string } | { key: string },
 ): Promise<InformationBearingEntity | null> {
   const [row] = await sql<InformationBearingEntity[]>`

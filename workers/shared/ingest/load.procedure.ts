@@ -10,7 +10,7 @@
  * the execution's id: staged rows and quarantined lines are found by it.
  */
 import { z } from 'zod';
-import type { Sql } from '../db/client.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { checkpointExecution } from '../procedures/execution.ts';
 import type { IngestMessage } from '../procedures/messages.ts';
 import { enqueueExecution, type ProcedureStep } from '../procedures/runner.ts';

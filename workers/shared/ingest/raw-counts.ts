@@ -2,10 +2,9 @@
  * Row counts of the raw tables and the mart: what a replay reports before and after, and what
  * `npm run ingest:fixture` prints. Runtime-neutral (Workers and Node CLIs).
  */
-import type postgres from 'postgres';
-import { FRESH_READ_CONDITION, freshRead } from '../db/fresh.ts';
 
-type Sql = postgres.Sql;
+import type { Sql } from '#shared/db/types.ts';
+import { FRESH_READ_CONDITION, freshRead } from '../db/fresh.ts';
 
 /** Row counts of the raw tables (and the mart) a replay reports before and after. */
 export type RawTableCounts = Record<string, number>;

@@ -9,7 +9,8 @@
  * archived and loaded while the next one is fetched, so the bucket keeps draining during loads.
  * The cursor (the last order loaded) moves only once a chunk's rows are in.
  */
-import type { Sql } from '../db/client.ts';
+
+import type { Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { createShopifyClient, type RefundNode, type RefundOrder, type ShopifyClient } from '../shopify/client.ts';

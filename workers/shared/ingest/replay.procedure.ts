@@ -9,7 +9,7 @@
  * full `marts` refresh (with classification) runs as the last child.
  */
 import { z } from 'zod';
-import type { Sql } from '../db/client.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import { checkpointExecution, findExecution, type ProcedureExecutionRow } from '../procedures/execution.ts';
 import { enqueueExecution, type ProcedureStep } from '../procedures/runner.ts';

@@ -4,7 +4,8 @@
  * late commits in Shopify) to the moment it started; only a sync whose data loaded moves it, and
  * never backwards.
  */
-import type { Sql } from '../db/client.ts';
+
+import type { Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 
 export const CURSOR_RESOURCES = ['products', 'orders', 'deletions'] as const;

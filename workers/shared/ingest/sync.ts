@@ -11,7 +11,8 @@
  * `products` / `orders` (children, or started alone by staff) run one bulk query, phase by phase:
  * start, poll, download, load, refunds (orders), done (sync-bulk.ts).
  */
-import type { Sql } from '../db/client.ts';
+
+import type { Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import {

@@ -16,7 +16,8 @@
  *   next poll;
  * - any other topic is recorded and acknowledged.
  */
-import type postgres from 'postgres';
+
+import type { Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
@@ -114,7 +115,7 @@ export async function verifyShopifyHmac(
  * RateLimitedError (429) past `limiter` (the ingest Worker's WEBHOOK_RATE_LIMITER), per shop.
  */
 export async function receiveShopifyWebhook(
-  sql: postgres.Sql,
+  sql: Sql,
   env: Env,
   request: Request,
   limiter: RateLimit | undefined,
@@ -166,7 +167,7 @@ function deletedProductId(text: string): string | undefined {
 }
 
 async function actOn(
-  sql: postgres.Sql,
+  sql: Sql,
   env: Env,
   input: { topic: string; webhookId: string; text: string; payload: unknown; request: Request },
 ): Promise<{ action: string; procedureExecutionId?: string }> {

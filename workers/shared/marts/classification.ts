@@ -9,10 +9,9 @@
  *   - Deleted products are not classified; their computed classifications are removed.
  *   - Manual classifications (is_manual) are never recomputed nor removed.
  */
-import type postgres from 'postgres';
 import { CLASSIFICATION_CODES, type ClassificationCode } from '#db/schema.ts';
+import type { Queryable, Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
-import type { Queryable } from '../db/queryable.ts';
 import { shopTimezone } from '../shop-calendar.ts';
 
 /** The product detail's `classification` object. */
@@ -32,7 +31,7 @@ export interface ClassificationDistribution {
 /** `classify_products(asOf)`: returns how many classifications were written (manual ones are not). */
 /** `alongside`: more work to commit with the recompute (the audit record of a staff request). */
 export async function classifyProducts(
-  sql: postgres.Sql,
+  sql: Sql,
   asOf?: string | null,
   alongside?: (tx: Queryable, updated: number) => Promise<void>,
 ): Promise<number> {
@@ -49,7 +48,7 @@ export async function classifyProducts(
  * classification is left as it is: to drop an override, delete the row first, then call this.
  */
 export async function classifyProduct(
-  sql: postgres.Sql,
+  sql: Sql,
   productId: string | number,
   asOf?: string | null,
 ): Promise<ProductClassification | null> {

@@ -7,8 +7,9 @@
  * The summary and the all-products time series read performance_measurement_daily_total (a row
  * per day) instead of scanning orders with a timezone conversion on every call like the legacy.
  */
+
+import type { Queryable } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
-import type { Queryable } from '../db/queryable.ts';
 import type { DateWindow } from '../shop-calendar.ts';
 
 export interface DashboardSummary {

@@ -19,7 +19,7 @@
  * All refreshes take one transaction-scoped advisory lock, so they run one at a time.
  */
 import type postgres from 'postgres';
-import type { Queryable } from '../db/queryable.ts';
+import type { Queryable } from '#shared/db/types.ts';
 import { shopTimezone } from '../shop-calendar.ts';
 
 /** Arbitrary but fixed: every mart refresh holds this transaction-scoped advisory lock. */

@@ -9,8 +9,8 @@
  * PARITY_GATE_MINIMUM_SPAN_HOURS. The answer lists the runs it counted and why each other recent
  * run did not.
  */
-import type postgres from 'postgres';
 import { z } from 'zod';
+import type { Queryable } from '#shared/db/types.ts';
 import { blankAsUnset, configSection } from '../config.ts';
 import { freshRead } from '../db/fresh.ts';
 import { DEFAULT_TOLERANCE, type Verdict } from './comparison.ts';
@@ -108,7 +108,7 @@ const hoursBetween = (newer: string, older: string) => (Date.parse(newer) - Date
 const roundHours = (hours: number) => Math.round(hours * 10) / 10;
 
 export async function evaluateCutoverGate(
-  sql: postgres.ISql,
+  sql: Queryable,
   config: CutoverGateConfig = DEFAULT_GATE,
 ): Promise<CutoverGate> {
   const tolerance = config.tolerance ?? DEFAULT_TOLERANCE;

@@ -8,9 +8,9 @@
  */
 import type postgres from 'postgres';
 import { mappedColumns, mappingForLegacyTable, newColumnFor, quoteIdent } from '#db/names-map.ts';
-import type { Queryable } from '../db/queryable.ts';
+import type { Queryable } from '#shared/db/types.ts';
 
-export type { Queryable } from '../db/queryable.ts';
+export type { Queryable } from '#shared/db/types.ts';
 
 export type SideName = 'legacy' | 'new';
 

@@ -7,8 +7,8 @@
  * The tolerance is the Workers' variable PARITY_TOLERANCE (default 1%), read by the ingest
  * Worker (what a run without `tolerance` uses) and the dashboard-api (what counts as standard).
  */
-import type postgres from 'postgres';
 import { z } from 'zod';
+import type { Queryable } from '#shared/db/types.ts';
 import { blankAsUnset, configSection } from '../config.ts';
 import { DEFAULT_TOLERANCE } from './comparison.ts';
 
@@ -33,7 +33,7 @@ export const paritySection = configSection<{ tolerance: number }>(
  * standard. The tolerance a finished run used is the one its checks recorded; a queued one's is
  * the one it asked for, else the configured one.
  */
-export function standardRunSql(sql: postgres.ISql, tolerance: number) {
+export function standardRunSql(sql: Queryable, tolerance: number) {
   return sql`(not (e.parameters ? 'from' or e.parameters ? 'to')
     and coalesce((p.check_results -> 0 ->> 'tolerance')::numeric, (e.parameters ->> 'tolerance')::numeric,
                  ${String(tolerance)}::numeric) = ${String(tolerance)}::numeric)`;

@@ -6,8 +6,8 @@
  * The JSON shapes follow the legacy API's conventions (snake_case, ISO timestamps with Z, lists as
  * {data, next_cursor}); read by the dashboard-api, written by the ingest Worker's procedure.
  */
-import type postgres from 'postgres';
 import { z } from 'zod';
+import type { Queryable, Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import type { ParityCheckResult, Verdict } from './comparison.ts';
@@ -109,7 +109,7 @@ const cursorSchema = z.strictObject({ k: z.string().regex(/^\d{1,19}$/), id: z.g
 
 /** `tolerance`: the configured one (readParityTolerance), which decides what is standard. */
 export async function listParityRuns(
-  sql: postgres.ISql,
+  sql: Queryable,
   query: { limit: number; cursor?: string; verdict?: Verdict },
   tolerance: number,
 ): Promise<Page<StoredParityRun<ParityCheckSummary>>> {
@@ -136,11 +136,7 @@ export async function listParityRuns(
 }
 
 /** One run with every check's details, or null when there is no parity run with that id. */
-export async function findParityRun(
-  sql: postgres.ISql,
-  id: string,
-  tolerance: number,
-): Promise<StoredParityRun | null> {
+export async function findParityRun(sql: Queryable, id: string, tolerance: number): Promise<StoredParityRun | null> {
   const [row] = await sql<RunRow[]>`
     select ${sql.unsafe(runColumns('full'))}, ${standardRunSql(sql, tolerance)} as standard
     from ${sql.unsafe(FROM)}
@@ -152,11 +148,7 @@ export async function findParityRun(
  * Stores a finished run for its execution. A redelivered step replaces the row it wrote before
  * (queues are at-least-once), so an execution never has two results.
  */
-export async function saveParityRun(
-  sql: postgres.Sql,
-  procedureExecutionId: string | null,
-  run: ParityRun,
-): Promise<string> {
+export async function saveParityRun(sql: Sql, procedureExecutionId: string | null, run: ParityRun): Promise<string> {
   return sql.begin(async (tx) => {
     if (procedureExecutionId) {
       await tx`delete from parity_check_execution where procedure_execution_id = ${procedureExecutionId}::uuid`;
@@ -177,7 +169,7 @@ export async function saveParityRun(
 
 /** A run that could not complete (a database unreachable, …): stored as `error` with its cause. */
 export async function saveFailedParityRun(
-  sql: postgres.Sql,
+  sql: Sql,
   procedureExecutionId: string | null,
   input: { window: { from: string; to: string }; startedAt: string; cause: string },
 ): Promise<void> {

@@ -4,8 +4,9 @@
  * Worker runs it. One run at a time: the concurrency key is the kind, as the daily Cron Trigger
  * uses, so a second request while one is queued or running is a 409.
  */
+
+import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
-import type { Sql } from '../db/client.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';
 import { ExecutionConflictError } from '../procedures/execution.ts';

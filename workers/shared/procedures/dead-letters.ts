@@ -4,7 +4,8 @@
  * cause when the last delivery could not record it (the database was down). What an operator does
  * next (redrive it) is operator-actions.ts.
  */
-import type { Sql } from '../db/client.ts';
+
+import type { Sql } from '#shared/db/types.ts';
 import { log } from '../logging.ts';
 import { findExecution, type ProcedureExecutionRow } from './execution.ts';
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage } from './messages.ts';

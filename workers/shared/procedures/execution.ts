@@ -3,7 +3,8 @@
  * attempt + 1), checkpoint it, and finish it (succeeded / failed with its cause). Every procedure
  * (sync, load, refresh, classify, parity, replay) goes through these functions.
  */
-import type { Queryable, Sql } from '../db/client.ts';
+
+import type { Queryable, Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 
 export const PROCEDURE_KINDS = [

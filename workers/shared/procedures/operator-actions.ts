@@ -9,9 +9,10 @@
  *   failed with the operator's reason, which frees its concurrency key. A step still running finds
  *   it failed and records nothing more (every step's end is conditional on it being active).
  */
+
+import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
-import type { Sql } from '../db/client.ts';
 import { log } from '../logging.ts';
 import {
   ExecutionConflictError,

@@ -4,9 +4,11 @@
  * waits and a delayed message resumes it), so long work fits the queue consumer's wall time and a
  * killed step resumes from the last checkpoint.
  */
+
+import type { Sql } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
 import { recordStaffAction, type StaffActionKind } from '../audit/staff-action.ts';
-import type { Database, Sql } from '../db/client.ts';
+import type { Database } from '../db/client.ts';
 import { isTransientDatabaseError } from '../db/transient-errors.ts';
 import type { Env } from '../env.ts';
 import { log } from '../logging.ts';

@@ -8,8 +8,8 @@
 
 import { z } from 'zod';
 import type { ExecutionStatus } from '#db/schema.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
-import type { Sql } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { ApiError } from '../http/errors.ts';

@@ -14,8 +14,8 @@
  * its concurrency key, and wakes its parent, which fails or carries on by its own rules.
  */
 import { z } from 'zod';
+import type { Sql } from '#shared/db/types.ts';
 import { blankAsUnset, configSection } from '../config.ts';
-import type { Sql } from '../db/client.ts';
 import { log } from '../logging.ts';
 import type { ProcedureKind } from './execution.ts';
 import type { IngestMessage } from './messages.ts';

@@ -6,10 +6,10 @@
  */
 import { asc } from 'drizzle-orm';
 import { person, type RoleName } from '#db/schema.ts';
+import type { Db, Sql } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
 import { hasRole } from '../access/roles.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
-import type { Db, Sql } from '../db/client.ts';
 import { freshReadCondition } from '../db/fresh.ts';
 import { ApiError } from '../http/errors.ts';
 import { toIsoTimestamp } from '../http/json-values.ts';

@@ -5,8 +5,8 @@
  * rows and reading them back.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import type postgres from 'postgres';
 import type { LocalIdentity } from '#scripts/dev/local-access-signer.ts';
+import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import worker from '#workers/dashboard-api/src/index.ts';
 import { createTestAccess, type TestAccess } from './access.ts';
@@ -108,7 +108,7 @@ export async function createApi(): Promise<Api> {
 
 export { openTestSql } from '../../support/test-sql.ts';
 
-export async function seedStaff(sql: postgres.Sql): Promise<Record<Role, string>> {
+export async function seedStaff(sql: Sql): Promise<Record<Role, string>> {
   const ids = {} as Record<Role, string>;
   for (const role of ROLES) {
     const [row] = await sql<{ person_id: string }[]>`
@@ -133,7 +133,7 @@ export interface ProductSeed {
   deleted?: boolean;
 }
 
-export async function seedProduct(sql: postgres.Sql, product: ProductSeed): Promise<void> {
+export async function seedProduct(sql: Sql, product: ProductSeed): Promise<void> {
   await sql`
     insert into material_artifact
       (material_artifact_id, title, handle, vendor, product_type, status, created_at, updated_at, published_at,
@@ -146,7 +146,7 @@ export async function seedProduct(sql: postgres.Sql, product: ProductSeed): Prom
 }
 
 export async function seedVariant(
-  sql: postgres.Sql,
+  sql: Sql,
   variant: { id: number; productId: number; sku?: string | null; price?: string; title?: string },
 ): Promise<void> {
   await sql`
@@ -159,7 +159,7 @@ export async function seedVariant(
 
 /** Creates the tag when new and applies it to the product with the given source. */
 export async function seedProductTag(
-  sql: postgres.Sql,
+  sql: Sql,
   productId: number,
   name: string,
   source: 'shopify' | 'manual' = 'shopify',
@@ -175,7 +175,7 @@ export async function seedProductTag(
 }
 
 export async function seedAsset(
-  sql: postgres.Sql,
+  sql: Sql,
   asset: { url?: string; kind?: string; shopifyImageId?: number; createdAt?: string } = {},
 ): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
@@ -188,7 +188,7 @@ export async function seedAsset(
 }
 
 export async function seedMapping(
-  sql: postgres.Sql,
+  sql: Sql,
   mapping: { productId: number; assetId: string; role?: string; position?: number; source?: 'shopify' | 'manual' },
 ): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
@@ -202,7 +202,7 @@ export async function seedMapping(
 
 /** One performance mart row (net = gross − discounts − refunds). */
 export async function seedMartRow(
-  sql: postgres.Sql,
+  sql: Sql,
   row: { productId: number; date: string; gross: string; discounts?: string; refunds?: string; units?: number },
 ): Promise<void> {
   await sql`

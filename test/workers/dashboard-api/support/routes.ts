@@ -4,7 +4,8 @@
  * role matrix and the bad-input tests walk this table; a test checks it covers the OpenAPI
  * document, so a new route cannot slip past them.
  */
-import type postgres from 'postgres';
+
+import type { Sql } from '#shared/db/types.ts';
 import { type Role, seedAsset, seedMapping, seedProduct, seedProductTag } from './api.ts';
 
 export interface ValidCall {
@@ -36,7 +37,7 @@ export interface RouteFixtures {
 let nextProductId = 880_000;
 
 /** Rows the valid calls point at; writes that consume rows make their own. */
-export async function seedRouteFixtures(sql: postgres.Sql, viewerId: string): Promise<RouteFixtures> {
+export async function seedRouteFixtures(sql: Sql, viewerId: string): Promise<RouteFixtures> {
   const productId = 870_001;
   await seedProduct(sql, { id: productId, title: 'Matrix product' });
   const tagId = await seedProductTag(sql, productId, 'matrix', 'shopify');
@@ -50,7 +51,7 @@ export async function seedRouteFixtures(sql: postgres.Sql, viewerId: string): Pr
   return { productId, tagId, mappingId, syncRunId: run?.id as string, parityRunId: parity?.id as string, viewerId };
 }
 
-export function routeCases(sql: postgres.Sql, f: RouteFixtures): RouteCase[] {
+export function routeCases(sql: Sql, f: RouteFixtures): RouteCase[] {
   const freshProduct = async () => {
     nextProductId += 1;
     await seedProduct(sql, { id: nextProductId });

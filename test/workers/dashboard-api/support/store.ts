@@ -6,8 +6,8 @@
  * - new database (HYPERDRIVE): the fixture JSONL through the ingest loader, then the marts
  *   refresh and classification.
  */
-import type postgres from 'postgres';
 import { type GeneratedStore, generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 import { loadJsonlLines } from '#shared/ingest/load.ts';
 import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
 import { classifyProducts } from '#shared/marts/classification.ts';
@@ -22,11 +22,7 @@ export interface LoadedStore {
   classifiedAsOf: string;
 }
 
-export async function loadStoreOnBothSides(
-  sql: postgres.Sql,
-  legacy: postgres.Sql,
-  options: StoreOptions,
-): Promise<LoadedStore> {
+export async function loadStoreOnBothSides(sql: Sql, legacy: Sql, options: StoreOptions): Promise<LoadedStore> {
   const store = generateStore(options);
   const timezone = store.shop.ianaTimezone;
   const classifiedAsOf = store.period.lastDate;

@@ -1,10 +1,11 @@
 /** Archives JSONL lines into the R2 binding, in small segments, and records the object, as a sync does. */
-import type postgres from 'postgres';
+
+import type { Sql } from '#shared/db/types.ts';
 import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
 
 export async function archiveLines(
-  sql: postgres.Sql,
+  sql: Sql,
   bucket: R2Bucket,
   resource: ResourceName,
   lines: readonly string[],

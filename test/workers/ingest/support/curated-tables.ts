@@ -3,7 +3,7 @@
  * each row as text without the columns the database stamps (computed_at, updated_at), so a faulted
  * run can be compared row for row with a clean run of the same store.
  */
-import type postgres from 'postgres';
+import type { Sql } from '#shared/db/types.ts';
 
 const CURATED: Record<string, string> = {
   performance_measurement_dataset: 'select t::text as row from performance_measurement_dataset t',
@@ -17,7 +17,7 @@ const CURATED: Record<string, string> = {
 export const CURATED_TABLES = Object.keys(CURATED);
 
 /** Every curated table's rows (new side), by table. */
-export async function curatedRows(sql: postgres.Sql): Promise<Record<string, string[]>> {
+export async function curatedRows(sql: Sql): Promise<Record<string, string[]>> {
   const tables: Record<string, string[]> = {};
   for (const [table, query] of Object.entries(CURATED)) {
     tables[table] = (await sql.unsafe<{ row: string }[]>(query)).map((r) => r.row);

@@ -1,9 +1,10 @@
 /** Waits for ProcedureExecutions run by the real queue consumer (miniflare delivers the messages). */
-import type postgres from 'postgres';
+
+import type { Sql } from '#shared/db/types.ts';
 import type { ProcedureExecutionRow } from '#shared/procedures/execution.ts';
 
 export async function waitForExecution(
-  sql: postgres.Sql,
+  sql: Sql,
   id: string,
   options: { timeoutMs?: number; until?: (row: ProcedureExecutionRow) => boolean } = {},
 ): Promise<ProcedureExecutionRow> {

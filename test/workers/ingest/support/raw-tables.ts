@@ -6,9 +6,9 @@
  * (an asset by its Shopify image id and URL, a tag by its name); deleted_at by whether it is set
  * (the legacy stamps now(), the new loader the deletion event's time).
  */
-import type postgres from 'postgres';
 import { mappedColumns, mappingForLegacyTable } from '#db/names-map.ts';
 import type { LegacyOrder, LegacyProduct } from '#scripts/store-generator/generate.ts';
+import type { Sql } from '#shared/db/types.ts';
 
 export const RAW_LEGACY_TABLES = [
   'products',
@@ -48,7 +48,7 @@ const COMPARED_AS: Record<string, Record<string, [string, string]>> = {
   },
 };
 
-export async function rawRows(sql: postgres.Sql, side: 'legacy' | 'new', legacyTable: string): Promise<string[]> {
+export async function rawRows(sql: Sql, side: 'legacy' | 'new', legacyTable: string): Promise<string[]> {
   const mapping = mappingForLegacyTable(legacyTable);
   const skip = new Set([...GENERATED, ...(GENERATED_IN[legacyTable] ?? [])]);
   const expressions = mappedColumns(mapping)
@@ -66,7 +66,7 @@ export async function rawRows(sql: postgres.Sql, side: 'legacy' | 'new', legacyT
 }
 
 /** Every raw table on both sides: {table: {legacy, new}} for one toEqual. */
-export async function compareRawTables(legacy: postgres.Sql, current: postgres.Sql) {
+export async function compareRawTables(legacy: Sql, current: Sql) {
   const result: Record<string, { legacy: string[]; new: string[] }> = {};
   for (const table of RAW_LEGACY_TABLES) {
     result[table] = { legacy: await rawRows(legacy, 'legacy', table), new: await rawRows(current, 'new', table) };
@@ -76,7 +76,7 @@ export async function compareRawTables(legacy: postgres.Sql, current: postgres.S
 
 /** Feeds the store's REST shape to the legacy functions, in the order the old app did. */
 export async function ingestLegacy(
-  sql: postgres.Sql,
+  sql: Sql,
   store: { products: LegacyProduct[]; orders: LegacyOrder[]; deletedProductIds: number[] },
 ): Promise<void> {
   await sql`select ingest_product(p) from jsonb_array_elements(${JSON.stringify(store.products)}::text::jsonb) as p`;
