@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigurationError } from '../config.ts';
+import { DomainError, type DomainErrorKind } from '../errors.ts';
 import { log } from '../logging.ts';
 import { RateLimitedError } from './rate-limit.ts';
 
@@ -23,6 +24,17 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorStatus = keyof typeof ERROR_CODES;
+
+/** Each domain refusal's HTTP status. */
+const DOMAIN_STATUS = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unavailable: 503,
+} as const satisfies Record<DomainErrorKind, ErrorStatus>;
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -47,6 +59,10 @@ export function envelope(status: ErrorStatus, message: string, details?: unknown
 export function errorResponse(error: Error, c: Context): Response {
   if (error instanceof ApiError) {
     return c.json(envelope(error.status, error.message, error.details), error.status as ContentfulStatusCode);
+  }
+  if (error instanceof DomainError) {
+    const status = DOMAIN_STATUS[error.kind];
+    return c.json(envelope(status, error.message, error.details), status);
   }
   if (error instanceof HTTPException) {
     // A 4xx without a legacy code (e.g. 415 for a body that is not JSON) is still the caller's bad input.
