@@ -8,7 +8,7 @@
  */
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
 import type { AccessConfig } from './config.ts';
 
 /** The claims the dashboard uses; Access also sends type, identity_nonce, country, … */
@@ -73,10 +73,11 @@ export async function verifyAccessToken(token: string, config: AccessConfig): Pr
     });
     return claimsSchema.parse(payload) as AccessClaims;
   } catch (error) {
-    if (error instanceof z.ZodError) throw new ApiError(401, 'the Access token carries malformed identity claims');
+    if (error instanceof z.ZodError)
+      throw new DomainError('unauthenticated', 'the Access token carries malformed identity claims');
     if (isKeySetUnavailable(error)) {
-      throw new ApiError(503, `the Access signing keys cannot be fetched from ${config.certsUrl}`);
+      throw new DomainError('unavailable', `the Access signing keys cannot be fetched from ${config.certsUrl}`);
     }
-    throw new ApiError(401, rejection(error));
+    throw new DomainError('unauthenticated', rejection(error));
   }
 }

@@ -6,6 +6,8 @@
  * being recorded as failed.
  */
 
+import { DrizzleQueryError } from 'drizzle-orm';
+
 /** SQLSTATEs: class 08 connection exceptions, plus these. */
 const TRANSIENT_SQLSTATES = new Set([
   '57P01', // admin_shutdown: pg_terminate_backend, or a fast shutdown
@@ -31,9 +33,18 @@ const TRANSIENT_CODES = new Set([
 const TRANSIENT_SOCKET_MESSAGE =
   /network connection lost|connection (?:refused|reset)|socket (?:hang up|has been closed|closed unexpectedly)|stream was cancelled/i;
 
+/**
+ * The driver's own error: drizzle wraps each failed query's in a DrizzleQueryError (its `cause`),
+ * whose message quotes the query and its parameters; SQLSTATEs and messages are read from the cause.
+ */
+export function driverError(error: unknown): unknown {
+  return error instanceof DrizzleQueryError && error.cause !== undefined ? error.cause : error;
+}
+
 export function isTransientDatabaseError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
+  const cause = driverError(error);
+  if (typeof cause !== 'object' || cause === null) return false;
+  const { code, message } = cause as { code?: unknown; message?: unknown };
   if (typeof code === 'string') {
     if (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_CODES.has(code)) return true;
     if (/^08[0-9A-Z]{3}$/.test(code)) return true;

@@ -20,7 +20,7 @@
 import type { Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../errors.ts';
 import { admit } from '../http/rate-limit.ts';
 import { log } from '../logging.ts';
 import { ExecutionConflictError } from '../procedures/execution.ts';
@@ -111,7 +111,7 @@ export async function verifyShopifyHmac(
 }
 
 /**
- * Verifies, records and acts on one webhook request. Throws ApiError for 401 / 400 / 413 and
+ * Verifies, records and acts on one webhook request. Throws DomainError (unauthenticated / invalid / too_large) and
  * RateLimitedError (429) past `limiter` (the ingest Worker's WEBHOOK_RATE_LIMITER), per shop.
  */
 export async function receiveShopifyWebhook(
@@ -122,27 +122,27 @@ export async function receiveShopifyWebhook(
 ): Promise<WebhookOutcome> {
   const secrets = shopifyWebhookSecrets(env);
   const body = await readBodyWithin(request, WEBHOOK_MAX_BYTES);
-  if (body === null) throw new ApiError(413, `webhook body larger than ${WEBHOOK_MAX_BYTES} bytes`);
+  if (body === null) throw new DomainError('too_large', `webhook body larger than ${WEBHOOK_MAX_BYTES} bytes`);
   if (!(await verifyShopifyHmac(body, request.headers.get('x-shopify-hmac-sha256'), secrets))) {
     log.warn('webhook refused: bad or missing signature', { topic: request.headers.get('x-shopify-topic') });
-    throw new ApiError(401, 'the X-Shopify-Hmac-Sha256 signature does not match the body');
+    throw new DomainError('unauthenticated', 'the X-Shopify-Hmac-Sha256 signature does not match the body');
   }
   // Per shop, after the signature: a forged request cannot spend a shop's allowance.
   const shop = request.headers.get('x-shopify-shop-domain')?.trim().toLowerCase() || 'unknown';
   await admit(limiter, `shop:${shop}`, `webhooks from ${shop}`);
   const webhookId = request.headers.get('x-shopify-webhook-id')?.trim();
   const topic = request.headers.get('x-shopify-topic')?.trim();
-  if (!webhookId || !topic) throw new ApiError(400, 'X-Shopify-Webhook-Id and X-Shopify-Topic are required');
+  if (!webhookId || !topic) throw new DomainError('invalid', 'X-Shopify-Webhook-Id and X-Shopify-Topic are required');
   const text = new TextDecoder().decode(body);
   let payload: unknown;
   try {
     payload = JSON.parse(text);
   } catch {
-    throw new ApiError(400, 'the webhook body is not JSON');
+    throw new DomainError('invalid', 'the webhook body is not JSON');
   }
   // refused before anything is recorded: a 400 changes nothing
   if (topic === 'products/delete' && !deletedProductId(text)) {
-    throw new ApiError(400, 'products/delete webhook without a product id');
+    throw new DomainError('invalid', 'products/delete webhook without a product id');
   }
   const [receipt] = await sql<{ webhook_id: string }[]>`
     insert into webhook_receipt (webhook_id, topic_name, shop_domain, payload)

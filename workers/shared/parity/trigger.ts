@@ -8,7 +8,7 @@
 import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
 import type { Env } from '../env.ts';
-import { ApiError } from '../http/errors.ts';
+import { conflict } from '../errors.ts';
 import { ExecutionConflictError } from '../procedures/execution.ts';
 import { enqueueExecution } from '../procedures/runner.ts';
 import type { ParityParameters } from './parameters.ts';
@@ -39,7 +39,7 @@ export async function triggerParityRun(
     return run;
   } catch (error) {
     if (error instanceof ExecutionConflictError) {
-      throw new ApiError(409, 'a parity run is already queued or running; wait for it to finish');
+      throw conflict('a parity run is already queued or running; wait for it to finish');
     }
     throw error;
   }

@@ -4,8 +4,13 @@
  * (sync, load, refresh, classify, parity, replay) goes through these functions.
  */
 
+import { and, eq, inArray, sql as sqlText } from 'drizzle-orm';
+import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
+import { procedureExecution } from '#db/schema.ts';
 import type { Queryable, Sql } from '#shared/db/types.ts';
-import { freshRead } from '../db/fresh.ts';
+import { drizzleOf, jsonbValue } from '../db/client.ts';
+import { freshReadCondition } from '../db/fresh.ts';
+import { driverError } from '../db/transient-errors.ts';
 
 export const PROCEDURE_KINDS = [
   // legacy sync_runs kinds, kept so the REST API can show them unchanged
@@ -23,29 +28,46 @@ export const PROCEDURE_KINDS = [
 ] as const;
 export type ProcedureKind = (typeof PROCEDURE_KINDS)[number];
 
-export interface ProcedureExecutionRow {
-  procedure_execution_id: string;
+/** Every column of procedure_execution by its SQL name, as `returning *` gives them (the procedures' and the API's snake_case). */
+export const EXECUTION_ROW = {
+  procedure_execution_id: procedureExecution.procedureExecutionId,
+  procedure_kind: procedureExecution.procedureKind,
+  status: procedureExecution.status,
+  concurrency_key: procedureExecution.concurrencyKey,
+  parent_procedure_execution_id: procedureExecution.parentProcedureExecutionId,
+  trigger_source: procedureExecution.triggerSource,
+  parameters: procedureExecution.parameters,
+  checkpoint_state: procedureExecution.checkpointState,
+  attempt_count: procedureExecution.attemptCount,
+  rows_processed_count: procedureExecution.rowsProcessedCount,
+  error_text: procedureExecution.errorText,
+  step_count: procedureExecution.stepCount,
+  requested_at: procedureExecution.requestedAt,
+  started_at: procedureExecution.startedAt,
+  heartbeat_at: procedureExecution.heartbeatAt,
+  finished_at: procedureExecution.finishedAt,
+  wake_up_at: procedureExecution.wakeUpAt,
+  watchdog_resend_count: procedureExecution.watchdogResendCount,
+  stall_reason_text: procedureExecution.stallReasonText,
+  dead_lettered_at: procedureExecution.deadLetteredAt,
+};
+
+/**
+ * A procedure_execution row, typed by db/schema.ts; the kind and the jsonb columns as the
+ * procedures use them. `wake_up_at`: when the delayed message of a waiting execution (or one the
+ * watchdog re-sent) is due.
+ */
+export type ProcedureExecutionRow = Omit<
+  SelectResultFields<typeof EXECUTION_ROW>,
+  'procedure_kind' | 'parameters' | 'checkpoint_state'
+> & {
   procedure_kind: ProcedureKind;
-  status: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed';
-  concurrency_key: string | null;
-  parent_procedure_execution_id: string | null;
-  trigger_source: string;
   parameters: Record<string, unknown>;
   checkpoint_state: Record<string, unknown>;
-  attempt_count: number;
-  rows_processed_count: number;
-  error_text: string | null;
-  step_count: number;
-  requested_at: string;
-  started_at: string | null;
-  heartbeat_at: string | null;
-  finished_at: string | null;
-  /** When the delayed message of a waiting execution (or one the watchdog re-sent) is due. */
-  wake_up_at: string | null;
-  watchdog_resend_count: number;
-  stall_reason_text: string | null;
-  dead_lettered_at: string | null;
-}
+};
+
+const ACTIVE_STATUSES = ['queued', 'running', 'waiting'] as const;
+const now = sqlText`now()`;
 
 /** Thrown when work with the same concurrency key is already queued or running. */
 export class ExecutionConflictError extends Error {
@@ -66,12 +88,16 @@ export async function recordExecution(
   },
 ): Promise<ProcedureExecutionRow> {
   try {
-    const [row] = await sql<ProcedureExecutionRow[]>`
-      insert into procedure_execution
-        (procedure_kind, trigger_source, parameters, concurrency_key, parent_procedure_execution_id)
-      values (${input.kind}, ${input.triggerSource}, ${JSON.stringify(input.parameters ?? {})}::text::jsonb,
-              ${input.concurrencyKey ?? null}, ${input.parentId ?? null})
-      returning *`;
+    const [row] = await drizzleOf(sql)
+      .insert(procedureExecution)
+      .values({
+        procedureKind: input.kind,
+        triggerSource: input.triggerSource,
+        parameters: jsonbValue(input.parameters ?? {}),
+        concurrencyKey: input.concurrencyKey ?? null,
+        parentProcedureExecutionId: input.parentId ?? null,
+      })
+      .returning(EXECUTION_ROW);
     return row as ProcedureExecutionRow;
   } catch (error) {
     if (isUniqueViolation(error, 'procedure_execution_one_active_per_concurrency_key') && input.concurrencyKey) {
@@ -95,6 +121,7 @@ export const EXECUTION_LEASE_SECONDS = 900;
  * under a live lease: a redelivered or duplicated message must then do nothing now.
  */
 export async function claimExecution(sql: Sql, id: string, step?: number): Promise<ProcedureExecutionRow | null> {
+  // Hand-written: the lease compares heartbeats with now() minus an interval, in one conditional update.
   const [row] = await sql<ProcedureExecutionRow[]>`
     update procedure_execution
     set status = 'running', attempt_count = attempt_count + 1,
@@ -113,6 +140,7 @@ export async function claimExecution(sql: Sql, id: string, step?: number): Promi
  * null when no step is running. A message that found it busy comes back after that.
  */
 export async function runningLeaseSeconds(sql: Sql, id: string, step?: number): Promise<number | null> {
+  // Hand-written: interval arithmetic on the lease, by Postgres's clock.
   const [row] = await sql<{ seconds: number }[]>`
     select greatest(1, ceil(extract(epoch from
              coalesce(heartbeat_at, requested_at) + make_interval(secs => ${EXECUTION_LEASE_SECONDS}) - now())))::int
@@ -132,6 +160,7 @@ export async function continueExecution(
   id: string,
   update: { checkpoint: Record<string, unknown>; rowsProcessed?: number; delaySeconds?: number },
 ): Promise<number | null> {
+  // Hand-written: the wake-up is now() plus the delay as an interval, by Postgres's clock.
   const [row] = await sql<{ step_count: number }[]>`
     update procedure_execution
     set checkpoint_state = ${JSON.stringify(update.checkpoint)}::text::jsonb,
@@ -149,10 +178,17 @@ export async function continueExecution(
  * lease must not keep the new claim's lease alive.
  */
 export async function heartbeatExecution(sql: Sql, id: string, attempt: number): Promise<boolean> {
-  const rows = await sql`
-    update procedure_execution set heartbeat_at = now()
-    where procedure_execution_id = ${id} and status = 'running' and attempt_count = ${attempt}
-    returning 1`;
+  const rows = await drizzleOf(sql)
+    .update(procedureExecution)
+    .set({ heartbeatAt: now })
+    .where(
+      and(
+        eq(procedureExecution.procedureExecutionId, id),
+        eq(procedureExecution.status, 'running'),
+        eq(procedureExecution.attemptCount, attempt),
+      ),
+    )
+    .returning({ id: procedureExecution.procedureExecutionId });
   return rows.length > 0;
 }
 
@@ -161,28 +197,36 @@ export async function checkpointExecution(
   id: string,
   update: { checkpoint: Record<string, unknown>; rowsProcessed?: number; status?: 'running' | 'waiting' },
 ): Promise<void> {
-  await sql`
-    update procedure_execution
-    set checkpoint_state = ${JSON.stringify(update.checkpoint)}::text::jsonb,
-        rows_processed_count = coalesce(${update.rowsProcessed ?? null}, rows_processed_count),
-        status = coalesce(${update.status ?? null}, status),
-        heartbeat_at = now()
-    where procedure_execution_id = ${id} and status in ('running', 'waiting')`;
+  await drizzleOf(sql)
+    .update(procedureExecution)
+    .set({
+      checkpointState: jsonbValue(update.checkpoint),
+      rowsProcessedCount: update.rowsProcessed,
+      status: update.status,
+      heartbeatAt: now,
+    })
+    .where(
+      and(eq(procedureExecution.procedureExecutionId, id), inArray(procedureExecution.status, ['running', 'waiting'])),
+    );
 }
 
 export async function succeedExecution(sql: Sql, id: string, rowsProcessed?: number): Promise<void> {
-  await sql`
-    update procedure_execution
-    set status = 'succeeded', finished_at = now(), heartbeat_at = now(), error_text = null,
-        rows_processed_count = coalesce(${rowsProcessed ?? null}, rows_processed_count)
-    where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')`;
+  await drizzleOf(sql)
+    .update(procedureExecution)
+    .set({ status: 'succeeded', finishedAt: now, heartbeatAt: now, errorText: null, rowsProcessedCount: rowsProcessed })
+    .where(activeExecution(id));
 }
 
 export async function failExecution(sql: Sql, id: string, cause: unknown): Promise<void> {
-  await sql`
-    update procedure_execution
-    set status = 'failed', finished_at = now(), heartbeat_at = now(), error_text = ${describeError(cause)}
-    where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')`;
+  await drizzleOf(sql)
+    .update(procedureExecution)
+    .set({ status: 'failed', finishedAt: now, heartbeatAt: now, errorText: describeError(cause) })
+    .where(activeExecution(id));
+}
+
+/** The execution `id` while it is active (queued, running or waiting). */
+export function activeExecution(id: string) {
+  return and(eq(procedureExecution.procedureExecutionId, id), inArray(procedureExecution.status, ACTIVE_STATUSES));
 }
 
 /**
@@ -191,20 +235,24 @@ export async function failExecution(sql: Sql, id: string, cause: unknown): Promi
  * step does after its lease, without waiting for the lease).
  */
 export async function releaseExecution(sql: Sql, id: string): Promise<boolean> {
-  const rows = await sql`
-    update procedure_execution set status = 'waiting', heartbeat_at = now()
-    where procedure_execution_id = ${id} and status = 'running'
-    returning procedure_execution_id`;
+  const rows = await drizzleOf(sql)
+    .update(procedureExecution)
+    .set({ status: 'waiting', heartbeatAt: now })
+    .where(and(eq(procedureExecution.procedureExecutionId, id), eq(procedureExecution.status, 'running')))
+    .returning({ id: procedureExecution.procedureExecutionId });
   return rows.length > 0;
 }
 
-export async function findExecution(sql: Sql, id: string): Promise<ProcedureExecutionRow | null> {
-  const [row] = await sql<ProcedureExecutionRow[]>`
-    select * from procedure_execution where procedure_execution_id = ${id} and ${freshRead(sql)}`;
-  return row ?? null;
+export async function findExecution(sql: Queryable, id: string): Promise<ProcedureExecutionRow | null> {
+  const [row] = await drizzleOf(sql)
+    .select(EXECUTION_ROW)
+    .from(procedureExecution)
+    .where(and(eq(procedureExecution.procedureExecutionId, id), freshReadCondition));
+  return (row as ProcedureExecutionRow | undefined) ?? null;
 }
 
-export function describeError(cause: unknown): string {
+export function describeError(error: unknown): string {
+  const cause = driverError(error);
   const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
   // Postgres text cannot hold NUL (an error quoting a bad response may carry one): without this
   // the cause could not be recorded and the failure would be retried instead of recorded.
@@ -212,6 +260,6 @@ export function describeError(cause: unknown): string {
 }
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const e = error as { code?: string; constraint_name?: string } | null;
+  const e = driverError(error) as { code?: string; constraint_name?: string } | null;
   return e?.code === '23505' && (constraint === undefined || e.constraint_name === constraint);
 }

@@ -12,7 +12,7 @@ import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
 import { freshRead } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
-import { ApiError } from '../http/errors.ts';
+import { conflict, notFound } from '../errors.ts';
 import { toIsoTimestamp } from '../http/json-values.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import { ExecutionConflictError } from './execution.ts';
@@ -97,7 +97,7 @@ export async function getSyncRun(sql: Sql, id: string): Promise<SyncRun> {
   const [row] = await sql<SyncRunRow[]>`
     select ${sql.unsafe(SYNC_RUN_COLUMNS)} from procedure_execution
     where procedure_execution_id = ${id} and procedure_kind in ${sql([...SYNC_RUN_KINDS])} and ${freshRead(sql)}`;
-  if (!row) throw new ApiError(404, `sync run ${id} not found`);
+  if (!row) throw notFound(`sync run ${id}`);
   return toSyncRun(row);
 }
 
@@ -126,7 +126,7 @@ export async function triggerSyncRun(
     return getSyncRun(sql, execution.procedure_execution_id);
   } catch (error) {
     if (error instanceof ExecutionConflictError) {
-      throw new ApiError(409, `a ${kind} sync is already queued or running`);
+      throw conflict(`a ${kind} sync is already queued or running`);
     }
     throw error;
   }
