@@ -8,9 +8,12 @@
  * [from, to] and/or named by key; each is loaded by a `load` child, one after the other; then a
  * full `marts` refresh (with classification) runs as the last child.
  */
+import { and, gte, lte, sql as sqlText } from 'drizzle-orm';
 import { z } from 'zod';
+import { informationBearingEntity as entity } from '#db/schema.ts';
 import type { Sql } from '#shared/db/types.ts';
-import { freshRead } from '../db/fresh.ts';
+import { drizzleOf } from '../db/client.ts';
+import { freshReadCondition } from '../db/fresh.ts';
 import { checkpointExecution, findExecution, type ProcedureExecutionRow } from '../procedures/execution.ts';
 import { enqueueExecution, type ProcedureStep } from '../procedures/runner.ts';
 import { type RawTableCounts, rawTableCounts } from './raw-counts.ts';
@@ -38,8 +41,8 @@ export interface ReplayState {
   rows: number;
 }
 
-// Spliced with sql.unsafe: a constant expression, never input.
-const RESOURCE_ORDER = `case resource_name when 'products' then 0 when 'orders' then 1 when 'refunds' then 2 else 3 end`;
+/** Within one moment, products before the orders that name them, and refunds after their orders. */
+const RESOURCE_ORDER = sqlText`case ${entity.resourceName} when 'products' then 0 when 'orders' then 1 when 'refunds' then 2 else 3 end`;
 
 /** The exports a replay would load, in load order; and the keys that name no export. */
 export async function selectReplayEntities(
@@ -47,14 +50,21 @@ export async function selectReplayEntities(
   parameters: ReplayParameters,
 ): Promise<{ entities: ReplayState['entities']; unknownKeys: string[] }> {
   const keys = parameters.keys ?? [];
-  const entities = await sql<{ id: string; key: string; resource: string }[]>`
-    select information_bearing_entity_id as id, object_key as key, resource_name as resource
-    from information_bearing_entity
-    where ${freshRead(sql)}
-      and (${parameters.from ?? null}::timestamptz is null or created_at >= ${parameters.from ?? null}::timestamptz)
-      and (${parameters.to ?? null}::timestamptz is null or created_at <= ${parameters.to ?? null}::timestamptz)
-      and (${keys.length === 0} or object_key in (select jsonb_array_elements_text(${JSON.stringify(keys)}::text::jsonb)))
-    order by created_at, ${sql.unsafe(RESOURCE_ORDER)}, object_key`;
+  const entities = await drizzleOf(sql)
+    .select({ id: entity.informationBearingEntityId, key: entity.objectKey, resource: entity.resourceName })
+    .from(entity)
+    .where(
+      and(
+        freshReadCondition,
+        parameters.from ? gte(entity.createdAt, sqlText`${parameters.from}::timestamptz`) : undefined,
+        parameters.to ? lte(entity.createdAt, sqlText`${parameters.to}::timestamptz`) : undefined,
+        // Up to 10 000 keys: one jsonb parameter rather than one parameter each.
+        keys.length > 0
+          ? sqlText`${entity.objectKey} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::text::jsonb))`
+          : undefined,
+      ),
+    )
+    .orderBy(entity.createdAt, RESOURCE_ORDER, entity.objectKey);
   const found = new Set(entities.map((e) => e.key));
   return { entities: [...entities], unknownKeys: keys.filter((k) => !found.has(k)) };
 }

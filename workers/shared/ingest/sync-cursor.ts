@@ -5,8 +5,11 @@
  * never backwards.
  */
 
+import { and, eq, sql as sqlText } from 'drizzle-orm';
+import { syncCursor } from '#db/schema.ts';
 import type { Sql } from '#shared/db/types.ts';
-import { freshRead } from '../db/fresh.ts';
+import { drizzleOf } from '../db/client.ts';
+import { freshReadCondition } from '../db/fresh.ts';
 
 export const CURSOR_RESOURCES = ['products', 'orders', 'deletions'] as const;
 export type CursorResource = (typeof CURSOR_RESOURCES)[number];
@@ -15,9 +18,12 @@ export type CursorResource = (typeof CURSOR_RESOURCES)[number];
 export const SYNC_OVERLAP_MS = 5 * 60 * 1000;
 
 export async function readCursor(sql: Sql, resource: CursorResource): Promise<string | null> {
-  const [row] = await sql<{ at: string }[]>`
-    select to_char(window_end_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at
-    from sync_cursor where resource_name = ${resource} and ${freshRead(sql)}`;
+  const [row] = await drizzleOf(sql)
+    .select({
+      at: sqlText<string>`to_char(${syncCursor.windowEndAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    })
+    .from(syncCursor)
+    .where(and(eq(syncCursor.resourceName, resource), freshReadCondition));
   return row?.at ?? null;
 }
 
@@ -39,11 +45,16 @@ export async function advanceCursor(
   windowEnd: string,
   procedureExecutionId: string,
 ): Promise<void> {
-  await sql`
-    insert into sync_cursor (resource_name, window_end_at, procedure_execution_id, updated_at)
-    values (${resource}, ${windowEnd}::timestamptz, ${procedureExecutionId}, now())
-    on conflict (resource_name) do update set
-      window_end_at = excluded.window_end_at, procedure_execution_id = excluded.procedure_execution_id,
-      updated_at = now()
-    where sync_cursor.window_end_at < excluded.window_end_at`;
+  await drizzleOf(sql)
+    .insert(syncCursor)
+    .values({ resourceName: resource, windowEndAt: windowEnd, procedureExecutionId, updatedAt: sqlText`now()` })
+    .onConflictDoUpdate({
+      target: syncCursor.resourceName,
+      set: {
+        windowEndAt: sqlText`excluded.window_end_at`,
+        procedureExecutionId: sqlText`excluded.procedure_execution_id`,
+        updatedAt: sqlText`now()`,
+      },
+      setWhere: sqlText`${syncCursor.windowEndAt} < excluded.window_end_at`,
+    });
 }

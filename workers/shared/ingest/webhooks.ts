@@ -17,8 +17,11 @@
  * - any other topic is recorded and acknowledged.
  */
 
+import { and, eq, sql as sqlText } from 'drizzle-orm';
+import { procedureExecution, webhookReceipt } from '#db/schema.ts';
 import type { Sql } from '#shared/db/types.ts';
-import { freshRead } from '../db/fresh.ts';
+import { drizzleOf, jsonbValue } from '../db/client.ts';
+import { freshReadCondition } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { DomainError } from '../errors.ts';
 import { admit } from '../http/rate-limit.ts';
@@ -144,18 +147,25 @@ export async function receiveShopifyWebhook(
   if (topic === 'products/delete' && !deletedProductId(text)) {
     throw new DomainError('invalid', 'products/delete webhook without a product id');
   }
-  const [receipt] = await sql<{ webhook_id: string }[]>`
-    insert into webhook_receipt (webhook_id, topic_name, shop_domain, payload)
-    values (${webhookId}, ${topic}, ${request.headers.get('x-shopify-shop-domain')},
-            ${JSON.stringify(storablePayload(payload))}::text::jsonb)
-    on conflict (webhook_id) do nothing
-    returning webhook_id`;
+  const db = drizzleOf(sql);
+  const [receipt] = await db
+    .insert(webhookReceipt)
+    .values({
+      webhookId,
+      topicName: topic,
+      shopDomain: request.headers.get('x-shopify-shop-domain'),
+      payload: jsonbValue(storablePayload(payload)),
+    })
+    .onConflictDoNothing({ target: webhookReceipt.webhookId })
+    .returning({ webhookId: webhookReceipt.webhookId });
   if (!receipt) return { status: 'duplicate', topic, action: 'none' };
 
   const outcome = await actOn(sql, env, { topic, webhookId, text, payload, request });
   if (outcome.procedureExecutionId) {
-    await sql`update webhook_receipt set procedure_execution_id = ${outcome.procedureExecutionId}
-              where webhook_id = ${webhookId}`;
+    await db
+      .update(webhookReceipt)
+      .set({ procedureExecutionId: outcome.procedureExecutionId })
+      .where(eq(webhookReceipt.webhookId, webhookId));
   }
   log.info('webhook accepted', { topic, webhook_id: webhookId, action: outcome.action });
   return { status: 'accepted', topic, ...outcome };
@@ -210,9 +220,16 @@ async function actOn(
     case 'bulk_operations/finish': {
       const operationId = (input.payload as { admin_graphql_api_id?: unknown } | null)?.admin_graphql_api_id;
       if (typeof operationId !== 'string') return { action: 'none' };
-      const waiting = await sql<{ id: string }[]>`
-        select procedure_execution_id as id from procedure_execution
-        where status = 'waiting' and checkpoint_state ->> 'operationId' = ${storableText(operationId)} and ${freshRead(sql)}`;
+      const waiting = await drizzleOf(sql)
+        .select({ id: procedureExecution.procedureExecutionId })
+        .from(procedureExecution)
+        .where(
+          and(
+            eq(procedureExecution.status, 'waiting'),
+            eq(sqlText`${procedureExecution.checkpointState} ->> 'operationId'`, storableText(operationId)),
+            freshReadCondition,
+          ),
+        );
       for (const { id } of waiting) await nudgeExecution(sql, env.INGEST_QUEUE, id);
       return waiting[0] ? { action: 'sync woken', procedureExecutionId: waiting[0].id } : { action: 'none' };
     }

@@ -112,6 +112,7 @@ export async function evaluateCutoverGate(
   config: CutoverGateConfig = DEFAULT_GATE,
 ): Promise<CutoverGate> {
   const tolerance = config.tolerance ?? DEFAULT_TOLERANCE;
+  // Hand-written: jsonb over the checks and standardRunSql over the join; fresh (freshRead).
   const rows = await sql<GateRow[]>`
     select e.procedure_execution_id as id, p.verdict,
            to_char(p.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as started_at,

@@ -6,8 +6,11 @@
  * The JSON shapes follow the legacy API's conventions (snake_case, ISO timestamps with Z, lists as
  * {data, next_cursor}); read by the dashboard-api, written by the ingest Worker's procedure.
  */
+import { eq, sql as sqlText } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Queryable, Sql } from '#shared/db/types.ts';
+import { parityCheckExecution } from '#db/schema.ts';
+import type { Queryable, Sql, Tx } from '#shared/db/types.ts';
+import { drizzleOf, jsonbValue } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import type { ParityCheckResult, Verdict } from './comparison.ts';
@@ -62,6 +65,8 @@ interface RunRow {
 
 const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+// Lists and lookups stay hand-written: jsonb aggregation of the checks, ISO text by to_char, and
+// standardRunSql (shared with the cutover gate) over the join.
 // runColumns() and FROM are spliced with sql.unsafe: SQL text built only from this module's
 // constants, never from input (the values of a query are always bound parameters).
 /** `checks`: full results, or summaries without the (large) details for lists. */
@@ -150,21 +155,33 @@ export async function findParityRun(sql: Queryable, id: string, tolerance: numbe
  */
 export async function saveParityRun(sql: Sql, procedureExecutionId: string | null, run: ParityRun): Promise<string> {
   return sql.begin(async (tx) => {
-    if (procedureExecutionId) {
-      await tx`delete from parity_check_execution where procedure_execution_id = ${procedureExecutionId}::uuid`;
-    }
-    const [row] = await tx<{ id: string }[]>`
-      insert into parity_check_execution
-        (procedure_execution_id, verdict, window_from_date, window_to_date, through_date, watermark_at,
-         legacy_synced_at, new_synced_at, check_results, started_at, finished_at)
-      values (${procedureExecutionId}::uuid, ${run.verdict}, ${run.window.from}::text::date, ${run.window.to}::text::date,
-              ${run.window.throughDate}::text::date, ${run.window.watermarkAt}::text::timestamptz,
-              ${run.window.legacySyncAt}::text::timestamptz, ${run.window.newSyncAt}::text::timestamptz,
-              ${JSON.stringify(run.checks)}::text::jsonb, ${run.started_at}::text::timestamptz,
-              ${run.finished_at}::text::timestamptz)
-      returning parity_check_execution_id as id`;
+    await forgetEarlierResult(tx, procedureExecutionId);
+    const [row] = await drizzleOf(tx)
+      .insert(parityCheckExecution)
+      .values({
+        procedureExecutionId,
+        verdict: run.verdict,
+        windowFromDate: run.window.from,
+        windowToDate: run.window.to,
+        throughDate: run.window.throughDate,
+        watermarkAt: run.window.watermarkAt,
+        legacySyncedAt: run.window.legacySyncAt,
+        newSyncedAt: run.window.newSyncAt,
+        checkResults: jsonbValue(run.checks),
+        startedAt: run.started_at,
+        finishedAt: run.finished_at,
+      })
+      .returning({ id: parityCheckExecution.parityCheckExecutionId });
     return (row as { id: string }).id;
   }) as Promise<string>;
+}
+
+/** A redelivered step's earlier result, replaced by the one it stores now. */
+async function forgetEarlierResult(tx: Tx, procedureExecutionId: string | null): Promise<void> {
+  if (!procedureExecutionId) return;
+  await drizzleOf(tx)
+    .delete(parityCheckExecution)
+    .where(eq(parityCheckExecution.procedureExecutionId, procedureExecutionId));
 }
 
 /** A run that could not complete (a database unreachable, …): stored as `error` with its cause. */
@@ -174,13 +191,15 @@ export async function saveFailedParityRun(
   input: { window: { from: string; to: string }; startedAt: string; cause: string },
 ): Promise<void> {
   await sql.begin(async (tx) => {
-    if (procedureExecutionId) {
-      await tx`delete from parity_check_execution where procedure_execution_id = ${procedureExecutionId}::uuid`;
-    }
-    await tx`
-      insert into parity_check_execution
-        (procedure_execution_id, verdict, window_from_date, window_to_date, error_text, started_at, finished_at)
-      values (${procedureExecutionId}::uuid, 'error', ${input.window.from}::text::date, ${input.window.to}::text::date,
-              ${input.cause}, ${input.startedAt}::text::timestamptz, now())`;
+    await forgetEarlierResult(tx, procedureExecutionId);
+    await drizzleOf(tx).insert(parityCheckExecution).values({
+      procedureExecutionId,
+      verdict: 'error',
+      windowFromDate: input.window.from,
+      windowToDate: input.window.to,
+      errorText: input.cause,
+      startedAt: input.startedAt,
+      finishedAt: sqlText`now()`,
+    });
   });
 }

@@ -5,9 +5,12 @@
  * next (redrive it) is operator-actions.ts.
  */
 
+import { and, eq, sql as sqlText } from 'drizzle-orm';
+import { procedureExecution } from '#db/schema.ts';
 import type { Sql } from '#shared/db/types.ts';
+import { drizzleOf } from '../db/client.ts';
 import { log } from '../logging.ts';
-import { findExecution, type ProcedureExecutionRow } from './execution.ts';
+import { activeExecution, findExecution, now } from './execution.ts';
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage } from './messages.ts';
 import { nudgeExecution } from './runner.ts';
 
@@ -32,21 +35,22 @@ export async function recordDeadLetter(
 ): Promise<DeadLetterOutcome> {
   const { procedureExecutionId: id, step } = letter;
   const cause = `its queue message${step === undefined ? '' : ` for step ${step}`} was dead-lettered after ${INGEST_QUEUE_MAX_RETRIES + 1} deliveries, and the last one could not record why (the database did not answer; its cause is in the 'queue message dead-lettered' log line of this execution)`;
-  const [row] = await sql<Pick<ProcedureExecutionRow, 'status' | 'error_text' | 'parent_procedure_execution_id'>[]>`
-    update procedure_execution
-    set status = 'failed', finished_at = now(), heartbeat_at = now(), error_text = ${cause}, dead_lettered_at = now()
-    where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')
-      and (${step ?? null}::int is null or step_count = ${step ?? null}::int)
-    returning status, error_text, parent_procedure_execution_id`;
+  const db = drizzleOf(sql);
+  const [row] = await db
+    .update(procedureExecution)
+    .set({ status: 'failed', finishedAt: now, heartbeatAt: now, errorText: cause, deadLetteredAt: now })
+    .where(and(activeExecution(id), step === undefined ? undefined : eq(procedureExecution.stepCount, step)))
+    .returning({ parent_procedure_execution_id: procedureExecution.parentProcedureExecutionId });
   if (row) {
     log.error('dead-lettered execution failed', { alert: true, procedure_execution_id: id, step, error: cause });
     if (row.parent_procedure_execution_id) await nudgeExecution(sql, queue, row.parent_procedure_execution_id);
     return 'failed';
   }
-  const [noted] = await sql<{ error_text: string | null }[]>`
-    update procedure_execution set dead_lettered_at = coalesce(dead_lettered_at, now())
-    where procedure_execution_id = ${id} and status = 'failed'
-    returning error_text`;
+  const [noted] = await db
+    .update(procedureExecution)
+    .set({ deadLetteredAt: sqlText`coalesce(${procedureExecution.deadLetteredAt}, now())` })
+    .where(and(eq(procedureExecution.procedureExecutionId, id), eq(procedureExecution.status, 'failed')))
+    .returning({ error_text: procedureExecution.errorText });
   if (noted) {
     log.error('dead-lettered execution failed', {
       alert: true,

@@ -82,6 +82,7 @@ export async function listExecutionTrees(
   sql: Queryable,
   options: { recentRoots?: number } = {},
 ): Promise<ExecutionNode[]> {
+  // Hand-written: a recursive CTE down the tree, with jsonb arithmetic over each load's segment index.
   const rows = await sql<Row[]>`
     with recursive roots as (
       (select procedure_execution_id from procedure_execution

@@ -67,7 +67,8 @@ export type ProcedureExecutionRow = Omit<
 };
 
 const ACTIVE_STATUSES = ['queued', 'running', 'waiting'] as const;
-const now = sqlText`now()`;
+/** Postgres's clock, for a drizzle write. */
+export const now = sqlText`now()`;
 
 /** Thrown when work with the same concurrency key is already queued or running. */
 export class ExecutionConflictError extends Error {

@@ -10,15 +10,21 @@
  *   it failed and records nothing more (every step's end is conditional on it being active).
  */
 
+import { and, eq } from 'drizzle-orm';
+import { procedureExecution } from '#db/schema.ts';
 import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
+import { drizzleOf } from '../db/client.ts';
 import { log } from '../logging.ts';
 import {
+  activeExecution,
+  EXECUTION_ROW,
   ExecutionConflictError,
   failExecution,
   findExecution,
   isUniqueViolation,
+  now,
   type ProcedureExecutionRow,
 } from './execution.ts';
 import type { IngestMessage } from './messages.ts';
@@ -84,12 +90,19 @@ export async function redriveExecution(
   let after: ProcedureExecutionRow | undefined;
   try {
     after = await sql.begin(async (tx) => {
-      const [row] = await tx<ProcedureExecutionRow[]>`
-        update procedure_execution
-        set status = 'waiting', finished_at = null, error_text = null, heartbeat_at = now(), wake_up_at = now(),
-            watchdog_resend_count = 0, stall_reason_text = null
-        where procedure_execution_id = ${id} and status = 'failed'
-        returning *`;
+      const [row] = (await drizzleOf(tx)
+        .update(procedureExecution)
+        .set({
+          status: 'waiting',
+          finishedAt: null,
+          errorText: null,
+          heartbeatAt: now,
+          wakeUpAt: now,
+          watchdogResendCount: 0,
+          stallReasonText: null,
+        })
+        .where(and(eq(procedureExecution.procedureExecutionId, id), eq(procedureExecution.status, 'failed')))
+        .returning(EXECUTION_ROW)) as ProcedureExecutionRow[];
       if (row) {
         await recordStaffAction(tx, {
           actor,
@@ -139,11 +152,11 @@ export async function failExecutionByOperator(
   if (!before) throw new ExecutionNotFoundError(id);
   const cause = `failed by ${describeIdentity(input.actor)}: ${input.reason}`;
   const after = await sql.begin(async (tx) => {
-    const [row] = await tx<ProcedureExecutionRow[]>`
-      update procedure_execution
-      set status = 'failed', finished_at = now(), heartbeat_at = now(), error_text = ${cause}
-      where procedure_execution_id = ${id} and status in ('queued', 'running', 'waiting')
-      returning *`;
+    const [row] = (await drizzleOf(tx)
+      .update(procedureExecution)
+      .set({ status: 'failed', finishedAt: now, heartbeatAt: now, errorText: cause })
+      .where(activeExecution(id))
+      .returning(EXECUTION_ROW)) as ProcedureExecutionRow[];
     if (row) {
       await recordStaffAction(tx, {
         actor: input.actor,

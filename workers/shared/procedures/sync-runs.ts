@@ -6,11 +6,13 @@
  * is still `running`.
  */
 
+import { and, desc, eq, inArray, sql as sqlText } from 'drizzle-orm';
 import { z } from 'zod';
-import type { ExecutionStatus } from '#db/schema.ts';
+import { type ExecutionStatus, procedureExecution as execution } from '#db/schema.ts';
 import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
-import { freshRead } from '../db/fresh.ts';
+import { drizzleOf } from '../db/client.ts';
+import { freshReadCondition } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { conflict, notFound } from '../errors.ts';
 import { toIsoTimestamp } from '../http/json-values.ts';
@@ -42,32 +44,37 @@ export interface SyncRun {
   error: string | null;
 }
 
-interface SyncRunRow {
-  id: string;
-  kind: SyncRunKind;
-  status: ExecutionStatus;
-  started_at: string;
-  started_at_micros: string;
-  finished_at: string | null;
-  rows_processed: number;
-  error: string | null;
+/** When a run started, or was requested while queued: what the list is ordered by. */
+const startedAt = sqlText<string>`coalesce(${execution.startedAt}, ${execution.requestedAt})`;
+
+const SYNC_RUN_ROW = {
+  id: execution.procedureExecutionId,
+  kind: execution.procedureKind,
+  status: execution.status,
+  started_at: startedAt,
+  // The cursor's position, exact to the microsecond (a JS Date keeps milliseconds).
+  started_at_micros: sqlText<string>`(extract(epoch from ${startedAt}) * 1000000)::bigint`,
+  finished_at: execution.finishedAt,
+  rows_processed: execution.rowsProcessedCount,
+  error: execution.errorText,
+};
+
+type SyncRunRow = Awaited<ReturnType<typeof selectSyncRuns>>[number];
+
+/** Each caller's where keeps it fresh (freshReadCondition): a run just triggered or finished shows at once. */
+function selectSyncRuns(sql: Sql) {
+  return drizzleOf(sql).select(SYNC_RUN_ROW).from(execution).$dynamic();
 }
 
 const toSyncRun = (row: SyncRunRow): SyncRun => ({
   id: row.id,
-  kind: row.kind,
+  kind: row.kind as SyncRunKind,
   status: row.status === 'waiting' ? 'running' : row.status,
   started_at: toIsoTimestamp(row.started_at),
   finished_at: toIsoTimestamp(row.finished_at),
   rows_processed: row.rows_processed,
   error: row.error,
 });
-
-// Spliced with sql.unsafe: a constant column list, never input.
-const SYNC_RUN_COLUMNS = `procedure_execution_id as id, procedure_kind as kind, status,
-  coalesce(started_at, requested_at) as started_at,
-  (extract(epoch from coalesce(started_at, requested_at)) * 1000000)::bigint as started_at_micros,
-  finished_at, rows_processed_count as rows_processed, error_text as error`;
 
 const cursorSchema = z.strictObject({ k: z.number().int().safe(), id: z.guid() });
 
@@ -77,26 +84,31 @@ export async function listSyncRuns(
 ): Promise<Page<SyncRun>> {
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
   const kinds = query.kind ? [query.kind] : [...SYNC_RUN_KINDS];
-  const rows = await sql<SyncRunRow[]>`
-    select ${sql.unsafe(SYNC_RUN_COLUMNS)}
-    from procedure_execution
-    where procedure_kind in ${sql(kinds)} and ${freshRead(sql)}
-      ${query.status ? sql`and status in ${sql(EXECUTION_STATUSES_OF[query.status])}` : sql``}
-      ${
+  const rows = await selectSyncRuns(sql)
+    .where(
+      and(
+        inArray(execution.procedureKind, kinds),
+        freshReadCondition,
+        query.status ? inArray(execution.status, EXECUTION_STATUSES_OF[query.status]) : undefined,
         after
-          ? sql`and (coalesce(started_at, requested_at), procedure_execution_id)
-                    < (timestamptz 'epoch' + ${after.k}::bigint * interval '1 microsecond', ${after.id}::uuid)`
-          : sql``
-      }
-    order by coalesce(started_at, requested_at) desc, procedure_execution_id desc
-    limit ${query.limit + 1}`;
+          ? sqlText`(${startedAt}, ${execution.procedureExecutionId})
+              < (timestamptz 'epoch' + ${after.k}::bigint * interval '1 microsecond', ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(startedAt), desc(execution.procedureExecutionId))
+    .limit(query.limit + 1);
   return toPage(rows, query.limit, (row) => ({ k: Number(row.started_at_micros), id: row.id }), toSyncRun);
 }
 
 export async function getSyncRun(sql: Sql, id: string): Promise<SyncRun> {
-  const [row] = await sql<SyncRunRow[]>`
-    select ${sql.unsafe(SYNC_RUN_COLUMNS)} from procedure_execution
-    where procedure_execution_id = ${id} and procedure_kind in ${sql([...SYNC_RUN_KINDS])} and ${freshRead(sql)}`;
+  const [row] = await selectSyncRuns(sql).where(
+    and(
+      eq(execution.procedureExecutionId, id),
+      inArray(execution.procedureKind, [...SYNC_RUN_KINDS]),
+      freshReadCondition,
+    ),
+  );
   if (!row) throw notFound(`sync run ${id}`);
   return toSyncRun(row);
 }

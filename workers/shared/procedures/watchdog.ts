@@ -61,7 +61,10 @@ export const livenessSection = configSection<LivenessSettings>(
     })),
 );
 
-/** The stalled condition, on procedure_execution's columns: the one definition (watchdog, /health, crons). */
+/**
+ * The stalled condition, on procedure_execution's columns: the one definition (watchdog, /health,
+ * crons). Hand-written, as are the queries built on it: interval arithmetic by Postgres's clock.
+ */
 export function stalledCondition(sql: Sql, stallSeconds: number) {
   return sql`status in ('queued', 'running', 'waiting')
     and greatest(coalesce(heartbeat_at, requested_at), wake_up_at) < now() - make_interval(secs => ${stallSeconds})`;
