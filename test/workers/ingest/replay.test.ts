@@ -145,4 +145,53 @@ describe('replay', () => {
       error: { code: 'conflict', details: { procedure_execution_id: active?.id, stalled: false } },
     });
   });
+
+  it('reads a JSON body whatever its content type says, and refuses one that is not JSON or names nothing with what it expects', {
+    tags: ['bad-input'],
+  }, async () => {
+    const send = async (body: string, contentType?: string) => {
+      const ctx = createExecutionContext();
+      const headers: Record<string, string> = await access.headers({ email: 'ops@example.com' });
+      if (contentType) headers['content-type'] = contentType;
+      const response = await worker.fetch(
+        new Request('https://ingest.test/replay', { method: 'POST', headers, body }),
+        access.env,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const refused = (status: number, body: string, contentType?: string) =>
+      expectRefusedWithoutChange(
+        sql,
+        async () => {
+          const response = await send(body, contentType);
+          expect(response.status, `${contentType ?? 'no content type'}: ${body}`).toBe(status);
+          return response;
+        },
+        `POST /replay (${contentType ?? 'no content type'}) ${body}`,
+        { input: `a replay request answered ${status}` },
+      );
+    // Read as JSON without a content type, and with another one: the keys it names are looked up.
+    const nope = JSON.stringify({ keys: ['shopify/products/nope.jsonl.gz'] });
+    for (const contentType of [undefined, 'text/plain']) {
+      const unknown = await refused(404, nope, contentType);
+      expect(unknown.body).toMatchObject({ error: { details: { keys: ['shopify/products/nope.jsonl.gz'] } } });
+    }
+    for (const body of ['', '{"keys": [', 'keys=a']) {
+      const malformed = await refused(400, body, 'application/json');
+      expect(malformed.body).toEqual({
+        error: { code: 'invalid_request', message: 'the body must be JSON: {"from"?, "to"?, "keys"?}' },
+      });
+    }
+    const invalid = await refused(400, JSON.stringify({ keys: 'one' }), 'application/json');
+    expect(invalid.body).toMatchObject({
+      error: { code: 'invalid_request', message: 'invalid replay request', details: [{ path: ['keys'] }] },
+    });
+    const badId = await request('GET', '/replay/not-a-uuid');
+    expect(badId).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: 'the replay id must be a uuid' } },
+    });
+  });
 });

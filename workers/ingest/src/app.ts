@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
@@ -8,13 +8,14 @@ import { type AppBindings, configurationCheck, database, requestId } from '../..
 import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
 import { ingestConfig } from './config.ts';
 import { executionRoutes } from './executions.routes.ts';
-import { replayRoutes } from './replay.routes.ts';
+import { replayRouter } from './routes/replay/replay.index.ts';
 
 /** A replay request is a time range or a list of archive keys; far below this. */
 export const MAX_REPLAY_BODY_BYTES = 64 * 1024;
 
 export function createIngestApp() {
-  const app = new Hono<AppBindings>();
+  // OpenAPIHono, as the dashboard-api's createApp: the operator routes are declared with zod-openapi.
+  const app = new OpenAPIHono<AppBindings>();
   app.use('*', requestId());
   app.use('*', secureHeaders());
   app.use('*', configurationCheck(ingestConfig));
@@ -32,7 +33,7 @@ export function createIngestApp() {
   app.post('/webhooks/shopify', async (c) =>
     c.json(await receiveShopifyWebhook(c.var.database.sql, c.env, c.req.raw, c.env.WEBHOOK_RATE_LIMITER)),
   );
-  // Operators: replay archived exports (Cloudflare Access, admin), workers/ingest/src/replay.routes.ts.
+  // Operators: replay archived exports (Cloudflare Access, admin), routes/replay/.
   app.use(
     '/replay/*',
     bodyLimit({
@@ -42,7 +43,7 @@ export function createIngestApp() {
       },
     }),
   );
-  app.route('/replay', replayRoutes());
+  app.route('/replay', replayRouter);
   // Operators: an execution's state, and redriving a failed one (admin), executions.routes.ts.
   app.use(
     '/executions/*',

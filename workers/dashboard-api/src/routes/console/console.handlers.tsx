@@ -3,6 +3,7 @@ import { describeIdentity } from '#shared/access/identity.ts';
 import type { AccessBindings } from '#shared/access/middleware.ts';
 import { hasRole } from '#shared/access/roles.ts';
 import { productTitles } from '#shared/catalog/product-titles.ts';
+import { DomainError } from '#shared/errors.ts';
 import { ApiError } from '#shared/http/errors.ts';
 import { shopCurrency } from '#shared/marts/shop-currency.ts';
 import type { ParityCheckResult } from '#shared/parity/comparison.ts';
@@ -101,7 +102,8 @@ export async function triggerFromConsole(c: ConsoleContext): Promise<Response> {
     );
     return c.redirect(back === '/console' ? `/console?notice=started&run=${run.id}` : `${back}?notice=started`, 303);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 409) return c.redirect(`${back}?notice=already_running`, 303);
+    if (error instanceof DomainError && error.kind === 'conflict')
+      return c.redirect(`${back}?notice=already_running`, 303);
     throw error;
   }
 }

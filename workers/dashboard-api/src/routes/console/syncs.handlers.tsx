@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { describeIdentity } from '#shared/access/identity.ts';
 import type { AccessBindings } from '#shared/access/middleware.ts';
 import { hasRole } from '#shared/access/roles.ts';
-import { ApiError } from '#shared/http/errors.ts';
+import { DomainError } from '#shared/errors.ts';
 import { listExecutionTrees } from '#shared/procedures/execution-tree.ts';
 import { SYNC_RUN_KINDS, type SyncRunKind, triggerSyncRun } from '#shared/procedures/sync-runs.ts';
 import { NOTICES } from './console.handlers.tsx';
@@ -37,7 +37,8 @@ export async function triggerSyncFromConsole(c: ConsoleContext): Promise<Respons
     await triggerSyncRun(c.var.database.sql, c.env.INGEST_QUEUE, kind as SyncRunKind, c.var.identity);
     return c.redirect('/console/syncs?notice=sync_started', 303);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 409) return c.redirect('/console/syncs?notice=sync_running', 303);
+    if (error instanceof DomainError && error.kind === 'conflict')
+      return c.redirect('/console/syncs?notice=sync_running', 303);
     throw error;
   }
 }
