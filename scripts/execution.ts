@@ -1,7 +1,7 @@
 /**
  * `npm run execution -- <show|redrive|fail> <execution-id>`: an operator's actions on one
  * ProcedureExecution, through the ingest Worker's Access-protected admin routes
- * (workers/ingest/src/executions.routes.ts). `npm run redrive -- <id>` is `execution redrive`.
+ * (workers/ingest/src/routes/executions/). `npm run redrive -- <id>` is `execution redrive`.
  *
  *   show <id>                    its state as JSON: status, step, cause, heartbeat, wake-up, the
  *                                watchdog's re-sends and finding, when a dead letter was recorded

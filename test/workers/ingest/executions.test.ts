@@ -1,6 +1,6 @@
 /**
  * Redriving a failed execution (POST /executions/:id/redrive, admin, workers/ingest/src/
- * executions.routes.ts) on miniflare's real queue: it resumes from its last checkpoint and ends
+ * routes/executions/) on miniflare's real queue: it resumes from its last checkpoint and ends
  * with the rows of a clean run; bad requests get the error envelope and change nothing.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';

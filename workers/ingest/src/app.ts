@@ -7,7 +7,7 @@ import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
 import { receiveShopifyWebhook } from '../../shared/ingest/webhooks.ts';
 import { ingestConfig } from './config.ts';
-import { executionRoutes } from './executions.routes.ts';
+import { executionsRouter } from './routes/executions/executions.index.ts';
 import { replayRouter } from './routes/replay/replay.index.ts';
 
 /** A replay request is a time range or a list of archive keys; far below this. */
@@ -44,7 +44,7 @@ export function createIngestApp() {
     }),
   );
   app.route('/replay', replayRouter);
-  // Operators: an execution's state, and redriving a failed one (admin), executions.routes.ts.
+  // Operators: an execution's state, and redriving a failed one (admin), routes/executions/.
   app.use(
     '/executions/*',
     bodyLimit({
@@ -54,7 +54,7 @@ export function createIngestApp() {
       },
     }),
   );
-  app.route('/executions', executionRoutes());
+  app.route('/executions', executionsRouter);
   app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(errorResponse);
   return app;

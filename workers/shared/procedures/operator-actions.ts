@@ -1,5 +1,5 @@
 /**
- * What an operator (admin) does to one execution, over HTTP (workers/ingest/src/executions.routes.ts)
+ * What an operator (admin) does to one execution, over HTTP (workers/ingest/src/routes/executions/)
  * and from the CLI (scripts/execution.ts): the one domain function of each action, returning the
  * execution before and after so a caller can record who did what.
  *
