@@ -26,6 +26,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { type GeneratedStore, generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
 import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
+import { DomainError } from '#shared/errors.ts';
 import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import type { ResourceName } from '#shared/ingest/shopify-objects.ts';
 import { refreshPerformanceDataset } from '#shared/marts/performance-dataset.ts';
@@ -384,7 +385,8 @@ describe('a sync through the Shopify simulator', () => {
     const refused = attempts.filter(
       (a) =>
         a.status === 'rejected' &&
-        (a.reason instanceof ExecutionConflictError || (a.reason as { status?: number }).status === 409),
+        (a.reason instanceof ExecutionConflictError ||
+          (a.reason instanceof DomainError && a.reason.kind === 'conflict')),
     );
     // the crons skip quietly (logged); the others are refused with a conflict
     expect(refused.length + 2).toBeGreaterThanOrEqual(attempts.length - 1);

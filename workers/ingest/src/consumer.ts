@@ -7,6 +7,7 @@
  * queue's consumer records what the last delivery could not (the database was down).
  */
 import { withDatabase } from '../../shared/db/client.ts';
+import { driverError } from '../../shared/db/transient-errors.ts';
 import type { Env } from '../../shared/env.ts';
 import { log, withLogContext } from '../../shared/logging.ts';
 import { recordDeadLetter as recordDeadLetterOnExecution } from '../../shared/procedures/dead-letters.ts';
@@ -133,9 +134,10 @@ export async function consumeIngestBatch(
     } catch (error) {
       // The runner records failures on the execution itself; reaching here means the database
       // itself was unreachable, so let the queue retry with its backoff.
+      const cause = driverError(error);
       log.error('procedure execution could not be run; retrying', {
         procedure_execution_id: procedureExecutionId,
-        error: error instanceof Error ? error.message : String(error),
+        error: cause instanceof Error ? cause.message : String(cause),
       });
       if (lastDelivery) await recordDeadLetter(env, ctx, message, procedureExecutionId, describeError(error));
       message.retry({ delaySeconds: backoff(env, redeliveryDelaySeconds(message.attempts)) });

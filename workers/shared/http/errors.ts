@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigurationError } from '../config.ts';
+import { driverError } from '../db/transient-errors.ts';
 import { DomainError, type DomainErrorKind } from '../errors.ts';
 import { log } from '../logging.ts';
 import { RateLimitedError } from './rate-limit.ts';
@@ -81,7 +82,8 @@ export function errorResponse(error: Error, c: Context): Response {
   }
   log.error('unhandled error', {
     request_id: c.get('requestId' as never),
-    error: error.message,
+    // A failed drizzle query: the driver's message, not the wrapper's (it quotes the parameters).
+    error: (driverError(error) as Error).message ?? error.message,
     stack: error.stack,
   });
   return c.json(envelope(500, 'internal error'), 500);

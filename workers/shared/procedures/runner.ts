@@ -9,7 +9,7 @@ import type { Sql } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
 import { recordStaffAction, type StaffActionKind } from '../audit/staff-action.ts';
 import type { Database } from '../db/client.ts';
-import { isTransientDatabaseError } from '../db/transient-errors.ts';
+import { driverError, isTransientDatabaseError } from '../db/transient-errors.ts';
 import type { Env } from '../env.ts';
 import { log } from '../logging.ts';
 import {
@@ -137,7 +137,7 @@ async function withHeartbeat<T>(
   const beat = () =>
     heartbeatExecution(sql, execution.procedure_execution_id, execution.attempt_count).catch((error) =>
       // A missed beat is not the step's failure; several in a row make it look stalled.
-      executionLog.warn('heartbeat not recorded', { error: describeError(error) }),
+      executionLog.warn('heartbeat not recorded', { error: messageOf(error) }),
     );
   const timer = setInterval(beat, HEARTBEAT_INTERVAL_SECONDS * 1000);
   try {
@@ -145,6 +145,12 @@ async function withHeartbeat<T>(
   } finally {
     clearInterval(timer);
   }
+}
+
+/** An error's message; for a failed drizzle query the driver's, not the wrapper's (it quotes the query and its parameters). */
+function messageOf(error: unknown): string {
+  const cause = driverError(error);
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 export async function runProcedureExecution(input: {
@@ -219,13 +225,13 @@ export async function runProcedureExecution(input: {
     await failExecution(database.sql, procedureExecutionId, error);
     executionLog.error('execution failed', {
       kind: execution.procedure_kind,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
   }
   // A parent waiting for this child carries on now instead of at its next poll.
   if (execution.parent_procedure_execution_id) {
     await nudgeExecution(database.sql, env.INGEST_QUEUE, execution.parent_procedure_execution_id).catch((error) =>
-      executionLog.warn('could not nudge the parent execution', { error: String(error) }),
+      executionLog.warn('could not nudge the parent execution', { error: messageOf(error) }),
     );
   }
   return { kind: 'ran' };
