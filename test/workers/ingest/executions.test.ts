@@ -225,4 +225,41 @@ describe('fail', () => {
     // the key is free: another full sync can be recorded
     await recordExecution(sql, { kind: 'full', triggerSource: 'test', concurrencyKey: 'full' });
   });
+
+  it('names a bad id before a bad body, reads a JSON body whatever its content type, and refuses one that is not JSON', {
+    tags: ['bad-input'],
+  }, async () => {
+    const send = async (path: string, body: string, contentType?: string) => {
+      const ctx = createExecutionContext();
+      const headers: Record<string, string> = await access.headers({ email: 'ops@example.com' });
+      if (contentType) headers['content-type'] = contentType;
+      const response = await worker.fetch(
+        new Request(`https://ingest.test${path}`, { method: 'POST', headers, body }),
+        access.env,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const refused = (status: number, path: string, body: string, contentType?: string) =>
+      expectRefusedWithoutChange(
+        sql,
+        async () => {
+          const response = await send(path, body, contentType);
+          expect(response.status, `${path} (${contentType ?? 'no content type'}) ${body}`).toBe(status);
+          return response;
+        },
+        `POST ${path} (${contentType ?? 'no content type'}) ${body}`,
+      );
+    const badId = await refused(400, '/executions/not-a-uuid/fail', 'nope', 'application/json');
+    expect(badId.body).toEqual({ error: { code: 'invalid_request', message: 'the execution id must be a uuid' } });
+    const unknown = `/executions/${crypto.randomUUID()}/fail`;
+    const malformed = await refused(400, unknown, '{"reason":', 'application/json');
+    expect(malformed.body).toEqual({
+      error: { code: 'invalid_request', message: 'the body must be JSON: {"reason": "why it is failed"}' },
+    });
+    // read without a content type: the reason is valid, so the unknown id is what is refused
+    const read = await refused(404, unknown, JSON.stringify({ reason: 'stuck' }));
+    expect(read.body).toMatchObject({ error: { code: 'not_found' } });
+  });
 });

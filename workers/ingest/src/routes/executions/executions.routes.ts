@@ -9,6 +9,8 @@
  * The work is workers/shared/procedures/operator-actions.ts.
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '#shared/http/errors.ts';
 import { jsonBodyWhateverItsType, refuseInvalid } from '../../lib/router.ts';
 import { errorResponses, jsonContent } from '../../lib/schemas.ts';
 
@@ -20,6 +22,13 @@ const idParams = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, example: '5b6f7a52-3c1d-4c8e-9f0a-2b7c1d9e8f11' }),
 });
 const refuseInvalidId = refuseInvalid({});
+
+/** A bad id is named before the body is read (route middleware runs before the validators). */
+const idBeforeBody: MiddlewareHandler = async (c, next) => {
+  const parsed = idParams.safeParse({ id: c.req.param('id') });
+  if (!parsed.success) throw new ApiError(400, parsed.error.issues[0]?.message ?? 'invalid execution id');
+  await next();
+};
 
 const executionSchema = z
   .object({
@@ -73,7 +82,7 @@ export const fail = createRoute({
   path: '/{id}/fail',
   tags,
   summary: 'Fail an active execution with a reason (frees its concurrency key)',
-  middleware: [jsonBodyWhateverItsType('the body must be JSON: {"reason": "why it is failed"}')] as const,
+  middleware: [idBeforeBody, jsonBodyWhateverItsType('the body must be JSON: {"reason": "why it is failed"}')] as const,
   request: {
     params: idParams,
     body: {
