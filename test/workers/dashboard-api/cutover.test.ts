@@ -2,22 +2,17 @@
  * The cutover gate (GET /api/cutover-gate) and the cutover console, through workerd against
  * Postgres, on parity results seeded as stored runs (parity.test.ts runs real ones).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
-import { type Api, createApi, openTestSql, type Role, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, type Role } from './support/api.ts';
 import { seedParityRun } from './support/parity-runs.ts';
 
 let api: Api;
 let sql: Sql;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  await seedStaff(sql);
-});
-
-afterAll(async () => {
-  await sql.end({ timeout: 5 });
+  ({ api, sql } = await openApiWithStaff());
+  return () => sql.end({ timeout: 5 });
 });
 
 beforeEach(async () => {

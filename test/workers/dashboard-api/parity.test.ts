@@ -10,7 +10,7 @@ import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { PROCEDURES } from '#shared/procedures/registry.ts';
 import { runProcedureExecution } from '#shared/procedures/runner.ts';
-import { type Api, createApi, openTestSql, type Role, seedMartRow, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, openTestSql, type Role, seedMartRow } from './support/api.ts';
 import { seedParityRun } from './support/parity-runs.ts';
 
 let api: Api;
@@ -18,10 +18,8 @@ let sql: Sql;
 let legacy: Sql;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
+  ({ api, sql } = await openApiWithStaff());
   legacy = openTestSql('legacy');
-  await seedStaff(sql);
 });
 
 afterAll(async () => {
