@@ -25,8 +25,8 @@ import { recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { archiveLines } from './support/archived-lines.ts';
 import { waitForExecution } from './support/executions.ts';
-import { deliverOnce } from './support/queue-delivery.ts';
 import { expectProductTablesOfTheStore } from './support/store-checks.ts';
+import { deliverOnce } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;

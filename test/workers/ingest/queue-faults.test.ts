@@ -24,8 +24,8 @@ import { archiveLines } from './support/archived-lines.ts';
 import { executionRow, waitForExecution } from './support/executions.ts';
 import { clearIngestState, closeFaultDatabases, openFaultDatabases } from './support/fault-databases.ts';
 import { dropConnectionBlockedBy, holdInTransaction, terminateBackendBlockedBy } from './support/postgres-faults.ts';
-import { deliverOnce } from './support/queue-delivery.ts';
 import { expectProductTablesOfTheStore, rawRowsOfEveryTable } from './support/store-checks.ts';
+import { deliverOnce } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;

@@ -7,7 +7,6 @@
  * Full syncs through the Shopify simulator: R2 fails the first write of every archived object once;
  * two syncs of the same store started at once (one runs, the others are refused).
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
@@ -16,7 +15,6 @@ import type { Env } from '#shared/env.ts';
 import { ExecutionConflictError, type ProcedureExecutionRow } from '#shared/procedures/execution.ts';
 import { enqueueExecution } from '#shared/procedures/runner.ts';
 import { triggerSyncRun } from '#shared/procedures/sync-runs.ts';
-import worker from '#workers/ingest/src/index.ts';
 import { expectSameTables, recordFault } from '../../support/reliability.ts';
 import { curatedRows } from './support/curated-tables.ts';
 import { waitForExecution } from './support/executions.ts';
@@ -24,6 +22,7 @@ import { clearIngestState, closeFaultDatabases, openFaultDatabases } from './sup
 import { ingestLegacy } from './support/raw-tables.ts';
 import { simulator } from './support/simulator.ts';
 import { expectRawTablesOfTheStore } from './support/store-checks.ts';
+import { runCron } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;
@@ -139,13 +138,7 @@ describe('a sync through the Shopify simulator', () => {
   }, async () => {
     await serveStore();
     const cron = async () => {
-      const ctx = createExecutionContext();
-      await worker.scheduled(
-        createScheduledController({ cron: '0 3 * * *', scheduledTime: Date.now() }),
-        bindings,
-        ctx,
-      );
-      await waitOnExecutionContext(ctx);
+      await runCron('0 3 * * *');
       return 'cron';
     };
     const attempts = await Promise.allSettled([

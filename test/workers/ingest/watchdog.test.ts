@@ -5,7 +5,6 @@
  * re-sends, its parent fails by its own rule, and the schedule starts again. "Silent for N
  * minutes" is written into the row (heartbeat, wake-up and request moved back), never waited for.
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
@@ -15,7 +14,6 @@ import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/
 import type { IngestMessage } from '#shared/procedures/messages.ts';
 import { PROCEDURES } from '#shared/procedures/registry.ts';
 import { enqueueExecution, HEARTBEAT_INTERVAL_SECONDS } from '#shared/procedures/runner.ts';
-import worker from '#workers/ingest/src/index.ts';
 import { expectSameRows, recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { archiveLines } from './support/archived-lines.ts';
@@ -23,6 +21,7 @@ import { executionRow, waitForExecution } from './support/executions.ts';
 import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 import { simulator } from './support/simulator.ts';
 import { expectRawTablesOfTheStore } from './support/store-checks.ts';
+import { runCron } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;
@@ -96,13 +95,7 @@ async function fireWatchdogCron(): Promise<Record<string, unknown>[]> {
   };
   for (const method of ['log', 'warn', 'error'] as const) vi.spyOn(console, method).mockImplementation(collect);
   try {
-    const ctx = createExecutionContext();
-    await worker.scheduled(
-      createScheduledController({ cron: '*/15 * * * *', scheduledTime: Date.now() }),
-      bindings,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    await runCron('*/15 * * * *');
   } finally {
     vi.restoreAllMocks();
   }
