@@ -66,6 +66,8 @@ const list = (value: Json): Json[] => {
 const str = (value: Json | undefined): string | undefined =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 const enc = encodeURIComponent;
+/** The first product the legacy side listed: the one both sides are asked about. */
+const firstProduct = (legacy: SideMemory) => (Array.isArray(legacy.productIds) ? str(legacy.productIds[0]) : undefined);
 
 /** A shop-local date `days` from today (UTC), for explicit windows. */
 function day(days: number): string {
@@ -152,7 +154,7 @@ const GET_STEPS: Step[] = [
     scenario: 'timeseries',
     name: 'one product',
     request: ({ legacy }) => {
-      const id = Array.isArray(legacy.productIds) ? str(legacy.productIds[0]) : undefined;
+      const id = firstProduct(legacy);
       return id ? get(`/api/dashboard/timeseries?product_id=${id}`) : null;
     },
   },
@@ -199,7 +201,7 @@ const GET_STEPS: Step[] = [
     scenario: 'assets',
     name: "a product's assets",
     request: ({ legacy }) => {
-      const id = Array.isArray(legacy.productIds) ? str(legacy.productIds[0]) : undefined;
+      const id = firstProduct(legacy);
       return id ? get(`/api/assets?product_id=${id}`) : null;
     },
   },
@@ -228,7 +230,12 @@ const GET_STEPS: Step[] = [
   { scenario: 'staff', name: 'staff list (admin)', request: () => get('/api/staff') },
 ];
 
-const firstProduct = (legacy: SideMemory) => (Array.isArray(legacy.productIds) ? str(legacy.productIds[0]) : undefined);
+/** Tags the first product with this side's new tag (sent twice: the second is the 409). */
+function tagTheProduct({ own, legacy }: StepContext): RequestSpec | null {
+  return firstProduct(legacy) && str(own.tagId)
+    ? { method: 'POST', path: `/api/products/${firstProduct(legacy)}/tags`, body: { tag_id: str(own.tagId) ?? '' } }
+    : null;
+}
 
 /**
  * Writes, each sequence undone at its end (the tag, the product tag, the override, the mapping).
@@ -274,19 +281,13 @@ const WRITE_STEPS: Step[] = [
     scenario: 'product-tags',
     name: 'tag a product',
     write: true,
-    request: ({ own, legacy }) =>
-      firstProduct(legacy) && str(own.tagId)
-        ? { method: 'POST', path: `/api/products/${firstProduct(legacy)}/tags`, body: { tag_id: str(own.tagId) ?? '' } }
-        : null,
+    request: tagTheProduct,
   },
   {
     scenario: 'product-tags',
     name: 'tag it again (409)',
     write: true,
-    request: ({ own, legacy }) =>
-      firstProduct(legacy) && str(own.tagId)
-        ? { method: 'POST', path: `/api/products/${firstProduct(legacy)}/tags`, body: { tag_id: str(own.tagId) ?? '' } }
-        : null,
+    request: tagTheProduct,
   },
   {
     scenario: 'product-tags',

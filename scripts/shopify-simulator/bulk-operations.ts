@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { SHOPIFY_API_VERSION } from '../../workers/shared/shopify/client.ts';
+import { analyzeBulkQuery, type BulkQueryPlan, type BulkUserError } from './bulk-query-rules.ts';
 import { parseJson } from './http.ts';
-import { analyzeBulkQuery, type BulkQueryPlan, type BulkUserError } from './query-analysis.ts';
 import { SIMULATOR_SCHEMA } from './schema.ts';
 import { camelCaseAccessor, searchPredicate } from './search-query.ts';
 import {

@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { GeneratedStore, StoreOptions } from '../store-generator/generate.ts';
-import type { BulkQueryPlan } from './query-analysis.ts';
+import type { BulkQueryPlan } from './bulk-query-rules.ts';
 import {
   type StoreSource,
   storeFromFixtureDir,

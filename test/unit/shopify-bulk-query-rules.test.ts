@@ -1,6 +1,7 @@
 import { Kind, parse, type SelectionSetNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeBulkQuery, validateDocument } from '../../scripts/shopify-simulator/query-analysis.ts';
+import { analyzeBulkQuery } from '../../scripts/shopify-simulator/bulk-query-rules.ts';
+import { validateDocument } from '../../scripts/shopify-simulator/query-document.ts';
 import {
   type ShopifySimulator,
   SIMULATOR_SCHEMA,

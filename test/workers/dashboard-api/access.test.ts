@@ -4,24 +4,19 @@
  * deployed environment refuses the local signer.
  */
 import { base64url, SignJWT } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLocalAccessSigner } from '#scripts/dev/local-access-signer.ts';
 import type { Sql } from '#shared/db/types.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
 import { createTestAccess, installJwksServer, jwksFetches, UNAVAILABLE_JWKS_URL } from './support/access.ts';
-import { type Api, createApi, openTestSql, SERVICE_TOKEN, STAFF_EMAILS, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, SERVICE_TOKEN, STAFF_EMAILS } from './support/api.ts';
 
 let api: Api;
 let sql: Sql;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  await seedStaff(sql);
-});
-
-afterAll(async () => {
-  await sql.end({ timeout: 5 });
+  ({ api, sql } = await openApiWithStaff());
+  return () => sql.end({ timeout: 5 });
 });
 
 afterEach(() => {

@@ -1,16 +1,7 @@
 /** Scenarios 11 and 12: assets and asset mappings, through workerd against Postgres. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
-import {
-  type Api,
-  createApi,
-  openTestSql,
-  type Role,
-  seedAsset,
-  seedMapping,
-  seedProduct,
-  seedStaff,
-} from './support/api.ts';
+import { type Api, openApiWithStaff, type Role, seedAsset, seedMapping, seedProduct } from './support/api.ts';
 
 let api: Api;
 let sql: Sql;
@@ -19,9 +10,7 @@ const assets: string[] = [];
 let shopifyFeaturedMapping: string;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  staffIds = await seedStaff(sql);
+  ({ api, sql, staff: staffIds } = await openApiWithStaff());
   await seedProduct(sql, { id: 301 });
   await seedProduct(sql, { id: 302 });
   await seedProduct(sql, { id: 303, deleted: true });

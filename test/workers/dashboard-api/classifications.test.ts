@@ -11,7 +11,7 @@ import {
   newClassificationRows,
   setManualClassification,
 } from '../../support/marts-oracle.ts';
-import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, openTestSql } from './support/api.ts';
 import { type LoadedStore, loadStoreOnBothSides } from './support/store.ts';
 
 let api: Api;
@@ -20,10 +20,8 @@ let legacy: Sql;
 let loaded: LoadedStore;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
+  ({ api, sql } = await openApiWithStaff());
   legacy = openTestSql('legacy');
-  await seedStaff(sql);
   loaded = await loadStoreOnBothSides(sql, legacy, {
     seed: 42,
     products: 40,

@@ -5,21 +5,16 @@
  * and a failure's cause; viewers read it, staff start a sync or a parity run from it (same-origin
  * form POSTs, the same one-at-a-time rule as POST /api/sync-runs).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
-import { type Api, createApi, openTestSql, type Role, seedProduct, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, type Role, seedProduct } from './support/api.ts';
 
 let api: Api;
 let sql: Sql;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  await seedStaff(sql);
-});
-
-afterAll(async () => {
-  await sql.end({ timeout: 5 });
+  ({ api, sql } = await openApiWithStaff());
+  return () => sql.end({ timeout: 5 });
 });
 
 beforeEach(async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
 import { addDays, legacySummary, legacyTimeseries, legacyTopProducts } from '../../support/marts-oracle.ts';
-import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, openTestSql } from './support/api.ts';
 import { type LoadedStore, loadStoreOnBothSides } from './support/store.ts';
 
 let api: Api;
@@ -17,10 +17,8 @@ let legacyYesterday: string;
 let bestSeller: number;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
+  ({ api, sql } = await openApiWithStaff());
   legacy = openTestSql('legacy');
-  await seedStaff(sql);
   // 70 days ending yesterday (shop-local), so the default 30-day windows hold sales.
   loaded = await loadStoreOnBothSides(sql, legacy, {
     seed: 41,

@@ -1,7 +1,7 @@
 /**
- * The parity endpoints, the cutover gate and the cutover console, through workerd against Postgres:
- * staff start a run (202, queued on INGEST_QUEUE), the run executes as the ingest Worker's consumer
- * would run it, and its stored results come back through the list, the detail and the console.
+ * The parity endpoints, through workerd against Postgres: staff start a run (202, queued on
+ * INGEST_QUEUE), the run executes as the ingest Worker's consumer would run it, and its stored
+ * results come back through the list and the detail (the gate and the console: cutover.test.ts).
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,17 +10,16 @@ import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { PROCEDURES } from '#shared/procedures/registry.ts';
 import { runProcedureExecution } from '#shared/procedures/runner.ts';
-import { type Api, createApi, openTestSql, type Role, seedMartRow, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, openTestSql, type Role, seedMartRow } from './support/api.ts';
+import { seedParityRun } from './support/parity-runs.ts';
 
 let api: Api;
 let sql: Sql;
 let legacy: Sql;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
+  ({ api, sql } = await openApiWithStaff());
   legacy = openTestSql('legacy');
-  await seedStaff(sql);
 });
 
 afterAll(async () => {
@@ -47,39 +46,6 @@ async function runQueued(id: string, env: Env = api.env): Promise<void> {
 }
 
 const trigger = (as: Role = 'staff', body?: unknown) => api.request('POST', '/api/parity-checks', { as, body });
-
-/** Parity results as if a run of `hoursAgo` hours ago had stored them. */
-async function seedRun(
-  hoursAgo: number,
-  verdict: 'pass' | 'fail' | 'error',
-  failing: string[] = [],
-  parameters: { from?: string; to?: string; tolerance?: number } = {},
-): Promise<string> {
-  const checks = ['dataset_row_count', 'top_products', 'tag_count'].map((name) => ({
-    name,
-    legacy_value: 1,
-    new_value: 1,
-    difference: 0,
-    tolerance: parameters.tolerance ?? 0.01,
-    verdict: failing.includes(name) ? 'fail' : 'pass',
-    details: { summary: `${name} summary` },
-  }));
-  const [row] = await sql<{ id: string }[]>`
-    with execution as (
-      insert into procedure_execution
-        (procedure_kind, status, trigger_source, parameters, requested_at, started_at, finished_at)
-      values ('parity_check', 'succeeded', 'test', ${JSON.stringify(parameters)}::text::jsonb, now() - ${hoursAgo} * interval '1 hour',
-              now() - ${hoursAgo} * interval '1 hour', now() - ${hoursAgo} * interval '1 hour' + interval '2 seconds')
-      returning procedure_execution_id, started_at
-    )
-    insert into parity_check_execution
-      (procedure_execution_id, verdict, window_from_date, window_to_date, check_results, started_at, finished_at)
-    select procedure_execution_id, ${verdict}, '2026-10-01', '2026-10-30', ${JSON.stringify(checks)}::text::jsonb,
-           started_at, started_at + interval '2 seconds'
-    from execution
-    returning procedure_execution_id as id`;
-  return row?.id as string;
-}
 
 describe('POST /api/parity-checks', () => {
   it('queues a run for staff: 202 with the run id, recorded as a parity_check execution', async () => {
@@ -238,7 +204,11 @@ describe('GET /api/parity-checks and /api/parity-checks/:id', () => {
   });
 
   it('pages newest first with the legacy list conventions', async () => {
-    const ids = [await seedRun(3, 'pass'), await seedRun(2, 'fail', ['tag_count']), await seedRun(1, 'pass')];
+    const ids = [
+      await seedParityRun(sql, 3, 'pass'),
+      await seedParityRun(sql, 2, 'fail', ['tag_count']),
+      await seedParityRun(sql, 1, 'pass'),
+    ];
     const first = await api.get('/api/parity-checks?limit=2');
     expect(first.body.data.map((r: { id: string }) => r.id)).toEqual([ids[2], ids[1]]);
     expect(first.body.next_cursor).toEqual(expect.any(String));
@@ -270,120 +240,6 @@ describe('GET /api/parity-checks and /api/parity-checks/:id', () => {
   });
 });
 
-describe('GET /api/cutover-gate', () => {
-  it('is closed before any run', async () => {
-    const gate = await api.get('/api/cutover-gate');
-    expect(gate.status).toBe(200);
-    expect(gate.body).toMatchObject({
-      state: 'closed',
-      reason: 'no standard parity run yet; the gate needs 3 passing standard runs spanning at least 24 h',
-      required_runs: 3,
-      minimum_span_hours: 24,
-      runs: [],
-    });
-  });
-
-  it('opens when the latest 3 runs passed and span at least 24 h', async () => {
-    await seedRun(50, 'fail', ['top_products']);
-    await seedRun(30, 'pass');
-    await seedRun(10, 'pass');
-    await seedRun(1, 'pass');
-    const gate = await api.get('/api/cutover-gate');
-    expect(gate.body).toMatchObject({ state: 'open', span_hours: 29 });
-    expect(gate.body.runs).toHaveLength(3);
-    expect(gate.body.reason).toBe(
-      'the latest 3 standard runs all passed, spanning 29 h (needed: 3 passing standard runs spanning at least 24 h)',
-    );
-  });
-
-  it('stays closed when the latest run failed, naming its failing checks', async () => {
-    await seedRun(30, 'pass');
-    await seedRun(10, 'pass');
-    await seedRun(5, 'pass');
-    await seedRun(1, 'fail', ['tag_count', 'top_products']);
-    const gate = await api.get('/api/cutover-gate');
-    expect(gate.body.state).toBe('closed');
-    expect(gate.body.reason).toMatch(/^the latest standard run failed \(tag_count, top_products\)/);
-  });
-
-  it('looks further back than 3 runs until they span 24 h, and any failure there keeps it closed', async () => {
-    await seedRun(26, 'pass');
-    await seedRun(20, 'error');
-    await seedRun(3, 'pass');
-    await seedRun(2, 'pass');
-    await seedRun(1, 'pass');
-    const gate = await api.get('/api/cutover-gate');
-    expect(gate.body.state).toBe('closed');
-    expect(gate.body.reason).toMatch(/could not complete/);
-    await sql`delete from parity_check_execution where verdict = 'error'`;
-    expect((await api.get('/api/cutover-gate')).body).toMatchObject({ state: 'open', span_hours: 25 });
-    expect((await api.get('/api/cutover-gate')).body.runs).toHaveLength(4);
-  });
-
-  it('is closed while the passing runs span less than the minimum', async () => {
-    await seedRun(3, 'pass');
-    await seedRun(2, 'pass');
-    await seedRun(1, 'pass');
-    const gate = await api.get('/api/cutover-gate');
-    expect(gate.body).toMatchObject({ state: 'closed', span_hours: 2 });
-    expect(gate.body.reason).toBe(
-      'only 3 passing standard runs spanning 2 h so far; the gate needs 3 passing standard runs spanning at least 24 h',
-    );
-  });
-
-  it('never counts ad hoc runs: three loose runs over 30 h leave it closed, and it says why each did not count', async () => {
-    const loose = [
-      await seedRun(30, 'pass', [], { tolerance: 0.99 }),
-      await seedRun(15, 'pass', [], { from: '2026-01-01', to: '2026-01-02' }),
-      await seedRun(1, 'pass', [], { to: '2026-01-02', tolerance: 0.5 }),
-    ];
-    const gate = await api.get('/api/cutover-gate');
-    expect(gate.body).toMatchObject({ state: 'closed', runs: [], tolerance: 0.01 });
-    expect(gate.body.reason).toMatch(/^no standard parity run yet/);
-    expect(gate.body.ignored_runs).toEqual([
-      {
-        id: loose[2],
-        started_at: expect.any(String),
-        verdict: 'pass',
-        standard: false,
-        reason: 'ad hoc: custom window (default to 2026-01-02), tolerance 50% instead of 1%',
-      },
-      expect.objectContaining({ id: loose[1], reason: 'ad hoc: custom window (2026-01-01 to 2026-01-02)' }),
-      expect.objectContaining({ id: loose[0], reason: 'ad hoc: tolerance 99% instead of 1%' }),
-    ]);
-    // Standard runs around them open it; the ad hoc ones in between are listed as not counted.
-    const standard = [await seedRun(40, 'pass'), await seedRun(20, 'pass'), await seedRun(2, 'pass')];
-    const open = await api.get('/api/cutover-gate');
-    expect(open.body.state).toBe('open');
-    expect(open.body.runs.map((r: { id: string }) => r.id)).toEqual([standard[2], standard[1], standard[0]]);
-    expect(open.body.ignored_runs.map((r: { id: string }) => r.id)).toEqual([loose[2], loose[1], loose[0]]);
-    // An older standard run is listed as not needed.
-    const older = await seedRun(50, 'fail', ['tag_count']);
-    const again = await api.get('/api/cutover-gate');
-    expect(again.body.ignored_runs.at(-1)).toEqual({
-      id: older,
-      started_at: expect.any(String),
-      verdict: 'fail',
-      standard: true,
-      reason: 'older than the standard runs the decision rests on',
-    });
-  });
-
-  it('takes N and the span from the variables, and refuses invalid ones with 503', async () => {
-    await seedRun(3, 'pass');
-    await seedRun(1, 'pass');
-    const env = { PARITY_GATE_REQUIRED_RUNS: '2', PARITY_GATE_MINIMUM_SPAN_HOURS: '1.5' };
-    expect((await api.get('/api/cutover-gate', { env })).body).toMatchObject({
-      state: 'open',
-      required_runs: 2,
-      minimum_span_hours: 1.5,
-    });
-    const broken = await api.get('/api/cutover-gate', { env: { PARITY_GATE_REQUIRED_RUNS: 'three' } });
-    expect(broken.status).toBe(503);
-    expect(broken.body.error.message).toMatch(/PARITY_GATE_REQUIRED_RUNS/);
-  });
-});
-
 describe('the OpenAPI document', () => {
   it('describes the parity routes with their roles, bodies and responses', async () => {
     const document = (await api.get('/openapi.json', { as: null })).body;
@@ -395,76 +251,5 @@ describe('the OpenAPI document', () => {
     );
     expect(document.paths['/api/parity-checks/{id}'].get.responses['404']).toBeDefined();
     expect(document.paths['/api/cutover-gate'].get.security).toEqual([{ cloudflareAccess: [] }]);
-  });
-});
-
-describe('the cutover console', () => {
-  async function page(as: Role | null, path = '/console'): Promise<{ status: number; html: string }> {
-    const response = await api.get(path, { as });
-    return {
-      status: response.status,
-      html: typeof response.body === 'string' ? response.body : JSON.stringify(response.body),
-    };
-  }
-
-  it('shows the gate, the recent runs and the failing checks of the latest run to viewers, without the button', async () => {
-    await seedRun(2, 'pass');
-    const failing = await seedRun(1, 'fail', ['tag_count']);
-    const { status, html } = await page('viewer');
-    expect(status).toBe(200);
-    expect(html).toContain('Cutover gate CLOSED');
-    expect(html).toContain(`data-run-id="${failing}"`);
-    expect(html).toContain('data-check="tag_count"');
-    expect(html).toContain('tag_count summary');
-    expect(html).not.toContain('<form');
-    expect(html).toContain('Starting a run needs the staff role.');
-  });
-
-  it('offers staff the button, and its form POST queues a run and returns to the console', async () => {
-    expect((await page('staff')).html).toContain('<form method="post" action="/console/parity-checks"');
-    const posted = await api.request('POST', '/console/parity-checks', {
-      as: 'staff',
-      headers: { origin: 'https://api.test', 'content-type': 'application/x-www-form-urlencoded' },
-      rawBody: '',
-    });
-    expect(posted.status).toBe(303);
-    const location = posted.headers.get('location') ?? '';
-    expect(location).toMatch(/^\/console\?notice=started&run=[0-9a-f-]{36}$/);
-    const { html } = await page('staff', location);
-    expect(html).toContain('Parity run queued');
-    expect(html).toMatch(/data-status="queued"/);
-    // A second click while it is queued says so instead of failing.
-    const again = await api.request('POST', '/console/parity-checks', {
-      as: 'staff',
-      headers: { origin: 'https://api.test', 'content-type': 'application/x-www-form-urlencoded' },
-      rawBody: '',
-    });
-    expect(again.headers.get('location')).toBe('/console?notice=already_running');
-  });
-
-  it('refuses the POST from viewers, from another origin, and without a token', async () => {
-    const post = (as: Role | null, origin: string) =>
-      api.request('POST', '/console/parity-checks', {
-        as,
-        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
-        rawBody: '',
-      });
-    expect((await post('viewer', 'https://api.test')).status).toBe(403);
-    expect((await post('staff', 'https://evil.example')).status).toBe(403);
-    expect((await post(null, 'https://api.test')).status).toBe(401);
-    expect((await page(null)).status).toBe(401);
-    const [{ n } = { n: -1 }] = await sql<{ n: number }[]>`select count(*)::int as n from procedure_execution`;
-    expect(n).toBe(0);
-  });
-
-  it('escapes what it shows', async () => {
-    const id = await seedRun(1, 'fail', ['tag_count']);
-    await sql`
-      update parity_check_execution
-      set check_results = jsonb_set(check_results, '{2,details,summary}', to_jsonb('<script>alert(1)</script>'::text))
-      where procedure_execution_id = ${id}`;
-    const { html } = await page('viewer');
-    expect(html).not.toContain('<script>alert(1)</script>');
-    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 });

@@ -4,14 +4,12 @@ import type { Sql } from '#shared/db/types.ts';
 import {
   type Api,
   type ApiResponse,
-  createApi,
-  openTestSql,
+  openApiWithStaff,
   seedAsset,
   seedMapping,
   seedMartRow,
   seedProduct,
   seedProductTag,
-  seedStaff,
   seedVariant,
   utcDate,
 } from './support/api.ts';
@@ -24,9 +22,7 @@ let galleryMappingId: string;
 let featuredAssetId: string;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  await seedStaff(sql);
+  ({ api, sql } = await openApiWithStaff());
   await seedProduct(sql, {
     id: 101,
     title: 'Blue Mug',

@@ -5,11 +5,11 @@
  * admit up to twice the limit before the first 429; the assertions allow for it.
  */
 import { env } from 'cloudflare:workers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { expectRefusedWithoutChange } from '../../support/reliability.ts';
-import { type Api, createApi, openTestSql, type Role, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, type Role } from './support/api.ts';
 
 const LIMIT = 3;
 const tight = { WRITE_RATE_LIMITER: (env as unknown as Record<string, RateLimit>).TIGHT_RATE_LIMITER } as Partial<Env>;
@@ -18,13 +18,8 @@ let api: Api;
 let sql: Sql;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  await seedStaff(sql);
-});
-
-afterAll(async () => {
-  await sql.end({ timeout: 5 });
+  ({ api, sql } = await openApiWithStaff());
+  return () => sql.end({ timeout: 5 });
 });
 
 const createTag = (as: Role) =>

@@ -14,14 +14,12 @@ import { nudgeExecution } from '#shared/procedures/runner.ts';
 import { recordFault } from '#test/support/reliability.ts';
 import {
   type Api,
-  createApi,
-  openTestSql,
+  openApiWithStaff,
   type Role,
   seedAsset,
   seedMapping,
   seedProduct,
   seedProductTag,
-  seedStaff,
 } from './support/api.ts';
 
 let api: Api;
@@ -30,9 +28,7 @@ let staffIds: Record<Role, string>;
 let nextProductId = 930_000;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  staffIds = await seedStaff(sql);
+  ({ api, sql, staff: staffIds } = await openApiWithStaff());
 });
 
 afterAll(async () => {

@@ -6,21 +6,17 @@
  * - a 500 answers the envelope without a stack or a connection detail;
  * - no log line holds an Access token, a query string or the database password, whatever happened.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
-import { type Api, type ApiResponse, createApi, openTestSql, seedStaff } from './support/api.ts';
+import { type Api, type ApiResponse, openApiWithStaff } from './support/api.ts';
 
 let api: Api;
 let sql: Sql;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  await seedStaff(sql);
-});
-afterAll(async () => {
-  await sql.end({ timeout: 5 });
+  ({ api, sql } = await openApiWithStaff());
+  return () => sql.end({ timeout: 5 });
 });
 afterEach(() => {
   vi.restoreAllMocks();

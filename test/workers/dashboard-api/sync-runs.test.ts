@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import type { IngestMessage } from '#shared/procedures/messages.ts';
-import { type Api, createApi, openTestSql, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff } from './support/api.ts';
 
 let api: Api;
 let sql: Sql;
@@ -47,9 +47,7 @@ async function seedExecution(
 }
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  await seedStaff(sql);
+  ({ api, sql } = await openApiWithStaff());
   await seedExecution('products', {
     kind: 'products',
     status: 'succeeded',

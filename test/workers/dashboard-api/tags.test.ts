@@ -1,7 +1,7 @@
 /** Scenarios 9 and 10: the tag vocabulary and product tags, through workerd against Postgres. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
-import { type Api, createApi, openTestSql, type Role, seedProduct, seedProductTag, seedStaff } from './support/api.ts';
+import { type Api, openApiWithStaff, type Role, seedProduct, seedProductTag } from './support/api.ts';
 
 let api: Api;
 let sql: Sql;
@@ -9,9 +9,7 @@ let staffIds: Record<Role, string>;
 let shopifyTagId: string;
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  staffIds = await seedStaff(sql);
+  ({ api, sql, staff: staffIds } = await openApiWithStaff());
   await seedProduct(sql, { id: 201 });
   await seedProduct(sql, { id: 202 });
   await seedProduct(sql, { id: 203, deleted: true });

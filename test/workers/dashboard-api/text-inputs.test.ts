@@ -18,11 +18,10 @@ import {
 import {
   type Api,
   type ApiResponse,
-  createApi,
-  openTestSql,
+  openApiWithStaff,
   seedProduct,
   seedProductTag,
-  seedStaff,
+  type seedStaff,
   seedVariant,
 } from './support/api.ts';
 
@@ -54,9 +53,7 @@ let staff: Awaited<ReturnType<typeof seedStaff>>;
 const probes: { id: number; value: string; title: string }[] = [];
 
 beforeAll(async () => {
-  api = await createApi();
-  sql = openTestSql();
-  staff = await seedStaff(sql);
+  ({ api, sql, staff } = await openApiWithStaff());
   for (const [i, value] of HOSTILE.entries()) {
     const id = 910_000 + i;
     const title = `probe ${i} ${value} end`;

@@ -11,12 +11,12 @@ import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
 import worker from '#workers/ingest/src/index.ts';
-import { expectRefusedWithoutChange, expectSameTables, recordFault } from '../../support/reliability.ts';
+import { expectRefusedWithoutChange, recordFault } from '../../support/reliability.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { archiveLines } from './support/archived-lines.ts';
-import { waitForExecution } from './support/executions.ts';
-import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
+import { executionRow, waitForExecution } from './support/executions.ts';
+import { expectProductTablesOfTheStore } from './support/store-checks.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;
@@ -70,22 +70,6 @@ function failNthRead(bucket: R2Bucket, nth: number) {
     delete patched.get;
   };
 }
-
-async function executionRow(id: string): Promise<ProcedureExecutionRow> {
-  const [row] = await sql<ProcedureExecutionRow[]>`
-    select * from procedure_execution where procedure_execution_id = ${id}`;
-  if (!row) throw new Error(`execution ${id} is gone`);
-  return row;
-}
-
-const PRODUCT_TABLES = [
-  'products',
-  'product_variants',
-  'assets',
-  'product_asset_mappings',
-  'tags',
-  'tag_classifications',
-];
 
 describe('redrive', () => {
   it('fault: a load that failed mid-way (R2 read error at its fourth segment) is redriven by an admin from its last checkpoint and loads every row once', {
@@ -143,11 +127,7 @@ describe('redrive', () => {
     expect(done.attempt_count).toBe(done.step_count + 2);
     expect(done.checkpoint_state).toMatchObject({ counts: { linesRead: store.fixture.products.length } });
 
-    await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
-    const compared = await compareRawTables(legacy, sql);
-    const side = (which: 'legacy' | 'new') =>
-      Object.fromEntries(PRODUCT_TABLES.map((table) => [table, compared[table]?.[which] ?? []]));
-    expectSameTables(side('legacy'), side('new'));
+    await expectProductTablesOfTheStore(legacy, sql, store);
 
     const state = await request('GET', `/executions/${id}`);
     expect(state.body).toMatchObject({ procedure_execution_id: id, status: 'succeeded', error: null });
@@ -185,7 +165,7 @@ describe('redrive', () => {
     expect((taken.body.error as { message: string }).message).toMatch(/another full execution is queued or running/);
     expect((await request('GET', `/executions/${crypto.randomUUID()}`)).status).toBe(404);
     expect((await request('GET', '/executions/nope')).status).toBe(400);
-    expect((await executionRow(failedSync.procedure_execution_id)).error_text).toBe('Error: boom');
+    expect((await executionRow(sql, failedSync.procedure_execution_id)).error_text).toBe('Error: boom');
   });
 });
 

@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Env } from '#shared/env.ts';
@@ -7,6 +7,7 @@ import { PROCEDURE_KINDS } from '#shared/procedures/execution.ts';
 import worker from '#workers/ingest/src/index.ts';
 import { createTestAccess, type TestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';
+import { runCron } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 const sql = openTestSql('app', { max: 1 });
@@ -183,13 +184,7 @@ describe('ingest Worker', () => {
 
   it('a cron trigger records a queued ProcedureExecution, and a second one while it is active is skipped', async () => {
     for (let i = 0; i < 2; i++) {
-      const ctx = createExecutionContext();
-      await worker.scheduled(
-        createScheduledController({ cron: '*/15 * * * *', scheduledTime: Date.now() }),
-        bindings,
-        ctx,
-      );
-      await waitOnExecutionContext(ctx);
+      await runCron('*/15 * * * *');
     }
     // The queue consumer may already be running the first one (its children are not the cron's).
     const rows = await sql`

@@ -245,7 +245,7 @@ describe('load executions', () => {
 
   // Not a fault test: nothing is killed here, the state a killed consumer leaves is built by the
   // test and its lease set to have run out (a real kill of the step's connection, resumed from its
-  // checkpoint: faults.test.ts, mid-load).
+  // checkpoint: connection-drop-faults.test.ts, mid-load).
   it('a load step left half-done under an expired lease is taken over and resumes from its checkpoint, nothing lost or duplicated', async () => {
     const store = generateStore({ seed: 25, products: 50, orders: 0, shuffleChildren: true });
     const lines = store.fixture.products;

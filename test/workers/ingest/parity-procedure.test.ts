@@ -4,13 +4,7 @@
  * it against a generated store loaded into both databases through their real paths, and the
  * results land in parity_check_execution.
  */
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  getQueueResult,
-  waitOnExecutionContext,
-} from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStore } from '#scripts/store-generator/generate.ts';
@@ -26,6 +20,7 @@ import worker from '#workers/ingest/src/index.ts';
 import { loadStoreIntoBoth } from '../../support/parity-stores.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { waitForExecution } from './support/executions.ts';
+import { runCron } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;
@@ -73,9 +68,7 @@ afterAll(async () => {
 
 describe('the parity_check procedure', () => {
   it('the daily Cron Trigger starts a run that the queue consumer completes: every check passes on one store', async () => {
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: '30 6 * * *', scheduledTime: Date.now() }), bindings, ctx);
-    await waitOnExecutionContext(ctx);
+    await runCron('30 6 * * *');
     const [execution] = await sql<{ id: string; trigger_source: string }[]>`
       select procedure_execution_id as id, trigger_source from procedure_execution where procedure_kind = 'parity_check'`;
     expect(execution?.trigger_source).toBe('cron:30 6 * * *');

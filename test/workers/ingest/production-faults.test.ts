@@ -1,5 +1,5 @@
 /**
- * Faults production adds to the matrix of faults.test.ts (RELIABILITY.md), each injected into a
+ * Faults production adds to the matrix of *-faults.test.ts (RELIABILITY.md), each injected into a
  * real run inside workerd and compared with a clean run of the same store (the legacy functions):
  *
  * - Hyperdrive refusing a connection (its pool exhausted): Postgres answers SQLSTATE 53300 "too
@@ -14,35 +14,25 @@
  * past every retry) land with the features they exercise; tagged `fault`, they are counted by
  * `npm run reliability:report` as soon as they exist.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type GeneratedStore, generateStore } from '#scripts/store-generator/generate.ts';
+import { generateStore } from '#scripts/store-generator/generate.ts';
 import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
-import { archiveJsonl, recordArchivedObject } from '#shared/ingest/archive.ts';
 import { recordExecution } from '#shared/procedures/execution.ts';
-import type { IngestMessage } from '#shared/procedures/messages.ts';
-import worker from '#workers/ingest/src/index.ts';
-import { expectSameTables, recordFault } from '../../support/reliability.ts';
+import { recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
+import { archiveLines } from './support/archived-lines.ts';
 import { waitForExecution } from './support/executions.ts';
-import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
+import { expectProductTablesOfTheStore } from './support/store-checks.ts';
+import { deliverOnce } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;
 let legacy: Sql;
 
 const EXHAUSTED_ROLE = 'reliability_pool_exhausted';
-const PRODUCT_TABLES = [
-  'products',
-  'product_variants',
-  'assets',
-  'product_asset_mappings',
-  'tags',
-  'tag_classifications',
-];
 
 beforeAll(async () => {
   sql = openTestSql('app', { max: 3 });
@@ -63,40 +53,6 @@ beforeEach(async () => {
   await legacy`truncate products, orders, assets, tags cascade`;
 });
 
-const encoder = new TextEncoder();
-
-async function archiveProducts(store: GeneratedStore, segmentBytes = 4096) {
-  const key = `test/products-${crypto.randomUUID()}.jsonl.gz`;
-  const body = encoder.encode(store.fixture.products.map((l) => `${l}\n`).join(''));
-  const archived = await archiveJsonl(
-    bindings.RAW_ARCHIVE,
-    key,
-    (async function* () {
-      for (let i = 0; i < body.length; i += 1000) yield body.slice(i, i + 1000);
-    })(),
-    { segmentBytes },
-  );
-  return recordArchivedObject(sql, archived, { resource: 'products', procedureExecutionId: null });
-}
-
-/** The store's products through the legacy functions, then every product-side raw table compared. */
-async function expectProductTablesOfTheStore(store: GeneratedStore) {
-  await ingestLegacy(legacy, { products: store.legacy.products, orders: [], deletedProductIds: [] });
-  const compared = await compareRawTables(legacy, sql);
-  const side = (name: 'legacy' | 'new') =>
-    Object.fromEntries(PRODUCT_TABLES.map((table) => [table, compared[table]?.[name] ?? []]));
-  expectSameTables(side('legacy'), side('new'));
-}
-
-async function deliver(message: IngestMessage, attempts: number, withEnv: Env = bindings) {
-  const batch = createMessageBatch<IngestMessage>('ingest-jobs', [
-    { id: `m-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body: message },
-  ]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch, withEnv, ctx);
-  return getQueueResult(batch, ctx);
-}
-
 /** Backends waiting on a lock `holderPid` holds (the Worker's statements, blocked where the test wants). */
 async function backendsBlockedBy(holderPid: number, count: number, timeoutMs = 45_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
@@ -114,7 +70,7 @@ describe('production faults', () => {
     tags: ['fault'],
   }, async () => {
     const store = generateStore({ seed: 71, products: 20, orders: 0, shuffleChildren: true });
-    const entity = await archiveProducts(store);
+    const entity = await archiveLines(sql, bindings.RAW_ARCHIVE, 'products', store.fixture.products);
     const execution = await recordExecution(sql, {
       kind: 'load',
       triggerSource: 'test',
@@ -140,7 +96,7 @@ describe('production faults', () => {
     await probe.end({ timeout: 1 }).catch(() => {});
     expect(refusal.code, String(refusal.message)).toBe('53300');
 
-    const refused = await deliver({ procedureExecutionId: id, step: 0 }, 1, { ...bindings, HYPERDRIVE: exhausted });
+    const refused = await deliverOnce({ procedureExecutionId: id, step: 0 }, 1, { ...bindings, HYPERDRIVE: exhausted });
     const [untouched] =
       await sql`select status, attempt_count from procedure_execution where procedure_execution_id = ${id}`;
     recordFault(
@@ -153,18 +109,18 @@ describe('production faults', () => {
     expect(untouched).toEqual({ status: 'queued', attempt_count: 0 });
 
     // the pool has room again: the redelivery runs the step (its next steps go through the queue)
-    const redelivered = await deliver({ procedureExecutionId: id, step: 0 }, 2);
+    const redelivered = await deliverOnce({ procedureExecutionId: id, step: 0 }, 2);
     expect(redelivered.explicitAcks).toHaveLength(1);
     const done = await waitForExecution(sql, id, { timeoutMs: 60_000 });
     expect(done.status, done.error_text ?? '').toBe('succeeded');
-    await expectProductTablesOfTheStore(store);
+    await expectProductTablesOfTheStore(legacy, sql, store);
   });
 
   it('fault: a queue message delayed past the lease of a step still running — a second consumer takes over, and no row is lost or duplicated', {
     tags: ['fault'],
   }, async () => {
     const store = generateStore({ seed: 72, products: 60, orders: 0, shuffleChildren: true });
-    const entity = await archiveProducts(store);
+    const entity = await archiveLines(sql, bindings.RAW_ARCHIVE, 'products', store.fixture.products);
     expect(entity.segment_index.length).toBeGreaterThan(4);
     const execution = await recordExecution(sql, {
       kind: 'load',
@@ -183,20 +139,20 @@ describe('production faults', () => {
       await holder`insert into ingest_staged_object (load_key, line_number, resource_name, object_type, object_id, payload)
                    values (${id}, ${line}, 'products', 'Product', 1, '{}')`;
       const [{ pid: holderPid } = { pid: 0 }] = await holder<{ pid: number }[]>`select pg_backend_pid() as pid`;
-      first = deliver({ procedureExecutionId: id, step: 0 }, 1);
+      first = deliverOnce({ procedureExecutionId: id, step: 0 }, 1);
       const [running] = await backendsBlockedBy(holderPid, 1);
       // The lease runs out while that step is alive, waiting in its statement (15 minutes pass:
       // set here, the one thing not waited for), and the step's message comes again.
       await sql`update procedure_execution set heartbeat_at = now() - interval '16 minutes'
                 where procedure_execution_id = ${id} and status = 'running'`;
-      second = deliver({ procedureExecutionId: id, step: 0 }, 2);
+      second = deliverOnce({ procedureExecutionId: id, step: 0 }, 2);
       waiting = await backendsBlockedBy(holderPid, 2);
       expect(waiting).toContain(running);
     } finally {
       await holder`rollback`;
       holder.release();
     }
-    const results = (await Promise.all([first, second])) as Awaited<ReturnType<typeof deliver>>[];
+    const results = (await Promise.all([first, second])) as Awaited<ReturnType<typeof deliverOnce>>[];
     const done = await waitForExecution(sql, id, { timeoutMs: 90_000 });
     recordFault(
       'a queue message delayed past the lease',
@@ -209,7 +165,7 @@ describe('production faults', () => {
     );
     expect(done.status, done.error_text ?? '').toBe('succeeded');
     expect(done.checkpoint_state).toMatchObject({ counts: { linesRead: store.fixture.products.length } });
-    await expectProductTablesOfTheStore(store);
+    await expectProductTablesOfTheStore(legacy, sql, store);
     const [staged] = await sql`select count(*)::int as n from ingest_staged_object`;
     expect(staged?.n).toBe(0);
   });

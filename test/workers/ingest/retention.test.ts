@@ -3,14 +3,13 @@
  * payloads are redacted (the receipt and its dedupe key stay), old quarantined lines and finished
  * executions are deleted, except what an audit event or the still-open cutover window refers to.
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
-import worker from '#workers/ingest/src/index.ts';
 import { RETENTION_CRON } from '#workers/ingest/src/schedules.ts';
 import { openTestSql } from '../support/test-sql.ts';
+import { runCron } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;
@@ -24,13 +23,7 @@ beforeEach(async () => {
 });
 
 async function runRetention(vars: Record<string, string> = {}) {
-  const ctx = createExecutionContext();
-  await worker.scheduled(
-    createScheduledController({ cron: RETENTION_CRON, scheduledTime: Date.now() }),
-    { ...bindings, ...vars } as Env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
+  await runCron(RETENTION_CRON, { ...bindings, ...vars } as Env);
 }
 
 async function execution(daysAgo: number, status = 'succeeded', kind = 'orders'): Promise<string> {

@@ -5,7 +5,6 @@
  * re-sends, its parent fails by its own rule, and the schedule starts again. "Silent for N
  * minutes" is written into the row (heartbeat, wake-up and request moved back), never waited for.
  */
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
@@ -15,13 +14,14 @@ import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/
 import type { IngestMessage } from '#shared/procedures/messages.ts';
 import { PROCEDURES } from '#shared/procedures/registry.ts';
 import { enqueueExecution, HEARTBEAT_INTERVAL_SECONDS } from '#shared/procedures/runner.ts';
-import worker from '#workers/ingest/src/index.ts';
-import { expectSameRows, expectSameTables, recordFault } from '../../support/reliability.ts';
+import { expectSameRows, recordFault } from '../../support/reliability.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { archiveLines } from './support/archived-lines.ts';
-import { waitForExecution } from './support/executions.ts';
-import { compareRawTables, ingestLegacy, RAW_LEGACY_TABLES } from './support/raw-tables.ts';
+import { executionRow, waitForExecution } from './support/executions.ts';
+import { compareRawTables, ingestLegacy } from './support/raw-tables.ts';
 import { simulator } from './support/simulator.ts';
+import { expectRawTablesOfTheStore } from './support/store-checks.ts';
+import { runCron } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;
@@ -53,13 +53,6 @@ async function serveStore() {
   await simulator.setStore({ generate: STORE });
   await simulator.configure({ timing: { createdMs: 20, runningMs: 200 } });
   await ingestLegacy(legacy, generateStore(STORE).legacy);
-}
-
-async function expectRawTablesOfTheStore() {
-  const compared = await compareRawTables(legacy, sql);
-  const side = (which: 'legacy' | 'new') =>
-    Object.fromEntries(RAW_LEGACY_TABLES.map((table) => [table, compared[table]?.[which] ?? []]));
-  expectSameTables(side('legacy'), side('new'));
 }
 
 /**
@@ -102,24 +95,11 @@ async function fireWatchdogCron(): Promise<Record<string, unknown>[]> {
   };
   for (const method of ['log', 'warn', 'error'] as const) vi.spyOn(console, method).mockImplementation(collect);
   try {
-    const ctx = createExecutionContext();
-    await worker.scheduled(
-      createScheduledController({ cron: '*/15 * * * *', scheduledTime: Date.now() }),
-      bindings,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
+    await runCron('*/15 * * * *');
   } finally {
     vi.restoreAllMocks();
   }
   return lines;
-}
-
-async function executionRow(id: string): Promise<ProcedureExecutionRow> {
-  const [row] = await sql<ProcedureExecutionRow[]>`
-    select * from procedure_execution where procedure_execution_id = ${id}`;
-  if (!row) throw new Error(`execution ${id} is gone`);
-  return row;
 }
 
 async function kindOf(id: string): Promise<string | undefined> {
@@ -203,7 +183,7 @@ describe('the watchdog (the 15-minute cron)', () => {
 
     const done = await waitForExecution(sql, full.procedure_execution_id, { timeoutMs: 120_000 });
     expect(done.status, done.error_text ?? '').toBe('succeeded');
-    const products = await executionRow(productsId);
+    const products = await executionRow(sql, productsId);
     expect(products.status).toBe('succeeded');
     expect(products.watchdog_resend_count).toBe(1);
     expect(products.stall_reason_text).toMatch(
@@ -219,7 +199,7 @@ describe('the watchdog (the 15-minute cron)', () => {
     const [{ n } = { n: -1 }] = await sql<{ n: number }[]>`
       select count(*)::int as n from procedure_execution where procedure_kind = 'full'`;
     expect(n, 'the cron started no second sync').toBe(1);
-    await expectRawTablesOfTheStore();
+    await expectRawTablesOfTheStore(legacy, sql);
   });
 
   it('fault: a child whose message is lost every time is failed after three re-sends with its cause, its parent fails by its own rule, and the schedule starts again', {
@@ -246,7 +226,7 @@ describe('the watchdog (the 15-minute cron)', () => {
       for (let round = 1; round <= 3; round++) {
         await silence(productsId, 20);
         const lines = await fireWatchdogCron();
-        const products = await executionRow(productsId);
+        const products = await executionRow(sql, productsId);
         expect([products.status, products.watchdog_resend_count]).toEqual(['waiting', round]);
         expect(products.stall_reason_text).toContain(`message re-sent (${round} of 3)`);
         expect(lines).toContainEqual(
@@ -259,7 +239,7 @@ describe('the watchdog (the 15-minute cron)', () => {
 
       await silence(productsId, 20);
       const lines = await fireWatchdogCron();
-      const failed = await executionRow(productsId);
+      const failed = await executionRow(sql, productsId);
       expect(failed.status).toBe('failed');
       expect(failed.error_text).toMatch(
         /^no heartbeat for 1 h 20 min \(stall threshold 120 s\) at step 1; re-sent 3 times$/,
@@ -311,7 +291,7 @@ describe('the watchdog (the 15-minute cron)', () => {
     try {
       // The watchdog's step-0 message, then the execution's own one: both delivered.
       await fireWatchdogCron();
-      expect((await executionRow(id)).watchdog_resend_count).toBe(1);
+      expect((await executionRow(sql, id)).watchdog_resend_count).toBe(1);
       await bindings.INGEST_QUEUE.send({ procedureExecutionId: id, step: 0 });
       const done = await waitForExecution(sql, id, { timeoutMs: 60_000 });
       expect(done.status, done.error_text ?? '').toBe('succeeded');
@@ -362,7 +342,7 @@ describe('the watchdog (the 15-minute cron)', () => {
                   heartbeat_at = now() - interval '5 minutes', wake_up_at = now() - interval '4 minutes'
                 where procedure_execution_id = ${id}`;
       expect(await skipped()).toMatchObject({ level: 'warn', stalled: true, stall_reason: expect.any(String) });
-      expect((await executionRow(id)).watchdog_resend_count).toBe(1);
+      expect((await executionRow(sql, id)).watchdog_resend_count).toBe(1);
     } finally {
       queue.restore();
     }

@@ -1,97 +1,28 @@
 /**
- * The one Shopify Admin GraphQL client (Workers and Node alike: fetch only).
- *
- * - Pinned API version; access-token auth (X-Shopify-Access-Token).
- * - Cost-based throttling: remembers `extensions.cost.throttleStatus` and waits, before sending,
- *   until the leaky bucket holds the query's expected cost (at the reported restore rate).
- * - Retries with exponential backoff and jitter on THROTTLED, HTTP 429 (honouring Retry-After),
- *   5xx and network failures; a bounded number of attempts, then a typed error.
- * - Errors are classified by HTTP status, `extensions.code` and `userErrors.code`, never by
- *   message text (see errors.ts).
- * - The bulk query lifecycle: run, poll, list running (to adopt), cancel; refund lines (queries
- *   sized to what each order has, refund-batches.ts) and product deletions by ordinary queries.
+ * The one Shopify Admin GraphQL client (Workers and Node alike: fetch only): a transport that
+ * throttles by cost and retries (graphql-transport.ts), the bulk query lifecycle
+ * (bulk-operation-calls.ts) and the reads by ordinary queries (ordinary-reads.ts).
  *
  * `adminApiUrl` replaces https://{shopDomain}/admin/api/{version}/graphql.json (the simulator).
  */
-import {
-  BulkOperationInProgressError,
-  BulkOperationLimitReachedError,
-  BulkQueryInvalidError,
-  ShopifyAccessDeniedError,
-  ShopifyAuthenticationError,
-  ShopifyError,
-  ShopifyGraphQLError,
-  type ShopifyGraphQLErrorDetail,
-  ShopifyHttpError,
-  ShopifyNetworkError,
-  ShopifyQueryCostError,
-  ShopifyThrottledError,
-  ShopifyUserError,
-  type ShopifyUserErrorDetail,
-} from './errors.ts';
-import {
-  BULK_OPERATION_QUERY,
-  BULK_OPERATIONS_QUERY,
-  CANCEL_BULK_OPERATION_MUTATION,
-  PRODUCT_DELETION_EVENTS_QUERY,
-  productDeletionSearch,
-  REFUND_LINES_PAGE_QUERY,
-  RUN_BULK_QUERY_MUTATION,
-  SHOP_QUERY,
-} from './queries.ts';
-import { planRefundBatches, type RefundOrder } from './refund-batches.ts';
-import {
-  type BulkOperation,
-  type ProductDeletion,
-  type QueryCost,
-  type RefundNode,
-  type ShopInfo,
-  type ThrottleStatus,
-  toGid,
-} from './types.ts';
+import { bulkOperationCalls } from './bulk-operation-calls.ts';
+import { createGraphQLTransport, type GraphQLTransport, type ShopifyClientOptions } from './graphql-transport.ts';
+import { ordinaryReads } from './ordinary-reads.ts';
+import type { RefundOrder } from './refund-batches.ts';
+import type { BulkOperation, ProductDeletion, RefundNode, ShopInfo } from './types.ts';
 
 export * from './errors.ts';
+export {
+  type GraphQLRequestOptions,
+  SHOPIFY_API_VERSION,
+  type ShopifyClientOptions,
+  type ShopifyGraphQL,
+} from './graphql-transport.ts';
 export * from './queries.ts';
 export * from './refund-batches.ts';
 export * from './types.ts';
 
-/** The pinned Admin API version (Shopify supports each for about a year). */
-export const SHOPIFY_API_VERSION = '2026-07';
-
-export interface ShopifyClientOptions {
-  /** `your-shop.myshopify.com`. */
-  shopDomain: string;
-  accessToken: string;
-  /** Overrides the GraphQL endpoint (the simulator's); default https://{shopDomain}/admin/api/{version}/graphql.json. */
-  adminApiUrl?: string;
-  apiVersion?: string;
-  fetch?: typeof fetch;
-  /** Waits; injectable so tests observe backoff without waiting. */
-  sleep?: (ms: number) => Promise<void>;
-  /** [0, 1) for jitter; injectable for deterministic tests. */
-  random?: () => number;
-  /** Milliseconds since the epoch; the bucket refills with time. */
-  now?: () => number;
-  /** Attempts per request, the first included (default 6). */
-  maxAttempts?: number;
-  /** First backoff step (default 500 ms); doubles per attempt up to maxDelayMs (default 30 s). */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /** Called before each retry, for logs. */
-  onRetry?: (event: { attempt: number; delayMs: number; reason: string }) => void;
-}
-
-export interface GraphQLRequestOptions {
-  /** The cost to wait for before sending; default the last requested cost of the same document. */
-  expectedCost?: number;
-}
-
-export interface ShopifyClient {
-  readonly endpoint: string;
-  readonly apiVersion: string;
-  /** The bucket as Shopify last reported it. */
-  readonly throttleStatus: ThrottleStatus | undefined;
-  graphql<T>(query: string, variables?: Record<string, unknown>, options?: GraphQLRequestOptions): Promise<T>;
+export interface ShopifyClient extends GraphQLTransport {
   /** Starts a bulk query (groupObjects: false). Throws BulkOperationInProgressError (with `running`), … */
   runBulkQuery(query: string): Promise<BulkOperation>;
   getBulkOperation(id: string): Promise<BulkOperation | null>;
@@ -110,327 +41,16 @@ export interface ShopifyClient {
   fetchProductDeletions(sinceIso: string): Promise<ProductDeletion[]>;
 }
 
-interface GraphQLResponseBody<T> {
-  data?: T | null;
-  errors?: ShopifyGraphQLErrorDetail[] | string;
-  extensions?: { cost?: QueryCost };
-}
-
-/** Refund lines per further page: 2 + 100 × 4 + 1 requested points. */
-const REFUND_LINES_PER_PAGE = 100;
-const DELETION_EVENTS_PER_PAGE = 250;
-
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function toBulkOperation(raw: Record<string, unknown>): BulkOperation {
-  const count = (value: unknown) => (value === null || value === undefined ? 0 : Number(value));
-  return {
-    id: String(raw.id),
-    status: raw.status as BulkOperation['status'],
-    errorCode: (raw.errorCode ?? null) as BulkOperation['errorCode'],
-    objectCount: count(raw.objectCount),
-    rootObjectCount: count(raw.rootObjectCount),
-    fileSize: raw.fileSize === null || raw.fileSize === undefined ? null : Number(raw.fileSize),
-    url: (raw.url ?? null) as string | null,
-    partialDataUrl: (raw.partialDataUrl ?? null) as string | null,
-    createdAt: String(raw.createdAt),
-    completedAt: (raw.completedAt ?? null) as string | null,
-    query: String(raw.query ?? ''),
-    type: (raw.type ?? 'QUERY') as BulkOperation['type'],
-  };
-}
-
 export function createShopifyClient(options: ShopifyClientOptions): ShopifyClient {
-  const apiVersion = options.apiVersion ?? SHOPIFY_API_VERSION;
-  const endpoint = options.adminApiUrl ?? `https://${options.shopDomain}/admin/api/${apiVersion}/graphql.json`;
-  // Wrapped: an unbound global fetch called as a method throws "Illegal invocation" in workerd.
-  const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const random = options.random ?? Math.random;
-  const now = options.now ?? Date.now;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 6);
-  const baseDelayMs = options.baseDelayMs ?? 500;
-  const maxDelayMs = options.maxDelayMs ?? 30_000;
-
-  let bucket: { status: ThrottleStatus; observedAt: number } | undefined;
-  const requestedCostByDocument = new Map<string, number>();
-
-  /** Exponential backoff with equal jitter: half the step fixed, half random. */
-  function backoffMs(attempt: number): number {
-    const step = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(step / 2 + (random() * step) / 2);
-  }
-
-  async function retryAfter(attempt: number, delayMs: number, reason: string): Promise<void> {
-    const capped = Math.min(maxDelayMs, Math.max(0, Math.round(delayMs)));
-    options.onRetry?.({ attempt, delayMs: capped, reason });
-    await sleep(capped);
-  }
-
-  /** Waits until the bucket (as last reported, refilled since) holds `cost` points. */
-  async function waitForBucket(cost: number): Promise<void> {
-    if (!bucket || cost <= 0) return;
-    const { status, observedAt } = bucket;
-    if (cost > status.maximumAvailable || status.restoreRate <= 0) return;
-    const elapsedSeconds = Math.max(0, now() - observedAt) / 1000;
-    const available = Math.min(
-      status.maximumAvailable,
-      status.currentlyAvailable + elapsedSeconds * status.restoreRate,
-    );
-    if (available >= cost) return;
-    await sleep(Math.ceil(((cost - available) / status.restoreRate) * 1000));
-  }
-
-  async function graphql<T>(
-    query: string,
-    variables: Record<string, unknown> = {},
-    requestOptions: GraphQLRequestOptions = {},
-  ): Promise<T> {
-    const body = JSON.stringify({ query, variables });
-    let lastFailure = '';
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const isLast = attempt === maxAttempts;
-      await waitForBucket(requestOptions.expectedCost ?? requestedCostByDocument.get(query) ?? 0);
-
-      let response: Response;
-      try {
-        response = await fetchImpl(endpoint, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            Accept: 'application/json',
-            'X-Shopify-Access-Token': options.accessToken,
-          },
-          body,
-        });
-      } catch (error) {
-        lastFailure = `network error: ${error instanceof Error ? error.message : String(error)}`;
-        if (isLast)
-          throw new ShopifyNetworkError(`Shopify unreachable after ${attempt} attempts (${lastFailure})`, {
-            cause: error,
-          });
-        await retryAfter(attempt, backoffMs(attempt), lastFailure);
-        continue;
-      }
-
-      if (response.status === 429 || response.status >= 500) {
-        await response.body?.cancel();
-        lastFailure = `HTTP ${response.status}`;
-        if (isLast) {
-          if (response.status === 429)
-            throw new ShopifyThrottledError(`Shopify kept answering 429 after ${attempt} attempts`);
-          throw new ShopifyHttpError(
-            response.status,
-            `Shopify answered HTTP ${response.status} after ${attempt} attempts`,
-          );
-        }
-        const hinted = response.status === 429 ? retryAfterMs(response.headers.get('Retry-After')) : undefined;
-        await retryAfter(attempt, hinted ?? backoffMs(attempt), lastFailure);
-        continue;
-      }
-      if (response.status === 401 || response.status === 403) {
-        await response.body?.cancel();
-        throw new ShopifyAuthenticationError(
-          response.status,
-          `Shopify refused the access token (HTTP ${response.status}) for ${options.shopDomain}`,
-        );
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new ShopifyHttpError(response.status, `Shopify answered HTTP ${response.status}`);
-      }
-
-      let payload: GraphQLResponseBody<T>;
-      try {
-        payload = (await response.json()) as GraphQLResponseBody<T>;
-      } catch {
-        throw new ShopifyHttpError(response.status, 'Shopify answered with a body that is not JSON');
-      }
-      const cost = payload.extensions?.cost;
-      if (cost?.throttleStatus) {
-        bucket = { status: cost.throttleStatus, observedAt: now() };
-        requestedCostByDocument.set(query, cost.requestedQueryCost);
-      }
-
-      const errors = typeof payload.errors === 'string' ? [{ message: payload.errors }] : (payload.errors ?? []);
-      if (errors.length > 0) {
-        const codes = new Set(errors.map((e) => e.extensions?.code));
-        if (codes.has('THROTTLED')) {
-          lastFailure = 'THROTTLED';
-          if (isLast) throw new ShopifyThrottledError(`Shopify kept throttling after ${attempt} attempts`);
-          const status = cost?.throttleStatus;
-          const waitMs =
-            status && status.restoreRate > 0
-              ? (Math.max(0, cost.requestedQueryCost - status.currentlyAvailable) / status.restoreRate) * 1000 +
-                random() * 250
-              : backoffMs(attempt);
-          await retryAfter(attempt, waitMs, lastFailure);
-          continue;
-        }
-        if (codes.has('INTERNAL_SERVER_ERROR')) {
-          lastFailure = 'INTERNAL_SERVER_ERROR';
-          if (isLast) throw new ShopifyGraphQLError(errors, true);
-          await retryAfter(attempt, backoffMs(attempt), lastFailure);
-          continue;
-        }
-        if (codes.has('ACCESS_DENIED')) throw new ShopifyAccessDeniedError(errors);
-        if (codes.has('MAX_COST_EXCEEDED')) throw new ShopifyQueryCostError(errors);
-        throw new ShopifyGraphQLError(errors);
-      }
-      if (payload.data === undefined || payload.data === null) {
-        throw new ShopifyGraphQLError([{ message: 'Shopify answered without data' }]);
-      }
-      return payload.data;
-    }
-    // Unreachable: the last attempt either returns or throws.
-    throw new ShopifyError(`Shopify request failed (${lastFailure})`, true);
-  }
-
-  async function listRunningBulkOperations(): Promise<BulkOperation[]> {
-    const data = await graphql<{ bulkOperations: { nodes: Record<string, unknown>[] } }>(BULK_OPERATIONS_QUERY, {
-      first: 10,
-      query: 'status:running OR status:created',
-    });
-    return data.bulkOperations.nodes
-      .map(toBulkOperation)
-      .filter(
-        (operation) => operation.type === 'QUERY' && (operation.status === 'RUNNING' || operation.status === 'CREATED'),
-      );
-  }
-
-  async function runBulkQuery(query: string): Promise<BulkOperation> {
-    const data = await graphql<{
-      bulkOperationRunQuery: { bulkOperation: Record<string, unknown> | null; userErrors: ShopifyUserErrorDetail[] };
-    }>(RUN_BULK_QUERY_MUTATION, { query });
-    const { bulkOperation, userErrors } = data.bulkOperationRunQuery;
-    if (userErrors.length > 0) {
-      const codes = new Set(userErrors.map((e) => e.code));
-      if (codes.has('OPERATION_IN_PROGRESS')) {
-        const error = new BulkOperationInProgressError(userErrors);
-        error.running = await listRunningBulkOperations();
-        throw error;
-      }
-      if (codes.has('LIMIT_REACHED')) throw new BulkOperationLimitReachedError(userErrors);
-      if (codes.has('INVALID')) throw new BulkQueryInvalidError(userErrors);
-      throw new ShopifyUserError('bulkOperationRunQuery', userErrors);
-    }
-    if (!bulkOperation)
-      throw new ShopifyUserError('bulkOperationRunQuery', [{ field: null, message: 'no bulk operation returned' }]);
-    return toBulkOperation(bulkOperation);
-  }
-
-  async function getBulkOperation(id: string): Promise<BulkOperation | null> {
-    const data = await graphql<{ bulkOperation: Record<string, unknown> | null }>(BULK_OPERATION_QUERY, { id });
-    return data.bulkOperation ? toBulkOperation(data.bulkOperation) : null;
-  }
-
-  async function cancelBulkOperation(id: string): Promise<BulkOperation> {
-    const data = await graphql<{
-      bulkOperationCancel: { bulkOperation: Record<string, unknown> | null; userErrors: ShopifyUserErrorDetail[] };
-    }>(CANCEL_BULK_OPERATION_MUTATION, { id });
-    const { bulkOperation, userErrors } = data.bulkOperationCancel;
-    if (userErrors.length > 0 || !bulkOperation) throw new ShopifyUserError('bulkOperationCancel', userErrors);
-    return toBulkOperation(bulkOperation);
-  }
-
-  async function fetchShop(): Promise<ShopInfo> {
-    const data = await graphql<{ shop: ShopInfo }>(SHOP_QUERY);
-    return data.shop;
-  }
-
-  type RefundLinePage = {
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    nodes: RefundNode['refundLineItems']['nodes'];
-  };
-
-  type OrderRefundsAnswer = Record<
-    string,
-    ({
-      id: string;
-      refunds: (Omit<RefundNode, 'refundLineItems' | 'order'> & { refundLineItems: RefundLinePage })[];
-    } | null)[]
-  >;
-
-  async function fetchRefunds(orders: readonly (RefundOrder | string | number)[]): Promise<RefundNode[]> {
-    const byOrder = new Map<string, RefundNode[]>();
-    const batches = planRefundBatches(orders);
-    for (const batch of batches) {
-      const data = await graphql<OrderRefundsAnswer>(batch.query, batch.variables, {
-        expectedCost: batch.requestedCost,
-      });
-      for (const nodes of Object.values(data)) {
-        for (const order of nodes) {
-          // A null node is an order that no longer exists (deleted); it has no refunds to load.
-          if (!order) continue;
-          const refunds: RefundNode[] = [];
-          for (const refund of order.refunds) {
-            const lines = [...refund.refundLineItems.nodes];
-            let page = refund.refundLineItems.pageInfo;
-            while (page.hasNextPage) {
-              const next = await graphql<{ node: { refundLineItems: RefundLinePage } | null }>(
-                REFUND_LINES_PAGE_QUERY,
-                { id: refund.id, first: REFUND_LINES_PER_PAGE, after: page.endCursor },
-              );
-              if (!next.node) break;
-              lines.push(...next.node.refundLineItems.nodes);
-              page = next.node.refundLineItems.pageInfo;
-            }
-            refunds.push({
-              id: refund.id,
-              createdAt: refund.createdAt,
-              order: { id: order.id },
-              refundLineItems: { nodes: lines },
-            });
-          }
-          byOrder.set(order.id, refunds);
-        }
-      }
-    }
-    // in the orders' order, whatever size class each was asked in
-    return batches.flatMap((batch) => batch.orderIds.flatMap((id) => byOrder.get(id) ?? []));
-  }
-
-  async function fetchProductDeletions(sinceIso: string): Promise<ProductDeletion[]> {
-    const deletions: ProductDeletion[] = [];
-    const search = productDeletionSearch(sinceIso);
-    let after: string | null = null;
-    for (;;) {
-      const data: {
-        events: {
-          pageInfo: { hasNextPage: boolean; endCursor: string | null };
-          nodes: { createdAt: string; action?: string; subjectId?: string; subjectType?: string }[];
-        };
-      } = await graphql(PRODUCT_DELETION_EVENTS_QUERY, { first: DELETION_EVENTS_PER_PAGE, after, query: search });
-      for (const event of data.events.nodes) {
-        if (event.action === 'destroy' && event.subjectType === 'PRODUCT' && event.subjectId) {
-          deletions.push({ productId: toGid('Product', event.subjectId), deletedAt: event.createdAt });
-        }
-      }
-      if (!data.events.pageInfo.hasNextPage || !data.events.pageInfo.endCursor) break;
-      after = data.events.pageInfo.endCursor;
-    }
-    return deletions;
-  }
-
+  const transport = createGraphQLTransport(options);
   return {
-    endpoint,
-    apiVersion,
+    endpoint: transport.endpoint,
+    apiVersion: transport.apiVersion,
     get throttleStatus() {
-      return bucket?.status;
+      return transport.throttleStatus;
     },
-    graphql,
-    runBulkQuery,
-    getBulkOperation,
-    listRunningBulkOperations,
-    cancelBulkOperation,
-    fetchShop,
-    fetchRefunds,
-    fetchProductDeletions,
+    graphql: transport.graphql,
+    ...bulkOperationCalls(transport.graphql),
+    ...ordinaryReads(transport.graphql),
   };
 }

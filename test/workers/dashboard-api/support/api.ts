@@ -106,7 +106,9 @@ export async function createApi(): Promise<Api> {
   };
 }
 
-export { openTestSql } from '../../support/test-sql.ts';
+import { openTestSql } from '../../support/test-sql.ts';
+
+export { openTestSql };
 
 export async function seedStaff(sql: Sql): Promise<Record<Role, string>> {
   const ids = {} as Record<Role, string>;
@@ -119,6 +121,13 @@ export async function seedStaff(sql: Sql): Promise<Record<Role, string>> {
     ids[role] = row?.person_id as string;
   }
   return ids;
+}
+
+/** The setup most files share: the Api, the test database and the staff of every role seeded in it. */
+export async function openApiWithStaff(): Promise<{ api: Api; sql: Sql; staff: Record<Role, string> }> {
+  const api = await createApi();
+  const sql = openTestSql();
+  return { api, sql, staff: await seedStaff(sql) };
 }
 
 export interface ProductSeed {

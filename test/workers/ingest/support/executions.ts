@@ -21,3 +21,12 @@ export async function waitForExecution(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The execution's row as it is now. */
+export async function executionRow(sql: Sql, id: string): Promise<ProcedureExecutionRow> {
+  const [row] = await sql<
+    ProcedureExecutionRow[]
+  >`select * from procedure_execution where procedure_execution_id = ${id}`;
+  if (!row) throw new Error(`execution ${id} is gone`);
+  return row;
+}

@@ -3,7 +3,9 @@
  * Each route's own body and response schemas live in its `*.routes.ts`.
  */
 import { z } from '@hono/zod-openapi';
-import { ACCESS_TOKEN_HEADER } from '#shared/access/middleware.ts';
+import type { MiddlewareHandler } from 'hono';
+import type { RoleName } from '#db/schema.ts';
+import { ACCESS_TOKEN_HEADER, type AccessBindings, requireRole } from '#shared/access/middleware.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#shared/http/pagination.ts';
 import { safeText } from '#shared/http/text.ts';
 import { shopDateSchema } from '#shared/shop-calendar.ts';
@@ -18,6 +20,12 @@ export const ACCESS_SECURITY_SCHEME = {
   description:
     'The Cloudflare Access JWT. Access adds it to every request that passed its login; locally, mint one with `node scripts/dev/access-signer.ts token --email <email>`.',
 } as const;
+
+/** Who may call a route: the security it documents (the Access token) and the role check that enforces it, together. */
+export function access(minimum: RoleName) {
+  const middleware: [MiddlewareHandler<AccessBindings>] = [requireRole(minimum)];
+  return { security: ACCESS_SECURITY, middleware };
+}
 
 export const errorSchema = z
   .object({

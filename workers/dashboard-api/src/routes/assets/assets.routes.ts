@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '#db/schema.ts';
-import { requireRole } from '#shared/access/middleware.ts';
 import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
-  ACCESS_SECURITY,
+  access,
   errorResponses,
   isoTimestamp,
   jsonBody,
@@ -54,8 +53,7 @@ export const list = createRoute({
   path: '/api/assets',
   tags,
   summary: 'Assets, newest first',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: {
     query: z.object({
       product_id: shopifyIdSchema.optional().openapi({ type: 'integer', description: 'only assets mapped to it' }),
@@ -74,8 +72,7 @@ export const create = createRoute({
   path: '/api/assets',
   tags,
   summary: 'Register a manual asset',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     body: jsonBody(
       z
@@ -101,8 +98,7 @@ export const createMapping = createRoute({
   path: '/api/products/{id}/assets',
   tags,
   summary: 'Map an asset to a product (a new featured one moves the old featured to gallery)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     params: productIdParams,
     body: jsonBody(
@@ -126,8 +122,7 @@ export const updateMapping = createRoute({
   path: '/api/asset-mappings/{id}',
   tags,
   summary: "Change a mapping's role or position",
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     params: uuidParams,
     body: jsonBody(
@@ -147,8 +142,7 @@ export const removeMapping = createRoute({
   path: '/api/asset-mappings/{id}',
   tags,
   summary: 'Delete a manual mapping (Shopify mappings: 409)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: { params: uuidParams },
   responses: {
     [HttpStatus.NO_CONTENT]: { description: 'Deleted' },

@@ -1,17 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { CLASSIFICATION_CODES } from '#db/schema.ts';
-import { requireRole } from '#shared/access/middleware.ts';
 import { safeText } from '#shared/http/text.ts';
 import { shopDateSchema } from '#shared/shop-calendar.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
-import {
-  ACCESS_SECURITY,
-  errorResponses,
-  isoTimestamp,
-  jsonBody,
-  jsonContent,
-  productIdParams,
-} from '../../lib/schemas.ts';
+import { access, errorResponses, isoTimestamp, jsonBody, jsonContent, productIdParams } from '../../lib/schemas.ts';
 import { classificationSchema } from '../products/products.routes.ts';
 
 const tags = ['classifications'];
@@ -28,8 +20,7 @@ export const distribution = createRoute({
   path: '/api/classifications',
   tags,
   summary: 'Non-deleted products per class A, B, C, NEW, DORMANT (zeros included)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   responses: {
     [HttpStatus.OK]: jsonContent(distributionSchema, 'The distribution'),
     ...errorResponses(),
@@ -41,8 +32,7 @@ export const recompute = createRoute({
   path: '/api/classifications/recompute',
   tags,
   summary: 'Recompute every classification (manual overrides are kept), as classify_products(as_of)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     body: {
       required: false,
@@ -68,8 +58,7 @@ export const setOverride = createRoute({
   path: '/api/products/{id}/classification',
   tags,
   summary: "Override a product's classification (kept by every recompute)",
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     params: productIdParams,
     body: jsonBody(
@@ -92,8 +81,7 @@ export const removeOverride = createRoute({
   path: '/api/products/{id}/classification',
   tags,
   summary: 'Remove the override and recompute the product as the nightly job would',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: { params: productIdParams },
   responses: {
     [HttpStatus.OK]: jsonContent(classificationSchema, 'The recomputed classification'),

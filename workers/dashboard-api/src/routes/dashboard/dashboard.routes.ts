@@ -1,9 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '#shared/access/middleware.ts';
 import { GRANULARITIES, TOP_PRODUCT_METRICS } from '#shared/marts/dashboard.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
-  ACCESS_SECURITY,
+  access,
   dateWindowQuery,
   errorResponses,
   jsonContent,
@@ -64,8 +63,7 @@ export const summary = createRoute({
   path: '/api/dashboard/summary',
   tags,
   summary: 'Sales summary for a window and the equally long window before it',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: { query: z.object(dateWindowQuery) },
   responses: {
     [HttpStatus.OK]: jsonContent(summarySchema, 'The summary'),
@@ -78,8 +76,7 @@ export const timeseries = createRoute({
   path: '/api/dashboard/timeseries',
   tags,
   summary: 'Sales per day, ISO week or month (zero-filled), optionally for one product',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: {
     query: z.object({
       ...dateWindowQuery,
@@ -98,8 +95,7 @@ export const topProducts = createRoute({
   path: '/api/dashboard/top-products',
   tags,
   summary: 'Products ranked by net sales or units sold in a window (ties by product id)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: {
     query: z.object({
       ...dateWindowQuery,

@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '#shared/access/middleware.ts';
 import { CHECK_NAMES } from '#shared/parity/comparison.ts';
 import { parityParametersSchema } from '#shared/parity/parameters.ts';
 import { PARITY_RUN_STATUSES } from '#shared/parity/store.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
-  ACCESS_SECURITY,
+  access,
   errorResponses,
   isoTimestamp,
   jsonContent,
@@ -109,8 +108,7 @@ export const list = createRoute({
   path: '/api/parity-checks',
   tags,
   summary: 'Parity runs, newest first (checks without their details)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: { query: z.object({ verdict: z.enum(VERDICTS).optional(), ...pageQuery }) },
   responses: {
     [HttpStatus.OK]: jsonContent(pageSchema(parityRunListItemSchema, 'ParityRunPage'), 'A page of parity runs'),
@@ -123,8 +121,7 @@ export const detail = createRoute({
   path: '/api/parity-checks/{id}',
   tags,
   summary: "One parity run with every check's details",
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: { params: uuidParams },
   responses: {
     [HttpStatus.OK]: jsonContent(parityRunSchema, 'The parity run'),
@@ -139,8 +136,7 @@ export const trigger = createRoute({
   summary: 'Start a parity run (one at a time); it runs on the ingest Worker',
   description:
     'The body is optional: `from`/`to` override the window (default: the 30 shop-local days ending the day before the common watermark), `tolerance` the 1% default.',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     body: {
       required: false,
@@ -158,8 +154,7 @@ export const cutoverGate = createRoute({
   path: '/api/cutover-gate',
   tags,
   summary: 'Whether the cutover gate is open, and why',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   responses: {
     [HttpStatus.OK]: jsonContent(cutoverGateSchema, 'The gate'),
     ...errorResponses(),

@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { CLASSIFICATION_CODES, PRODUCT_STATUSES } from '#db/schema.ts';
-import { requireRole } from '#shared/access/middleware.ts';
 import { PRODUCT_SORTS } from '#shared/catalog/products.ts';
 import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
-  ACCESS_SECURITY,
+  access,
   errorResponses,
   isoTimestamp,
   jsonContent,
@@ -87,8 +86,7 @@ export const list = createRoute({
   path: '/api/products',
   tags,
   summary: 'List products (never deleted ones)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: {
     query: z.object({
       q: safeText(200)
@@ -114,8 +112,7 @@ export const detail = createRoute({
   path: '/api/products/{id}',
   tags,
   summary: 'One product with variants, assets, classification and 30-day metrics',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: { params: productIdParams },
   responses: {
     [HttpStatus.OK]: jsonContent(productDetailSchema, 'The product'),

@@ -1,9 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '#shared/access/middleware.ts';
 import { SYNC_RUN_KINDS, SYNC_RUN_STATUSES } from '#shared/procedures/sync-runs.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
-  ACCESS_SECURITY,
+  access,
   errorResponses,
   isoTimestamp,
   jsonBody,
@@ -32,8 +31,7 @@ export const list = createRoute({
   path: '/api/sync-runs',
   tags,
   summary: 'Sync runs, newest first',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: {
     query: z.object({
       kind: z.enum(SYNC_RUN_KINDS).optional(),
@@ -52,8 +50,7 @@ export const detail = createRoute({
   path: '/api/sync-runs/{id}',
   tags,
   summary: 'One sync run',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: { params: uuidParams },
   responses: {
     [HttpStatus.OK]: jsonContent(syncRunSchema, 'The sync run'),
@@ -66,8 +63,7 @@ export const trigger = createRoute({
   path: '/api/sync-runs',
   tags,
   summary: 'Start a sync (one per kind at a time); it runs on the ingest Worker',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: { body: jsonBody(z.strictObject({ kind: z.enum(SYNC_RUN_KINDS) }).openapi('NewSyncRun')) },
   responses: {
     [HttpStatus.ACCEPTED]: jsonContent(syncRunSchema, 'The run, queued'),

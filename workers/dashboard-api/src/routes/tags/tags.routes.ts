@@ -1,9 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '#shared/access/middleware.ts';
 import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
-  ACCESS_SECURITY,
+  access,
   errorResponses,
   isoTimestamp,
   jsonBody,
@@ -53,8 +52,7 @@ export const list = createRoute({
   path: '/api/tags',
   tags,
   summary: 'All tags by name, with how many products carry each',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   request: {
     query: z.object({
       q: safeText(255).optional().openapi({ description: 'case-insensitive substring of the name' }),
@@ -72,8 +70,7 @@ export const create = createRoute({
   path: '/api/tags',
   tags,
   summary: 'Create a tag',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: { body: jsonBody(z.strictObject({ name: tagName, category, color }).openapi('NewTag')) },
   responses: {
     [HttpStatus.CREATED]: jsonContent(tagSchema, 'The new tag'),
@@ -86,8 +83,7 @@ export const update = createRoute({
   path: '/api/tags/{id}',
   tags,
   summary: 'Rename or recolor a tag',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     params: uuidParams,
     body: jsonBody(z.strictObject({ name: tagName.optional(), category, color }).openapi('TagChanges')),
@@ -103,8 +99,7 @@ export const remove = createRoute({
   path: '/api/tags/{id}',
   tags,
   summary: 'Delete a tag and its product tags (409 while Shopify applies it)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: { params: uuidParams },
   responses: {
     [HttpStatus.NO_CONTENT]: { description: 'Deleted' },
@@ -117,8 +112,7 @@ export const addToProduct = createRoute({
   path: '/api/products/{id}/tags',
   tags,
   summary: 'Tag a product, by tag id or by name (a new name creates the tag)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     params: productIdParams,
     body: jsonBody(
@@ -136,8 +130,7 @@ export const removeFromProduct = createRoute({
   path: '/api/products/{id}/tags/{tag_id}',
   tags,
   summary: 'Remove a manual tag from a product (Shopify tags are edited in Shopify: 409)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('staff')] as const,
+  ...access('staff'),
   request: {
     params: z.object({
       id: shopifyIdSchema.openapi({ param: { name: 'id', in: 'path' }, type: 'integer' }),
