@@ -115,6 +115,9 @@ export async function rebuildRange(tx: Queryable, timezone: string, range: DateR
              gross_sales, discounts, refunds, gross_sales - discounts - refunds
       from diff
       where material_artifact_id is not null
+      -- in date order: a day's rows share pages, so an incremental refresh of recent days leaves
+      -- the visibility map of the older days intact (index-only scans of a window stay index-only)
+      order by measurement_date, material_artifact_id
       on conflict (material_artifact_id, measurement_date) do update set
         orders_count = excluded.orders_count, units_sold_count = excluded.units_sold_count,
         units_refunded_count = excluded.units_refunded_count,
