@@ -20,7 +20,7 @@
  * full-rebuild.ts, touched-refresh.ts, touched-keys.ts (what loads record), refresh-lock.ts (shared).
  */
 import type postgres from 'postgres';
-import { shopTimezone } from '../shop-calendar.ts';
+import { SHOP_TIMEZONE_SETTING, shopTimezone } from '../shop-calendar.ts';
 import { rebuildRange } from './full-rebuild.ts';
 import { type DateRange, lockRefresh, type RefreshResult, recordFullRebuild } from './refresh-lock.ts';
 import { recomputeTouchedKeys } from './touched-refresh.ts';
@@ -60,17 +60,21 @@ export async function refreshTouchedKeys(
 ): Promise<RefreshResult> {
   const result = await sql.begin(async (tx) => {
     await lockRefresh(tx);
-    const timezone = await shopTimezone(tx);
-    const [{ built_in: builtIn, pending } = { built_in: null, pending: 0 }] = await tx<
-      { built_in: string | null; pending: number }[]
-    >`
-      select (select shop_timezone from performance_measurement_refresh_state) as built_in,
-             (select count(*)::int from performance_measurement_refresh_key) as pending`;
+    const threshold = options.fullRebuildKeyThreshold ?? FULL_REBUILD_KEY_THRESHOLD;
+    // One round trip for what decides the path; the pending keys are counted only up to the threshold.
+    const [state] = await tx<{ timezone: string; built_in: string | null; too_many: boolean }[]>`
+      select coalesce((select setting_value #>> '{}' from configuration_setting
+                       where setting_key = ${SHOP_TIMEZONE_SETTING}), 'UTC') as timezone,
+             (select shop_timezone from performance_measurement_refresh_state) as built_in,
+             (select count(*) from (select from performance_measurement_refresh_key limit ${threshold + 1}::int) k)
+               > ${threshold}::int as too_many`;
+    const timezone = state?.timezone ?? 'UTC';
+    const builtIn = state?.built_in ?? null;
     const reason = !builtIn
       ? 'never_built'
       : builtIn !== timezone
         ? 'timezone_changed'
-        : pending > (options.fullRebuildKeyThreshold ?? FULL_REBUILD_KEY_THRESHOLD)
+        : state?.too_many
           ? 'too_many_keys'
           : undefined;
     if (reason) {
