@@ -17,7 +17,8 @@ const REBUILD_PARALLEL_COSTS = { parallel_setup_cost: '100', parallel_tuple_cost
 
 /**
  * The legacy refresh, on the new tables, for the days in [from, to]; returns the dataset rows the
- * range holds afterwards (what the legacy function returns: the rows it inserted). Two statements:
+ * range holds afterwards (what the legacy function returns: the rows it inserted), and how many
+ * stored rows it wrote or deleted. Two statements:
  * the first computes, in parallel workers, each order's local day once (the legacy converts once
  * per line), and turns sale lines and refund lines, as one stream, into the dataset rows with one
  * aggregate (the legacy aggregates each and full-joins them); the second finds the rows to write
@@ -25,7 +26,11 @@ const REBUILD_PARALLEL_COSTS = { parallel_setup_cost: '100', parallel_tuple_cost
  * the rows that changed and deletes only the rows that no longer exist, so a nightly rebuild of an
  * unchanged history writes almost nothing; the resulting table is the same.
  */
-export async function rebuildRange(tx: Queryable, timezone: string, range: DateRange): Promise<number> {
+export async function rebuildRange(
+  tx: Queryable,
+  timezone: string,
+  range: DateRange,
+): Promise<{ rows: number; changed: number }> {
   // Dates travel as text: postgres.js would otherwise pass them through JS Date.
   const from = range.from ?? '-infinity';
   const to = range.to ?? 'infinity';
@@ -89,7 +94,7 @@ export async function rebuildRange(tx: Queryable, timezone: string, range: DateR
     from order_day
     where true ${dayWithin(tx`measurement_date`)}
     group by 2`;
-  const [result] = await tx<{ rows: number }[]>`
+  const [result] = await tx<{ rows: number; changed: number }[]>`
     with merged as (
       select * from performance_measurement_rebuild where material_artifact_id is not null
     ), diff as (
@@ -125,10 +130,12 @@ export async function rebuildRange(tx: Queryable, timezone: string, range: DateR
         discounts_measurement_value = excluded.discounts_measurement_value,
         refunds_measurement_value = excluded.refunds_measurement_value,
         aggregate_measurement_value = excluded.aggregate_measurement_value
+      returning 1
     ), removed as (
       -- by tuple id: no scan of the dataset when nothing is to go
       delete from performance_measurement_dataset
       where ctid = any (array(select stored_ctid from diff where material_artifact_id is null))
+      returning 1
     ), day_orders as (
       select measurement_date, orders_count from performance_measurement_rebuild where material_artifact_id is null
     ), day_products as (
@@ -147,6 +154,7 @@ export async function rebuildRange(tx: Queryable, timezone: string, range: DateR
       from day_orders o
       full join day_products p on p.measurement_date = o.measurement_date
     )
-    select count(*)::int as rows from merged`;
-  return result?.rows ?? 0;
+    select (select count(*)::int from merged) as rows,
+           (select count(*)::int from written) + (select count(*)::int from removed) as changed`;
+  return { rows: result?.rows ?? 0, changed: result?.changed ?? 0 };
 }
