@@ -138,14 +138,7 @@ export const actOfSaleLine = pgTable(
     totalDiscountMeasurementValue: money('total_discount_measurement_value', 14).notNull().default(sql`0`),
   },
   (t) => [
-    // covering: the incremental mart refresh reads a day's order lines index-only
-    index('act_of_sale_line_order_measures_idx').on(
-      t.actOfSaleId,
-      t.materialArtifactId,
-      t.quantityCount,
-      t.unitPriceMeasurementValue,
-      t.totalDiscountMeasurementValue,
-    ),
+    index('act_of_sale_line_act_of_sale_id_idx').on(t.actOfSaleId),
     index('act_of_sale_line_material_artifact_id_idx').on(t.materialArtifactId),
   ],
 );
