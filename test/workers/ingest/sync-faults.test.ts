@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateStore, type StoreOptions } from '#scripts/store-generator/generate.ts';
 import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
+import { DomainError } from '#shared/errors.ts';
 import { ExecutionConflictError, type ProcedureExecutionRow } from '#shared/procedures/execution.ts';
 import { enqueueExecution } from '#shared/procedures/runner.ts';
 import { triggerSyncRun } from '#shared/procedures/sync-runs.ts';
@@ -166,7 +167,8 @@ describe('a sync through the Shopify simulator', () => {
     const refused = attempts.filter(
       (a) =>
         a.status === 'rejected' &&
-        (a.reason instanceof ExecutionConflictError || (a.reason as { status?: number }).status === 409),
+        (a.reason instanceof ExecutionConflictError ||
+          (a.reason instanceof DomainError && a.reason.kind === 'conflict')),
     );
     // the crons skip quietly (logged); the others are refused with a conflict
     expect(refused.length + 2).toBeGreaterThanOrEqual(attempts.length - 1);
