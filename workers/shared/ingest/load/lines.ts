@@ -53,6 +53,7 @@ export function readLine(resource: ResourceName, record: JsonlRecord): LineOutco
       object_id: object.objectId,
       parent_object_id: object.parentObjectId,
       payload,
+      fields: object.payload,
     },
   };
 }
