@@ -113,5 +113,7 @@ const ARRAY_ESCAPED = /["\\]/g;
 function arrayElement(value: Cell | undefined): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') return String(value);
+  // most values (ids, times, amounts, most titles) hold neither: no regex pass over them
+  if (!value.includes('"') && !value.includes('\\')) return `"${value}"`;
   return `"${value.replace(ARRAY_ESCAPED, '\\$&')}"`;
 }
