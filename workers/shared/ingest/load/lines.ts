@@ -53,16 +53,15 @@ export function readLine(resource: ResourceName, record: JsonlRecord): LineOutco
 
 /** An accepted line: its payload is serialised when a query first needs it as JSON (orders and their lines go as column arrays). */
 class AcceptedRow implements StagedRow {
+  readonly line_number: number;
   readonly object_type: string;
   readonly object_id: string;
   readonly parent_object_id: string | null;
   readonly fields: Record<string, unknown>;
   #payload: string | null = null;
 
-  constructor(
-    readonly line_number: number,
-    object: StagedObject,
-  ) {
+  constructor(lineNumber: number, object: StagedObject) {
+    this.line_number = lineNumber;
     this.object_type = object.objectType;
     this.object_id = object.objectId;
     this.parent_object_id = object.parentObjectId;
