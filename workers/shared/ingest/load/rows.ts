@@ -37,19 +37,6 @@ export function lastOfEach(objects: StagedRow[]): StagedRow[] {
   return [...last.values()];
 }
 
-/**
- * A batch's objects (the last line of each id) as one JSON array of flat records, the payload's
- * fields spliced in beside id, parent_id and line_number: json_to_recordset reads it straight
- * into typed columns, without building jsonb and picking fields out of it per row.
- */
-export function flatRowsJson(rows: StagedRow[]): string {
-  const parts = lastOfEach(rows).map((r) => {
-    const fields = r.payload.length > 2 ? `,${r.payload.slice(1)}` : '}';
-    return `{"line_number":${r.line_number},"id":${r.object_id},"parent_id":${r.parent_object_id ?? 'null'}${fields}`;
-  });
-  return `[${parts.join(',')}]`;
-}
-
 /** The last staged line of each parent in the range (a file may repeat an object: the last wins). */
 export function parents(tx: Tx, type: string, r: IdRange) {
   return tx`
