@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
- *   [--heavy-runs 3] [--skip-api] [--results bench/results.json] [--markdown BENCHMARKS.md]`
+ *   [--heavy-runs 3] [--skip-api] [--results bench/results.json] [--markdown BENCHMARKS.md]
+ *   [--only ingest] [--store-dir <folder>]`
  *
  * One run, side by side with the legacy SQL on the same Postgres and the same generated store:
  *   1. ingest: the legacy functions vs the new loader vs a raw COPY of the same rows (scripts/bench/ingest.ts)
@@ -10,6 +11,8 @@
  *   5. the dashboard-api under load: autocannon against wrangler dev (scripts/bench/api.ts)
  *   6. with --first-sync, the first full sync through ingest:fixture against its rate-limit bound
  *      (scripts/bench/first-sync.ts)
+ * (`--only ingest`: step 1 alone, its figures printed as JSON; `--store-dir`: the generated store is
+ * kept in that folder and reused by the next run with the same folder)
  * and writes the figures as JSON (--results) and as BENCHMARKS.md (--markdown), each target of the
  * benchmark issue a ratio to its peer, met or missed. A benchmark, never a test: the smoke test
  * (test/unit/bench-smoke.test.ts) runs it at a tiny scale and only checks the report's shape.
@@ -25,7 +28,7 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { PROJECT_ROOT } from '../lib/migrations.ts';
 import { ConfigurationError } from '../lib/postgres-url.ts';
-import { writeStoreFixture } from '../store-generator/fixture-folder.ts';
+import { type WrittenFixture, writeStoreFixture } from '../store-generator/fixture-folder.ts';
 import { generateStoreStream, type StoreOptions } from '../store-generator/generate.ts';
 import { benchApi } from './api.ts';
 import { benchFirstSync, type FirstSyncBench, renderFirstSyncMarkdown } from './first-sync.ts';
@@ -47,7 +50,7 @@ import { writeShuffledFixture } from './shuffle-lines.ts';
 const STEP_SECTION = '## Step CPU and memory';
 const USAGE = `usage: npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
   [--heavy-runs 3] [--api-seconds 5] [--api-connections 10] [--skip-api] [--first-sync]
-  [--results bench/results.json] [--markdown BENCHMARKS.md]`;
+  [--results bench/results.json] [--markdown BENCHMARKS.md] [--only ingest] [--store-dir <folder>]`;
 
 /** The migrate:legacy CLI's default batch size. */
 const MIGRATION_BATCH_SIZE = 5000;
@@ -68,6 +71,8 @@ const OPTIONS = {
   'first-sync': { type: 'boolean', default: false },
   results: { type: 'string', default: join(PROJECT_ROOT, 'bench/results.json') },
   markdown: { type: 'string', default: join(PROJECT_ROOT, 'BENCHMARKS.md') },
+  only: { type: 'string' },
+  'store-dir': { type: 'string' },
 } as const;
 
 function parseOptions(argv: string[]) {
@@ -83,6 +88,7 @@ function parseOptions(argv: string[]) {
     return value;
   };
   const runs = count('runs', 1);
+  if (values.only !== undefined && values.only !== 'ingest') throw new UsageError('--only takes ingest');
   return {
     store: {
       seed: count('seed', 0),
@@ -100,7 +106,25 @@ function parseOptions(argv: string[]) {
     firstSync: values['first-sync'],
     results: resolve(values.results),
     markdown: resolve(values.markdown),
+    onlyIngest: values.only === 'ingest',
+    storeDir: values['store-dir'] ? resolve(values['store-dir']) : null,
   };
+}
+
+/** The store's files (natural and fully shuffled) in `dir`: generated once, reused while `fixture.json` says the same options. */
+async function storeFixture(dir: string, store: StoreOptions) {
+  const facts = join(dir, 'fixture.json');
+  const storeDir = join(dir, 'store');
+  const shuffledDir = join(dir, 'store-shuffled');
+  const kept = JSON.parse(await readFile(facts, 'utf8').catch(() => 'null'));
+  if (kept && JSON.stringify(kept.store) === JSON.stringify(store)) {
+    return { storeDir, shuffledDir, ...(kept.fixture as Pick<WrittenFixture, 'lines' | 'bytes'>) };
+  }
+  log(`generating ${store.orders} orders, ${store.products} products (seed ${store.seed})`);
+  const fixture = await writeStoreFixture(storeDir, store, 'jsonl');
+  await writeShuffledFixture(storeDir, shuffledDir, store.seed);
+  await writeFile(facts, JSON.stringify({ store, fixture: { lines: fixture.lines, bytes: fixture.bytes } }));
+  return { storeDir, shuffledDir, lines: fixture.lines, bytes: fixture.bytes };
 }
 
 const log = (message: string) => process.stderr.write(`\x1b[2m[bench]\x1b[0m ${message}\n`);
@@ -161,11 +185,8 @@ async function main(argv: string[]): Promise<void> {
   process.once('exit', () => rmSync(work, { recursive: true, force: true }));
   const scratch = await openScratchDatabases();
   try {
-    const storeDir = join(work, 'store');
-    log(`generating ${options.store.orders} orders, ${options.store.products} products (seed ${options.store.seed})`);
-    const fixture = await writeStoreFixture(storeDir, options.store, 'jsonl');
-    const shuffledDir = join(work, 'store-shuffled');
-    await writeShuffledFixture(storeDir, shuffledDir, options.store.seed);
+    const fixture = await storeFixture(options.storeDir ?? work, options.store);
+    const { storeDir, shuffledDir } = fixture;
     const period = generateStoreStream(options.store).period;
     const jsonlLines = Object.values(fixture.lines).reduce((sum, n) => sum + n, 0);
     const jsonlBytes = Object.values(fixture.bytes).reduce((sum, n) => sum + n, 0);
@@ -180,6 +201,11 @@ async function main(argv: string[]): Promise<void> {
       runs: options.heavyRuns,
       log,
     });
+    if (options.onlyIngest) {
+      const { legacyUrl: _legacy, newUrl: _new, ...figures } = ingest;
+      console.log(JSON.stringify(figures, null, 2));
+      return;
+    }
 
     const databases = {
       legacy: postgres(ingest.legacyUrl, { max: 4, onnotice: () => {} }),

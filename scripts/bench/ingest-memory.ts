@@ -166,9 +166,11 @@ async function main(argv: string[]) {
       });
       return readJsonlLines(stream);
     };
+    const databaseBefore = await backendCpuSeconds(sql);
     const t0 = performance.now();
     const summary = await loadJsonlSource(sql, resource, open);
     const seconds = (performance.now() - t0) / 1000;
+    const databaseAfter = await backendCpuSeconds(sql);
     totalRows += summary.rowsUpserted;
     totalLines += summary.linesRead;
     results.push({
@@ -178,6 +180,11 @@ async function main(argv: string[]) {
       quarantined: summary.quarantined,
       rows: summary.rowsUpserted,
       seconds: Math.round(seconds * 10) / 10,
+      // the pool's backends live through the whole run: the difference is this resource's
+      database_cpu_seconds:
+        databaseBefore === null || databaseAfter === null
+          ? null
+          : Math.round((databaseAfter - databaseBefore) * 100) / 100,
       rows_per_second: Math.round(summary.rowsUpserted / seconds),
       lines_per_second: Math.round(summary.linesRead / seconds),
       mib_per_second: Math.round(((files[resource]?.bytes ?? 0) / MIB / seconds) * 10) / 10,

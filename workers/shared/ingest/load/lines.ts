@@ -42,20 +42,39 @@ export function readLine(resource: ResourceName, record: JsonlRecord): LineOutco
   if (classified.kind === 'ignored') return { kind: 'ignored' };
   if (classified.kind === 'invalid') return quarantine(classified.reason);
   const object: StagedObject = classified.object;
-  const payload = JSON.stringify(object.payload);
-  const problem = postgresTextProblem(payload);
-  if (problem) return quarantine(problem);
-  return {
-    kind: 'accepted',
-    row: {
-      line_number: lineNumber,
-      object_type: object.objectType,
-      object_id: object.objectId,
-      parent_object_id: object.parentObjectId,
-      payload,
-    },
-  };
+  // what Postgres cannot store reaches the payload only through a \u escape or from such a character in the line
+  const text = record.text;
+  if (text.includes('\\u') || text.includes('\u0000') || SURROGATE.test(text)) {
+    const problem = postgresTextProblem(JSON.stringify(object.payload));
+    if (problem) return quarantine(problem);
+  }
+  return { kind: 'accepted', row: new AcceptedRow(lineNumber, object) };
 }
+
+/** An accepted line: its payload is serialised when a query first needs it as JSON (orders and their lines go as column arrays). */
+class AcceptedRow implements StagedRow {
+  readonly line_number: number;
+  readonly object_type: string;
+  readonly object_id: string;
+  readonly parent_object_id: string | null;
+  readonly fields: Record<string, unknown>;
+  #payload: string | null = null;
+
+  constructor(lineNumber: number, object: StagedObject) {
+    this.line_number = lineNumber;
+    this.object_type = object.objectType;
+    this.object_id = object.objectId;
+    this.parent_object_id = object.parentObjectId;
+    this.fields = object.payload;
+  }
+
+  get payload(): string {
+    this.#payload ??= JSON.stringify(this.fields);
+    return this.#payload;
+  }
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Text Postgres cannot store (jsonb rejects \u0000 and unpaired surrogates): quarantine, not a failed batch. */
 function postgresTextProblem(json: string): string | null {

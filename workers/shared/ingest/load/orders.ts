@@ -2,7 +2,7 @@
 import type postgres from 'postgres';
 import type { TouchedKeys } from '../../marts/performance-dataset.ts';
 import { quarantineOrphanLines } from './quarantine.ts';
-import { children, flatRowsJson, objectSource } from './rows.ts';
+import { children, columnArrays, fieldsOf, lastOfEach, objectSource } from './rows.ts';
 import {
   add,
   FOREIGN_KEY_VIOLATION,
@@ -62,7 +62,7 @@ export async function writeOrders(
  * when one is already there.
  */
 async function writeOrderRows(tx: Tx, orders: StagedRow[], counts: LoadCounts): Promise<void> {
-  const rows = flatRowsJson(orders);
+  const rows = orderColumns(lastOfEach(orders));
   const written = await tx
     .savepoint((sp) => insertOrders(sp, rows, false))
     .catch((error: { code?: string }) => {
@@ -73,23 +73,46 @@ async function writeOrderRows(tx: Tx, orders: StagedRow[], counts: LoadCounts): 
   add(counts, 'act_of_refund', written?.refunds ?? 0);
 }
 
-async function insertOrders(tx: Tx, rows: string, upsert: boolean) {
+/** Orders (and the refunds they list) as column arrays, in the order insertOrders unnests them. */
+function orderColumns(orders: StagedRow[]) {
+  const order = columnArrays(orders, 14, (o) => {
+    const f = fieldsOf(o);
+    return [
+      o.object_id,
+      f.name,
+      f.processedAt,
+      f.createdAt,
+      f.updatedAt,
+      f.cancelledAt,
+      f.currencyCode,
+      f.financialStatus,
+      f.fulfillmentStatus,
+      f.subtotalPrice,
+      f.totalDiscounts ?? 0,
+      f.totalTax ?? 0,
+      f.totalPrice,
+      f.test ? 't' : 'f',
+    ];
+  });
+  const stubs = orders.flatMap((o) =>
+    ((fieldsOf(o).refunds ?? []) as { id: string; createdAt: string }[]).map((r) => [r.id, o.object_id, r.createdAt]),
+  );
+  return { order, refund: columnArrays(stubs, 3, ([id, orderId, createdAt]) => [id, orderId, createdAt]) };
+}
+
+async function insertOrders(tx: Tx, rows: ReturnType<typeof orderColumns>, upsert: boolean) {
+  const [o, r] = [rows.order, rows.refund];
   const [written] = await tx<{ orders: number; refunds: number }[]>`
-    with o as materialized (
-      select * from json_to_recordset(${rows}::text::json) as x(
-        id bigint, name text, "processedAt" timestamptz, "createdAt" timestamptz, "updatedAt" timestamptz,
-        "cancelledAt" timestamptz, "currencyCode" text, "financialStatus" text, "fulfillmentStatus" text,
-        "subtotalPrice" numeric, "totalDiscounts" numeric, "totalTax" numeric, "totalPrice" numeric, test boolean,
-        refunds json)
-    ), orders as (
+    with orders as (
       insert into act_of_sale
         (act_of_sale_id, order_name, processed_at, created_at, updated_at, cancelled_at, currency_code,
          financial_status, fulfillment_status, subtotal_price_measurement_value, total_discounts_measurement_value,
          total_tax_measurement_value, total_price_measurement_value, is_test, synced_at)
-      select o.id, o.name, o."processedAt", o."createdAt", o."updatedAt", o."cancelledAt", o."currencyCode",
-             o."financialStatus", o."fulfillmentStatus", o."subtotalPrice", coalesce(o."totalDiscounts", 0),
-             coalesce(o."totalTax", 0), o."totalPrice", coalesce(o.test, false), now()
-      from o
+      select o.*, now()
+      from unnest(${o[0]}::text::bigint[], ${o[1]}::text::text[], ${o[2]}::text::timestamptz[], ${o[3]}::text::timestamptz[],
+                  ${o[4]}::text::timestamptz[], ${o[5]}::text::timestamptz[], ${o[6]}::text::text[], ${o[7]}::text::text[], ${o[8]}::text::text[],
+                  ${o[9]}::text::numeric[], ${o[10]}::text::numeric[], ${o[11]}::text::numeric[], ${o[12]}::text::numeric[], ${o[13]}::text::boolean[])
+        as o(id)
       -- in key order: each index page is visited once per batch, not once per row
       order by o.id
       ${
@@ -109,9 +132,9 @@ async function insertOrders(tx: Tx, rows: string, upsert: boolean) {
     ), refunds as (
       -- foreign keys are checked at the end of the statement, when the orders above are in
       insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
-      select distinct on ((r ->> 'id')::bigint) (r ->> 'id')::bigint, o.id, (r ->> 'createdAt')::timestamptz
-      from o, json_array_elements(o.refunds) as r
-      order by (r ->> 'id')::bigint, o.id desc
+      select distinct on (r.id) r.id, r.order_id, r.created_at
+      from unnest(${r[0]}::text::bigint[], ${r[1]}::text::bigint[], ${r[2]}::text::timestamptz[]) as r(id, order_id, created_at)
+      order by r.id, r.order_id desc
       ${
         upsert
           ? tx`on conflict (act_of_refund_id) do update set
@@ -137,18 +160,28 @@ async function writeLinesOfLoadedOrders(
   target: LoadTarget,
   lines: StagedRow[],
 ): Promise<{ written: number; quarantined: number }> {
-  const rows = flatRowsJson(lines);
+  const c = columnArrays(lastOfEach(lines), 9, (l) => {
+    const f = fieldsOf(l);
+    return [
+      l.object_id,
+      l.parent_object_id,
+      f.productId,
+      f.variantId,
+      f.title,
+      f.sku === '' ? null : f.sku,
+      f.quantity,
+      f.price,
+      f.totalDiscount ?? 0,
+    ];
+  });
   const insert = (upsert: boolean) =>
     tx.savepoint(async (sp) => {
       const result = await sp`
         insert into act_of_sale_line
           (act_of_sale_line_id, act_of_sale_id, material_artifact_id, material_artifact_variant_id, title, sku,
            quantity_count, unit_price_measurement_value, total_discount_measurement_value)
-        select li.id, li.parent_id, li."productId", li."variantId", li.title, nullif(li.sku, ''), li.quantity, li.price,
-               coalesce(li."totalDiscount", 0)
-        from json_to_recordset(${rows}::text::json) as li(
-          id bigint, parent_id bigint, title text, sku text, quantity integer, "productId" bigint, "variantId" bigint,
-          price numeric, "totalDiscount" numeric)
+        select * from unnest(${c[0]}::text::bigint[], ${c[1]}::text::bigint[], ${c[2]}::text::bigint[], ${c[3]}::text::bigint[], ${c[4]}::text::text[],
+                             ${c[5]}::text::text[], ${c[6]}::text::integer[], ${c[7]}::text::numeric[], ${c[8]}::text::numeric[]) as li(id)
         order by li.id
         ${
           upsert

@@ -1,6 +1,6 @@
 /** The refunds writer: refunds and their lines as they stream; one whose order or line is not loaded is quarantined. */
 import type { TouchedKeys } from '../../marts/performance-dataset.ts';
-import { flatRowsJson, objectSource } from './rows.ts';
+import { columnArrays, fieldsOf, lastOfEach, objectSource } from './rows.ts';
 import {
   add,
   FOREIGN_KEY_VIOLATION,
@@ -19,8 +19,7 @@ export async function writeRefunds(
   _pass: ReadPass,
   touch: TouchedKeys,
 ): Promise<void> {
-  // the payload is this loader's own serialisation (shopify-objects.ts): its orderId is a quoted decimal
-  const orderIds = [...new Set(objects.map((o) => /"orderId":"(\d+)"/.exec(o.payload)?.[1] ?? ''))].filter(Boolean);
+  const orderIds = [...new Set(objects.map((o) => String(fieldsOf(o).orderId ?? '')))].filter(Boolean);
   await touch.orders(orderIds);
   const written = (await writeRefundsOfLoadedOrders(tx, objects)) ?? (await writeRefundsChecked(tx, target, objects));
   counts.quarantined += written.quarantined;
@@ -40,24 +39,32 @@ interface RefundsWritten {
 async function writeRefundsOfLoadedOrders(tx: Tx, objects: StagedRow[]): Promise<RefundsWritten | null> {
   try {
     return await tx.savepoint(async (sp) => {
+      const refunds = lastOfEach(objects);
+      const r = columnArrays(refunds, 3, (o) => {
+        const f = fieldsOf(o);
+        return [o.object_id, f.orderId, f.createdAt];
+      });
+      const refundLines = refunds.flatMap((o) =>
+        (fieldsOf(o).lines as { id: string; lineItemId: string; quantity: number; subtotal: string }[]).map((l) => ({
+          refundId: o.object_id,
+          ...l,
+        })),
+      );
+      const l = columnArrays(refundLines, 5, (x) => [x.id, x.refundId, x.lineItemId, x.quantity, x.subtotal]);
       const [written] = await sp<RefundsWritten[]>`
-        with r as materialized (
-          select * from json_to_recordset(${flatRowsJson(objects)}::text::json)
-            as x(id bigint, "createdAt" timestamptz, "orderId" bigint, lines json)
-        ), refunds as (
+        with refunds as (
           insert into act_of_refund (act_of_refund_id, act_of_sale_id, created_at)
-          select r.id, r."orderId", r."createdAt" from r
+          select * from unnest(${r[0]}::text::bigint[], ${r[1]}::text::bigint[], ${r[2]}::text::timestamptz[])
           on conflict (act_of_refund_id) do update set
             act_of_sale_id = excluded.act_of_sale_id, created_at = excluded.created_at
           returning 1
         ), lines as (
           insert into act_of_refund_line
             (act_of_refund_line_id, act_of_refund_id, act_of_sale_line_id, quantity_count, subtotal_measurement_value)
-          select distinct on ((l ->> 'id')::bigint)
-                 (l ->> 'id')::bigint, r.id, (l ->> 'lineItemId')::bigint, (l ->> 'quantity')::integer,
-                 (l ->> 'subtotal')::numeric
-          from r, json_array_elements(r.lines) as l
-          order by (l ->> 'id')::bigint, r.id desc
+          select distinct on (l.id) l.*
+          from unnest(${l[0]}::text::bigint[], ${l[1]}::text::bigint[], ${l[2]}::text::bigint[],
+                      ${l[3]}::text::integer[], ${l[4]}::text::numeric[]) as l(id, refund_id)
+          order by l.id, l.refund_id desc
           on conflict (act_of_refund_line_id) do update set
             act_of_refund_id = excluded.act_of_refund_id, act_of_sale_line_id = excluded.act_of_sale_line_id,
             quantity_count = excluded.quantity_count, subtotal_measurement_value = excluded.subtotal_measurement_value

@@ -37,19 +37,6 @@ export function lastOfEach(objects: StagedRow[]): StagedRow[] {
   return [...last.values()];
 }
 
-/**
- * A batch's objects (the last line of each id) as one JSON array of flat records, the payload's
- * fields spliced in beside id, parent_id and line_number: json_to_recordset reads it straight
- * into typed columns, without building jsonb and picking fields out of it per row.
- */
-export function flatRowsJson(rows: StagedRow[]): string {
-  const parts = lastOfEach(rows).map((r) => {
-    const fields = r.payload.length > 2 ? `,${r.payload.slice(1)}` : '}';
-    return `{"line_number":${r.line_number},"id":${r.object_id},"parent_id":${r.parent_object_id ?? 'null'}${fields}`;
-  });
-  return `[${parts.join(',')}]`;
-}
-
 /** The last staged line of each parent in the range (a file may repeat an object: the last wins). */
 export function parents(tx: Tx, type: string, r: IdRange) {
   return tx`
@@ -78,4 +65,42 @@ export function children(tx: Tx, type: string, r: IdRange, parentType?: string) 
           : tx``
       }
     order by c.object_id, c.line_number desc`;
+}
+
+/** A row's payload fields: the object it was read into, else parsed from its JSON text. */
+export function fieldsOf(row: StagedRow): Record<string, unknown> {
+  return row.fields ?? (JSON.parse(row.payload) as Record<string, unknown>);
+}
+
+/** A value of a column array: text, a number, or null. */
+export type Cell = string | number | null;
+
+/**
+ * Rows as one Postgres array literal per column (`pick` gives each row's values, in column order:
+ * strings, numbers or null, as the classifier reduced them), sent as text and cast to a typed
+ * array (`::bigint[]`), read back with unnest: Postgres parses them for less CPU than the same rows
+ * as JSON records (measured: about 20 % less for order lines). Literals, not JS arrays: postgres.js
+ * serialises arrays only for types it has fetched, which a Worker's client does not.
+ */
+export function columnArrays<T, R extends unknown[]>(
+  rows: readonly T[],
+  width: R['length'],
+  pick: (row: T) => [...R],
+): { [K in keyof R]: string } {
+  const columns = Array.from({ length: width }, () => new Array<string>(rows.length));
+  rows.forEach((row, i) => {
+    const values = pick(row);
+    for (let c = 0; c < width; c++) (columns[c] as string[])[i] = arrayElement(values[c] as Cell | undefined);
+  });
+  return columns.map((elements) => `{${elements.join(',')}}`) as { [K in keyof R]: string };
+}
+
+const ARRAY_ESCAPED = /["\\]/g;
+
+function arrayElement(value: Cell | undefined): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return String(value);
+  // most values (ids, times, amounts, most titles) hold neither: no regex pass over them
+  if (!value.includes('"') && !value.includes('\\')) return `"${value}"`;
+  return `"${value.replace(ARRAY_ESCAPED, '\\$&')}"`;
 }

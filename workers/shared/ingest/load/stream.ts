@@ -8,7 +8,7 @@ import { writeOrders } from './orders.ts';
 import { insertQuarantine } from './quarantine.ts';
 import { writeRefunds } from './refunds.ts';
 import { analyzeGrownTables } from './resolve.ts';
-import { objectSource, stage } from './rows.ts';
+import { fieldsOf, objectSource, stage } from './rows.ts';
 import {
   LOAD_LANES,
   type LoadCounts,
@@ -92,7 +92,7 @@ function laneOf(row: StagedRow, lanes: number): number {
   if (lanes === 1) return 0;
   const key =
     row.object_type === 'Refund'
-      ? (/"orderId":"(\d+)"/.exec(row.payload)?.[1] ?? '')
+      ? String(fieldsOf(row).orderId ?? '')
       : row.object_type === 'LineItem'
         ? (row.parent_object_id ?? row.object_id)
         : row.object_id;

@@ -68,6 +68,8 @@ export interface StagedRow {
   parent_object_id: string | null;
   /** The validated payload as JSON text: serialised once, checked for what Postgres cannot store, sent as is. */
   payload: string;
+  /** The same payload as the object it was serialised from, when the row was read from a line in this process. */
+  fields?: Record<string, unknown>;
 }
 
 export interface QuarantineRow {
