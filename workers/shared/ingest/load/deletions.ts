@@ -1,6 +1,7 @@
 /** The deletions writer: product deletion events become tombstones. */
 import type postgres from 'postgres';
-import { add, type LoadCounts, type Tx } from './types.ts';
+import type { Tx } from '#shared/db/types.ts';
+import { add, type LoadCounts } from './types.ts';
 
 export async function writeDeletions(tx: Tx, source: postgres.PendingQuery<postgres.Row[]>, counts: LoadCounts) {
   // delete_product: a tombstone, set once. The event's time (not now()) so a replay gives the same value.

@@ -1,5 +1,6 @@
 /** The orders writer: orders, the refunds they list and their lines, as they stream; waiting lines at resolve. */
 import type postgres from 'postgres';
+import type { Tx } from '#shared/db/types.ts';
 import type { TouchedKeys } from '../../marts/performance-dataset.ts';
 import { quarantineOrphanLines } from './quarantine.ts';
 import { children, columnArrays, fieldsOf, lastOfEach, objectSource } from './rows.ts';
@@ -11,7 +12,6 @@ import {
   type LoadTarget,
   type ReadPass,
   type StagedRow,
-  type Tx,
   UNIQUE_VIOLATION,
 } from './types.ts';
 

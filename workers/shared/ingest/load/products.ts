@@ -1,6 +1,8 @@
 /** Product resolution: a staged product family (variants, images, tags) replaces its Shopify-owned rows. */
+
+import type { Tx } from '#shared/db/types.ts';
 import { children, parents } from './rows.ts';
-import { add, type IdRange, type LoadCounts, type LoadTarget, type Tx } from './types.ts';
+import { add, type IdRange, type LoadCounts, type LoadTarget } from './types.ts';
 
 /**
  * The media of each product with its position (1-based, in file order: the fixture format lists a

@@ -1,6 +1,8 @@
 /** Lines that cannot be loaded go to quarantined_line with their line number and reason: bad lines, orphans. */
+
+import type { Sql, Tx } from '#shared/db/types.ts';
 import { RESOURCE_OBJECTS } from '../shopify-objects.ts';
-import type { LoadTarget, QuarantineRow, Sql, StagedFamily, Tx } from './types.ts';
+import type { LoadTarget, QuarantineRow, StagedFamily } from './types.ts';
 
 export async function insertQuarantine(sql: Sql | Tx, target: LoadTarget, rows: QuarantineRow[]): Promise<number> {
   const result = await sql`

@@ -1,4 +1,6 @@
 /** The refunds writer: refunds and their lines as they stream; one whose order or line is not loaded is quarantined. */
+
+import type { Tx } from '#shared/db/types.ts';
 import type { TouchedKeys } from '../../marts/performance-dataset.ts';
 import { columnArrays, fieldsOf, lastOfEach, objectSource } from './rows.ts';
 import {
@@ -8,7 +10,6 @@ import {
   type LoadTarget,
   type ReadPass,
   type StagedRow,
-  type Tx,
 } from './types.ts';
 
 export async function writeRefunds(

@@ -1,4 +1,6 @@
 /** The resolve half, once a file has been read: staged families in batches, then orphans, then cleanup. */
+
+import type { Sql, Tx } from '#shared/db/types.ts';
 import { freshRead } from '../../db/fresh.ts';
 import { touchedKeysFor } from '../../marts/performance-dataset.ts';
 import type { ResourceName } from '../shopify-objects.ts';
@@ -12,10 +14,8 @@ import {
   type LoadProgress,
   type LoadTarget,
   RESOLVE_BATCH_PARENTS,
-  type Sql,
   type StagedFamily,
   startProgress,
-  type Tx,
 } from './types.ts';
 
 const STAGED_FAMILIES: Partial<Record<ResourceName, StagedFamily>> = {

@@ -1,5 +1,7 @@
 /** A batch's rows as SQL sources, and the staging table where rows wait for the rest of their file. */
-import type { IdRange, LoadTarget, Sql, StagedRow, Tx } from './types.ts';
+
+import type { Sql, Tx } from '#shared/db/types.ts';
+import type { IdRange, LoadTarget, StagedRow } from './types.ts';
 
 export async function stage(sql: Sql | Tx, target: LoadTarget, rows: StagedRow[]): Promise<void> {
   await sql`

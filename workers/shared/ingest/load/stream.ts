@@ -1,4 +1,6 @@
 /** The stream half: lines in batches, written on a few lanes at once (streamed resources) or staged (products). */
+
+import type { Sql, Tx } from '#shared/db/types.ts';
 import { type TouchedKeys, touchedKeysFor } from '../../marts/performance-dataset.ts';
 import type { JsonlRecord } from '../jsonl-reader.ts';
 import type { ResourceName } from '../shopify-objects.ts';
@@ -15,10 +17,8 @@ import {
   type LoadTarget,
   type QuarantineRow,
   type ReadPass,
-  type Sql,
   STREAM_BATCH_LINES,
   type StagedRow,
-  type Tx,
 } from './types.ts';
 
 /**

@@ -1,10 +1,8 @@
 /** The loader's shapes: where lines come from, what a load counted, and how far its resolve half got. */
 import type postgres from 'postgres';
+import type { Sql, Tx } from '#shared/db/types.ts';
 import type { TouchedKeys } from '../../marts/performance-dataset.ts';
 import type { ObjectType, ResourceName } from '../shopify-objects.ts';
-
-export type Sql = postgres.Sql;
-export type Tx = postgres.TransactionSql;
 
 /** Where the lines come from, for the staged rows and the quarantine. */
 export interface LoadTarget {

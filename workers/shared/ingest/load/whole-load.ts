@@ -1,10 +1,12 @@
 /** Whole loads of one source in one go (stream every pass, then resolve): tests, small replays, tools. */
+
+import type { Sql } from '#shared/db/types.ts';
 import { type JsonlRecord, numberLines } from '../jsonl-reader.ts';
 import type { ResourceName } from '../shopify-objects.ts';
 import { readPasses } from './lines.ts';
 import { resolveAll } from './resolve.ts';
 import { streamRecords } from './stream.ts';
-import { emptyCounts, type LoadSummary, type LoadTarget, type ReadPass, type Sql, summarize } from './types.ts';
+import { emptyCounts, type LoadSummary, type LoadTarget, type ReadPass, summarize } from './types.ts';
 
 /**
  * Loads one file's lines in one go (stream, then resolve what was staged): for tests, replays of
