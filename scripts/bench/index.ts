@@ -278,25 +278,30 @@ async function main(argv: string[]): Promise<void> {
     };
     const partial = { ...environment, ingest, marts, parity, migration, api };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
-    const scale = baseline ? compareScale(results, baseline) : undefined;
+    const scaleComparison = baseline ? compareScale(results, baseline) : undefined;
     await mkdir(dirname(options.results), { recursive: true });
-    await writeFile(options.results, `${JSON.stringify({ ...results, firstSync, scale }, null, 2)}\n`);
+    await writeFile(options.results, `${JSON.stringify({ ...results, firstSync, scaleComparison }, null, 2)}\n`);
     const report =
       renderMarkdown(results) + (firstSync ? renderFirstSyncMarkdown(firstSync, options.store.orders) : '');
     // each run rewrites its own part of the file (the report, or its scale's section) and keeps the rest
     const previous = await readFile(options.markdown, 'utf8').catch(() => '');
     await writeFile(
       options.markdown,
-      baseline && scale
-        ? withScaleSection(previous, scaleHeading(scale.orders), renderScaleSection(results, baseline, scale), report)
+      baseline && scaleComparison
+        ? withScaleSection(
+            previous,
+            scaleHeading(scaleComparison.orders),
+            renderScaleSection(results, baseline, scaleComparison),
+            report,
+          )
         : withReport(previous, report),
     );
     log(`wrote ${options.results} and ${options.markdown}`);
     for (const t of results.targets)
       log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.ratio} (${t.ratioOf}), goal ${t.goal}`);
-    for (const f of scale?.figures ?? [])
+    for (const f of scaleComparison?.figures ?? [])
       log(
-        `  ${f.met ? 'met   ' : 'MISSED'} ${f.step}: ${f.value} / ${f.baseline} ${f.unit} = ${f.ratio}, goal ≤ ${scale?.limit}`,
+        `  ${f.met ? 'met   ' : 'MISSED'} ${f.step}: ${f.value} / ${f.baseline} ${f.unit} = ${f.ratio}, goal ≤ ${scaleComparison?.limit}`,
       );
   } finally {
     await scratch.close();

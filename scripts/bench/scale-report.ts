@@ -126,7 +126,7 @@ export function renderScaleSection(results: BenchResults, baseline: BenchResults
     `\`npm run bench -- --orders ${scale.orders} --baseline <the ${count(scale.baselineOrders)}-order results.json>\`: the same steps at ${scale.dataRatio}× the orders. Each figure's ratio to the baseline's is met when it is at most ${scale.limit} (${SCALE_SLACK} × the data's ${scale.dataRatio}×).`,
     '',
     `- **Date**: ${results.date}; the whole run took ${Math.round(results.seconds)} s (the baseline run ${Math.round(baseline.seconds)} s, ${baseline.date})`,
-    `- **Load average** (1/5/15 min): ${load(machine.loadAverage.start)} at the start, ${load(machine.loadAverage.end)} at the end (baseline: ${load(baseline.machine.loadAverage.start)} / ${load(baseline.machine.loadAverage.end)}); ${machine.cpus} shared cores`,
+    `- **Load average** (1/5/15 min): ${load(machine.loadAverage.start)} at the start, ${load(machine.loadAverage.end)} at the end (the baseline run: ${load(baseline.machine.loadAverage.start)} at the start, ${load(baseline.machine.loadAverage.end)} at the end); ${machine.cpus} shared cores`,
     `- **Scale**: ${count(results.scale.orders)} orders, ${count(results.scale.products)} products, seed ${results.scale.seed}, ${results.scale.days} days: ${count(results.scale.jsonlLines)} JSONL lines (${(results.scale.jsonlBytes / 2 ** 20).toFixed(0)} MiB), ${count(ingest.rows)} raw rows (baseline: ${count(baseline.scale.jsonlLines)} lines, ${count(baseline.ingest.rows)} rows)`,
     `- **Runs**: ${results.runs.light} per query and refresh, ${results.runs.heavy} per ingest and migration (baseline: ${baseline.runs.light} and ${baseline.runs.heavy}); medians`,
     '',
@@ -139,7 +139,7 @@ export function renderScaleSection(results: BenchResults, baseline: BenchResults
     '',
     superlinear.length === 0
       ? `No step grows worse than linearly (every ratio ≤ ${scale.dataRatio}).`
-      : `Worse than linear (ratio above ${scale.dataRatio}): ${superlinear.map((f) => `${f.step} ${f.ratio}×${f.peer ? ` (${f.peer.name} ${f.peer.ratio}×)` : ''}`).join('; ')}. docs/benchmarks.md, "At 1 000 000 orders", says why.`,
+      : `Worse than linear (ratio above ${scale.dataRatio}): ${superlinear.map((f) => `${f.step} ${f.ratio}×${f.peer ? ` (${f.peer.name} ${f.peer.ratio}×)` : ''}`).join('; ')}. docs/benchmarks.md ("Bigger scales") says why.`,
     '',
     `### Targets at ${count(scale.orders)} orders`,
     '',
