@@ -82,6 +82,7 @@ describe('compareScale', () => {
     expect(scale.figures.map((f) => [f.step, f.ratio, f.met, f.superlinear])).toEqual([
       ['ingest (fully shuffled files)', 5, true, false],
       ['ingest (natural order)', 5, true, false],
+      ['ingest (fully shuffled files), loader process CPU', 5, true, false],
       ['full refresh', 6, false, true],
       ['incremental refresh (1000 orders over 10 days)', 5, true, false],
       ['dashboard summary (30 days)', 5, true, false],
@@ -90,7 +91,8 @@ describe('compareScale', () => {
       ['data migration (migrate:legacy run)', 5, true, false],
     ]);
     expect(scale.figures[0]?.peer).toEqual({ name: 'legacy ingest', value: 5000, baseline: 1000, ratio: 5 });
-    expect(scale.figures[2]).toMatchObject({ value: 600, baseline: 100, unit: 'ms' });
+    expect(scale.figures[3]).toMatchObject({ value: 600, baseline: 100, unit: 'ms', kind: 'wall' });
+    expect(scale.figures[2]).toMatchObject({ kind: 'cpu', unit: 's', value: 57.22, baseline: 11.44 });
   });
 
   test('renders a section naming the steps that grow worse than linearly', () => {
