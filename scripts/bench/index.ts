@@ -12,10 +12,11 @@
  *   6. with --first-sync, the first full sync through ingest:fixture against its rate-limit bound
  *      (scripts/bench/first-sync.ts)
  * and writes the figures as JSON (--results) and as BENCHMARKS.md (--markdown), each target of the
- * benchmark issue a ratio to its peer, met or missed. With --baseline (the results.json of a run at a
- * smaller scale), each figure is also set against the baseline's, and BENCHMARKS.md gets (or
- * replaces) the section of this scale beside the baseline's report (scripts/bench/scale-report.ts). A benchmark, never a test: the smoke test
- * (test/unit/bench-smoke.test.ts) runs it at a tiny scale and only checks the report's shape.
+ * benchmark issue a ratio to its peer, met or missed. With --baseline (the results.json of a run
+ * at a smaller scale) each figure is also set against the baseline's, and BENCHMARKS.md gets (or
+ * replaces) this scale's section beside the baseline's report (scripts/bench/scale-report.ts).
+ * A benchmark, never a test: the smoke test (test/unit/bench-smoke.test.ts) runs it at a tiny
+ * scale and only checks the report's shape.
  *
  * Postgres: scratch databases on the DATABASE_URL / LEGACY_DATABASE_URL servers, else a throwaway
  * embedded server (scripts/bench/scratch-databases.ts). Progress goes to stderr.
