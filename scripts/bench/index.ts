@@ -302,7 +302,7 @@ async function main(argv: string[]): Promise<void> {
       log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.ratio} (${t.ratioOf}), goal ${t.goal}`);
     for (const f of scaleComparison?.figures ?? [])
       log(
-        `  ${f.met ? 'met   ' : 'MISSED'} ${f.step}: ${f.value} / ${f.baseline} ${f.unit} = ${f.ratio}, goal ≤ ${scaleComparison?.limit}`,
+        `  ${f.kind === 'cpu' ? 'cpu   ' : f.met ? 'met   ' : 'MISSED'} ${f.step}: ${f.value} / ${f.baseline} ${f.unit} = ${f.ratio}${f.kind === 'cpu' ? '' : `, goal ≤ ${scaleComparison?.limit}`}`,
       );
   } finally {
     await scratch.close();
