@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
  *   [--heavy-runs 3] [--skip-api] [--results bench/results.json] [--markdown BENCHMARKS.md]
- *   [--only ingest] [--store-dir <folder>]`
+ *   [--only ingest] [--store-dir <folder>] [--baseline bench/results.json]`
  *
  * One run, side by side with the legacy SQL on the same Postgres and the same generated store:
  *   1. ingest: the legacy functions vs the new loader vs a raw COPY of the same rows (scripts/bench/ingest.ts)
@@ -14,8 +14,11 @@
  * (`--only ingest`: step 1 alone, its figures printed as JSON; `--store-dir`: the generated store is
  * kept in that folder and reused by the next run with the same folder)
  * and writes the figures as JSON (--results) and as BENCHMARKS.md (--markdown), each target of the
- * benchmark issue a ratio to its peer, met or missed. A benchmark, never a test: the smoke test
- * (test/unit/bench-smoke.test.ts) runs it at a tiny scale and only checks the report's shape.
+ * benchmark issue a ratio to its peer, met or missed. With --baseline (the results.json of a run
+ * at a smaller scale) each figure is also set against the baseline's, and BENCHMARKS.md gets (or
+ * replaces) this scale's section beside the baseline's report (scripts/bench/scale-report.ts).
+ * A benchmark, never a test: the smoke test (test/unit/bench-smoke.test.ts) runs it at a tiny
+ * scale and only checks the report's shape.
  *
  * Postgres: scratch databases on the DATABASE_URL / LEGACY_DATABASE_URL servers, else a throwaway
  * embedded server (scripts/bench/scratch-databases.ts). Progress goes to stderr.
@@ -33,6 +36,7 @@ import { generateStoreStream, type StoreOptions } from '../store-generator/gener
 import { benchApi } from './api.ts';
 import { benchFirstSync, type FirstSyncBench, renderFirstSyncMarkdown } from './first-sync.ts';
 import { benchIngest } from './ingest.ts';
+import { withReport, withScaleSection } from './markdown-file.ts';
 import { runMartBenchmarks, summarizeTimings } from './marts.ts';
 import { measureMigration } from './migration.ts';
 import { benchParity, prepareParityBench } from './parity.ts';
@@ -43,14 +47,14 @@ import {
   type MigrationBench,
   renderMarkdown,
 } from './report.ts';
+import { compareScale, renderScaleSection, scaleHeading } from './scale-report.ts';
 import { openScratchDatabases, type ScratchDatabases } from './scratch-databases.ts';
 import { writeShuffledFixture } from './shuffle-lines.ts';
 
-/** BENCHMARKS.md's section written from `npm run bench:steps` (scripts/bench/steps.ts). */
-const STEP_SECTION = '## Step CPU and memory';
 const USAGE = `usage: npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
   [--heavy-runs 3] [--api-seconds 5] [--api-connections 10] [--skip-api] [--first-sync]
-  [--results bench/results.json] [--markdown BENCHMARKS.md] [--only ingest] [--store-dir <folder>]`;
+  [--results bench/results.json] [--markdown BENCHMARKS.md] [--only ingest] [--store-dir <folder>]
+  [--baseline bench/results.json]`;
 
 /** The migrate:legacy CLI's default batch size. */
 const MIGRATION_BATCH_SIZE = 5000;
@@ -73,6 +77,7 @@ const OPTIONS = {
   markdown: { type: 'string', default: join(PROJECT_ROOT, 'BENCHMARKS.md') },
   only: { type: 'string' },
   'store-dir': { type: 'string' },
+  baseline: { type: 'string' },
 } as const;
 
 function parseOptions(argv: string[]) {
@@ -108,6 +113,7 @@ function parseOptions(argv: string[]) {
     markdown: resolve(values.markdown),
     onlyIngest: values.only === 'ingest',
     storeDir: values['store-dir'] ? resolve(values['store-dir']) : null,
+    baseline: values.baseline === undefined ? null : resolve(values.baseline),
   };
 }
 
@@ -176,8 +182,29 @@ async function benchMigration(
   };
 }
 
+/** The results.json of a run at a smaller scale of the same store shape (seed, products, days). */
+async function readBaseline(path: string, store: StoreOptions): Promise<BenchResults> {
+  let baseline: BenchResults;
+  try {
+    baseline = JSON.parse(await readFile(path, 'utf8')) as BenchResults;
+  } catch (error) {
+    throw new UsageError(`--baseline ${path}: not a bench results file (${(error as Error).message})`);
+  }
+  const differs = (['seed', 'products', 'days'] as const).filter((k) => baseline.scale?.[k] !== store[k]);
+  if (!baseline.scale || !baseline.ingest || differs.length > 0)
+    throw new UsageError(
+      `--baseline ${path}: a bench results file of the same store shape is needed (differs: ${differs.join(', ') || 'not a results file'})`,
+    );
+  if (baseline.scale.orders >= store.orders)
+    throw new UsageError(
+      `--baseline ${path}: its ${baseline.scale.orders} orders are not fewer than this run's ${store.orders}`,
+    );
+  return baseline;
+}
+
 async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
+  const baseline = options.baseline ? await readBaseline(options.baseline, options.store) : null;
   const started = performance.now();
   const loadAtStart = loadavg();
   const work = await mkdtemp(join(tmpdir(), 'bench-'));
@@ -278,20 +305,31 @@ async function main(argv: string[]): Promise<void> {
     };
     const partial = { ...environment, ingest, marts, parity, migration, api };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
+    const scaleComparison = baseline ? compareScale(results, baseline) : undefined;
     await mkdir(dirname(options.results), { recursive: true });
-    await writeFile(options.results, `${JSON.stringify({ ...results, firstSync }, null, 2)}\n`);
-    // the "Step CPU and memory" section comes from npm run bench:steps and stays as it was
+    await writeFile(options.results, `${JSON.stringify({ ...results, firstSync, scaleComparison }, null, 2)}\n`);
+    const report =
+      renderMarkdown(results) + (firstSync ? renderFirstSyncMarkdown(firstSync, options.store.orders) : '');
+    // each run rewrites its own part of the file (the report, or its scale's section) and keeps the rest
     const previous = await readFile(options.markdown, 'utf8').catch(() => '');
-    const steps = previous.indexOf(STEP_SECTION);
     await writeFile(
       options.markdown,
-      renderMarkdown(results) +
-        (firstSync ? renderFirstSyncMarkdown(firstSync, options.store.orders) : '') +
-        (steps === -1 ? '' : `\n${previous.slice(steps)}`),
+      baseline && scaleComparison
+        ? withScaleSection(
+            previous,
+            scaleHeading(scaleComparison.orders),
+            renderScaleSection(results, baseline, scaleComparison),
+            report,
+          )
+        : withReport(previous, report),
     );
     log(`wrote ${options.results} and ${options.markdown}`);
     for (const t of results.targets)
       log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.ratio} (${t.ratioOf}), goal ${t.goal}`);
+    for (const f of scaleComparison?.figures ?? [])
+      log(
+        `  ${f.kind === 'cpu' ? 'cpu   ' : f.met ? 'met   ' : 'MISSED'} ${f.step}: ${f.value} / ${f.baseline} ${f.unit} = ${f.ratio}${f.kind === 'cpu' ? '' : `, goal ≤ ${scaleComparison?.limit}`}`,
+      );
   } finally {
     await scratch.close();
     await rm(work, { recursive: true, force: true });

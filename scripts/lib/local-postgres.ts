@@ -128,6 +128,8 @@ export async function startLocalPostgres(options: {
   port?: number;
   persistent: boolean;
   log?: (line: string) => void;
+  /** Server settings beyond the defaults, as `-c name=value`. */
+  settings?: Record<string, string>;
 }): Promise<LocalPostgres> {
   const port = options.port ?? (await freePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -145,6 +147,7 @@ export async function startLocalPostgres(options: {
       'max_connections=200',
       // Throwaway test servers trade durability for speed; a kept one does not.
       ...(options.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off']),
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: options.log ?? (() => {}),
     onError: (error: unknown) => options.log?.(String(error)),
