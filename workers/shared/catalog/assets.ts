@@ -8,6 +8,7 @@
 
 import { z } from 'zod';
 import type { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '#db/schema.ts';
+import { drizzleOn } from '#shared/db/transaction.ts';
 import type { Queryable, Sql } from '#shared/db/types.ts';
 import { authorPersonId, type Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
@@ -150,7 +151,7 @@ export async function createMapping(
   actor: Identity,
 ): Promise<AssetMapping> {
   return sql.begin(async (tx) => {
-    await requireLiveProduct(tx, productId, { lock: true });
+    await requireLiveProduct(drizzleOn(tx), productId, { lock: true });
     const [asset] = await tx`
       select 1 from media_content_entity where media_content_entity_id = ${input.asset_id} and ${freshRead(tx)}`;
     if (!asset) throw new ApiError(404, `asset ${input.asset_id} not found`);

@@ -4,6 +4,7 @@
  * removing it hands the product back to the nightly rules at once.
  */
 import type { ClassificationCode } from '#db/schema.ts';
+import { drizzleOn } from '#shared/db/transaction.ts';
 import type { Sql } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
@@ -23,7 +24,7 @@ export async function setClassificationOverride(
   actor: Identity,
 ): Promise<ProductClassification> {
   return sql.begin(async (tx) => {
-    await requireLiveProduct(tx, productId, { lock: true });
+    await requireLiveProduct(drizzleOn(tx), productId, { lock: true });
     const before = await readClassification(tx, productId);
     await tx`
       insert into nominal_classification (material_artifact_id, classification_code, is_manual, note_text, computed_at)
@@ -67,7 +68,7 @@ export async function removeClassificationOverride(
   actor: Identity,
 ): Promise<ProductClassification> {
   await sql.begin(async (tx) => {
-    await requireLiveProduct(tx, productId, { lock: true });
+    await requireLiveProduct(drizzleOn(tx), productId, { lock: true });
     const before = await readClassification(tx, productId);
     await tx`
       update nominal_classification set is_manual = false, note_text = null

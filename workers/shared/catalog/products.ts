@@ -15,9 +15,11 @@ import type {
 type ClassificationCode = (typeof CLASSIFICATION_CODES)[number];
 type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 
-import type { Queryable, Sql } from '#shared/db/types.ts';
-import { freshRead } from '../db/fresh.ts';
-import { ApiError } from '../http/errors.ts';
+import { and, eq, isNull } from 'drizzle-orm';
+import { materialArtifact } from '#db/schema.ts';
+import type { Db, Sql } from '#shared/db/types.ts';
+import { freshRead, freshReadCondition } from '../db/fresh.ts';
+import { DomainError, notFound } from '../errors.ts';
 import { toIsoTimestamp, toMoney, toNumber } from '../http/json-values.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import { containsPattern, safeText } from '../http/text.ts';
@@ -193,7 +195,7 @@ function salesWindow(sql: Sql, yesterday: string) {
 export async function listProducts(sql: Sql, query: ProductListQuery): Promise<Page<ProductListItem>> {
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
   if (after && after.s !== query.sort) {
-    throw new ApiError(400, 'invalid cursor', [{ path: 'cursor', message: `belongs to sort ${after.s}` }]);
+    throw new DomainError('invalid', 'invalid cursor', [{ path: 'cursor', message: `belongs to sort ${after.s}` }]);
   }
   const yesterday = await shopYesterday(sql);
   const pattern = query.q ? containsPattern(query.q) : undefined;
@@ -296,7 +298,7 @@ export async function getProductDetail(sql: Sql, productId: number): Promise<Pro
       where a.material_artifact_id = ${productId} and a.deleted_at is null and ${freshRead(sql)}
     ) p
     left join s on s.material_artifact_id = p.material_artifact_id`;
-  if (!row) throw new ApiError(404, `product ${productId} not found`);
+  if (!row) throw notFound(`product ${productId}`);
 
   const [variants, assets, classification] = await Promise.all([
     sql<
@@ -352,13 +354,9 @@ export async function getProductDetail(sql: Sql, productId: number): Promise<Pro
 }
 
 /** Throws a 404 unless the product exists and is not deleted; for writes, locks its row. */
-export async function requireLiveProduct(
-  sql: Queryable,
-  productId: number,
-  options: { lock?: boolean } = {},
-): Promise<void> {
-  const [row] = options.lock
-    ? await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null for update`
-    : await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null and ${freshRead(sql)}`;
-  if (!row) throw new ApiError(404, `product ${productId} not found`);
+export async function requireLiveProduct(db: Db, productId: number, options: { lock?: boolean } = {}): Promise<void> {
+  const live = and(eq(materialArtifact.materialArtifactId, productId), isNull(materialArtifact.deletedAt));
+  const query = db.select({ id: materialArtifact.materialArtifactId }).from(materialArtifact);
+  const [row] = options.lock ? await query.where(live).for('update') : await query.where(and(live, freshReadCondition));
+  if (!row) throw notFound(`product ${productId}`);
 }

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '#shared/access/middleware.ts';
+import { productTagSchema, tagSchema } from '#shared/catalog/tags.ts';
 import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   ACCESS_SECURITY,
   errorResponses,
-  isoTimestamp,
   jsonBody,
   jsonContent,
   productIdParams,
@@ -26,27 +26,6 @@ const color = z
   .nullable()
   .optional()
   .openapi({ example: '#ff8800' });
-
-export const tagSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    category: z.string().nullable(),
-    color: z.string().nullable(),
-    products: z.number().int(),
-  })
-  .openapi('Tag');
-
-export const productTagSchema = z
-  .object({
-    id: z.string(),
-    product_id: z.number().int(),
-    tag_id: z.string(),
-    name: z.string(),
-    source: z.literal('manual'),
-    created_at: isoTimestamp,
-  })
-  .openapi('ProductTag');
 
 export const list = createRoute({
   method: 'get',
