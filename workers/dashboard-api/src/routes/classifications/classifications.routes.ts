@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { CLASSIFICATION_CODES } from '#db/schema.ts';
 import { requireRole } from '#shared/access/middleware.ts';
 import { safeText } from '#shared/http/text.ts';
+import { productClassificationSchema } from '#shared/marts/classification.ts';
 import { shopDateSchema } from '#shared/shop-calendar.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
@@ -12,7 +13,6 @@ import {
   jsonContent,
   productIdParams,
 } from '../../lib/schemas.ts';
-import { classificationSchema } from '../products/products.routes.ts';
 
 const tags = ['classifications'];
 
@@ -82,7 +82,7 @@ export const setOverride = createRoute({
     ),
   },
   responses: {
-    [HttpStatus.OK]: jsonContent(classificationSchema, 'The manual classification'),
+    [HttpStatus.OK]: jsonContent(productClassificationSchema, 'The manual classification'),
     ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
@@ -96,7 +96,7 @@ export const removeOverride = createRoute({
   middleware: [requireRole('staff')] as const,
   request: { params: productIdParams },
   responses: {
-    [HttpStatus.OK]: jsonContent(classificationSchema, 'The recomputed classification'),
+    [HttpStatus.OK]: jsonContent(productClassificationSchema, 'The recomputed classification'),
     ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
