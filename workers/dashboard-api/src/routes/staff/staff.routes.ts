@@ -2,29 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ROLE_NAMES } from '#db/schema.ts';
 import { requireRole } from '#shared/access/middleware.ts';
 import { safeText } from '#shared/http/text.ts';
+import { meSchema, staffMemberSchema } from '#shared/staff/people.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
-import { ACCESS_SECURITY, errorResponses, isoTimestamp, jsonBody, jsonContent, uuidParams } from '../../lib/schemas.ts';
+import { ACCESS_SECURITY, errorResponses, jsonBody, jsonContent, uuidParams } from '../../lib/schemas.ts';
 
 const tags = ['staff'];
-
-export const meSchema = z
-  .object({
-    id: z.string().nullable().openapi({ description: 'null for a service token' }),
-    email: z.string().nullable().openapi({ description: 'null for a service token' }),
-    full_name: z.string().nullable(),
-    role: z.enum(ROLE_NAMES),
-  })
-  .openapi('Me');
-
-export const staffMemberSchema = z
-  .object({
-    id: z.string(),
-    email: z.string(),
-    full_name: z.string().nullable(),
-    role: z.enum(ROLE_NAMES),
-    created_at: isoTimestamp,
-  })
-  .openapi('StaffMember');
 
 export const me = createRoute({
   method: 'get',
