@@ -3,10 +3,9 @@
  * Hyperdrive binding (Hyperdrive pools the real connections), wrapped by drizzle for typed
  * queries, and closed with ctx.waitUntil so the response is not held up.
  */
-import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import * as schema from '#db/schema.ts';
 import './postgres-close-workaround.ts';
+import { drizzleClient } from './transaction.ts';
 import type { Db, Sql } from './types.ts';
 
 export interface Database {
@@ -26,7 +25,7 @@ export function openDatabase(hyperdrive: Hyperdrive): Database {
     onnotice: () => {},
     connection: { application_name: 'shopify-dashboard-worker' },
   });
-  return { sql, db: drizzle(sql, { schema }) };
+  return { sql, db: drizzleClient(sql) };
 }
 
 /** Closes the client after the response: the invocation stays alive until it has ended. */

@@ -1,12 +1,13 @@
 /**
- * One transaction, both handles: a staff write and its audit row commit together, and a
- * transaction may need drizzle (the schema-shaped reads and writes) and postgres.js (hand-written
- * SQL such as the marts' classification) side by side. `transaction` opens it with postgres.js and
- * puts drizzle over the same connection; `drizzleOn` does that for a transaction opened elsewhere.
+ * drizzle over postgres.js, and one transaction with both handles: a staff write and its audit row
+ * commit together, and a transaction may need drizzle (the schema-shaped reads and writes) and
+ * postgres.js (hand-written SQL such as the marts' classification) side by side. `transaction`
+ * opens it with postgres.js and puts drizzle on the same connection; `drizzleOn` does that for a
+ * handle opened elsewhere.
  */
 import { createTableRelationsHelpers, extractTablesRelationalConfig } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import { PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
+import { drizzle, PostgresJsDatabase, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import * as schema from '#db/schema.ts';
 import type { Db, Queryable, Sql, Tx } from './types.ts';
 
@@ -15,13 +16,31 @@ const tables = extractTablesRelationalConfig(schema, createTableRelationsHelpers
 const relational = { fullSchema: schema, schema: tables.tables, tableNamesMap: tables.tableNamesMap };
 
 /**
+ * The handle with postgres.js's own `prepare` setting for drizzle's queries too. drizzle asks for
+ * unnamed statements unless a query is named, and postgres.js then describes every query with
+ * parameters in a round trip of its own before running it: twice the round trips of a tagged query.
+ */
+function preparing<T extends Queryable>(handle: T): T {
+  const unsafe: Queryable['unsafe'] = (query, parameters, options) => {
+    const { prepare: _, ...rest } = options ?? {};
+    return handle.unsafe(query, parameters, rest);
+  };
+  return new Proxy(handle, { get: (target, key) => (key === 'unsafe' ? unsafe : Reflect.get(target, key)) });
+}
+
+/** drizzle over a client; it also sets the client's type parsers (timestamps and dates as text). */
+export function drizzleClient(sql: Sql): Db {
+  return drizzle(preparing(sql), { schema });
+}
+
+/**
  * drizzle over a postgres.js handle that is already open (a transaction or a reserved connection).
- * Its client must come from openDatabase, whose drizzle set the client's type parsers.
+ * Its client must come from drizzleClient (openDatabase), which set the client's type parsers.
  */
 export function drizzleOn(handle: Queryable): Db {
-  // The same construction as drizzle(client), minus its setup of the client's parsers (done once).
+  // drizzle(client) builds the same, and sets up the client's parsers (done once, by drizzleClient).
   // (`as never`: the relational config's types are drizzle's internals; Db says what comes out.)
-  const session = new PostgresJsSession(handle as Sql, dialect, relational as never);
+  const session = new PostgresJsSession(preparing(handle) as Sql, dialect, relational as never);
   return new PostgresJsDatabase(dialect, session, relational as never) as Db;
 }
 
