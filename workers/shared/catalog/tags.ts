@@ -125,13 +125,13 @@ export async function updateTag(
   const changes = { tagName: name, categoryName: input.category, colorCode: input.color };
   try {
     return await transaction(database.sql, async (tx) => {
-      const [locked] = await tx.db
-        .select({ id: tagDesignation.tagDesignationId })
+      // Locked and read in one query: the row cannot change between `before` and the update.
+      const [before] = await tx.db
+        .select(tagColumns(tx.db))
         .from(tagDesignation)
         .where(eq(tagDesignation.tagDesignationId, id))
         .for('update');
-      if (!locked) throw notFound(`tag ${id}`);
-      const before = await findTag(tx.db, id);
+      if (!before) throw notFound(`tag ${id}`);
       if (Object.values(changes).some((value) => value !== undefined)) {
         await tx.db.update(tagDesignation).set(changes).where(eq(tagDesignation.tagDesignationId, id));
       }
@@ -150,6 +150,7 @@ export async function deleteTag(database: Database, id: string, actor: Identity)
     // The row lock keeps a concurrent ingest from applying the tag while it is being deleted.
     const [tag] = await tx.db
       .select({
+        ...tagColumns(tx.db),
         shopifyUses: tx.db.$count(
           tagContentEntity,
           and(
@@ -162,12 +163,12 @@ export async function deleteTag(database: Database, id: string, actor: Identity)
       .where(eq(tagDesignation.tagDesignationId, id))
       .for('update');
     if (!tag) throw notFound(`tag ${id}`);
-    if (tag.shopifyUses > 0) {
+    const { shopifyUses, ...before } = tag;
+    if (shopifyUses > 0) {
       throw conflict(
-        `tag ${id} is applied by Shopify to ${tag.shopifyUses} product(s); remove it from those products in Shopify first`,
+        `tag ${id} is applied by Shopify to ${shopifyUses} product(s); remove it from those products in Shopify first`,
       );
     }
-    const before = await findTag(tx.db, id);
     await tx.db.delete(tagDesignation).where(eq(tagDesignation.tagDesignationId, id));
     await recordStaffAction(tx.sql, { actor, kind: 'tag.delete', target: { kind: 'tag', id }, before });
   });
