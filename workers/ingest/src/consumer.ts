@@ -6,8 +6,9 @@
  * dead-letter queue, so nothing is left queued or "running" without a reason. The dead-letter
  * queue's consumer records what the last delivery could not (the database was down).
  */
+
+import { driverError } from '#shared/db/postgres-errors.ts';
 import { withDatabase } from '../../shared/db/client.ts';
-import { driverError } from '../../shared/db/transient-errors.ts';
 import type { Env } from '../../shared/env.ts';
 import { log, withLogContext } from '../../shared/logging.ts';
 import { recordDeadLetter as recordDeadLetterOnExecution } from '../../shared/procedures/dead-letters.ts';

@@ -47,7 +47,7 @@ export function authenticate(): MiddlewareHandler<AccessBindings> {
       throw new ApiError(401, `the ${ACCESS_TOKEN_HEADER} header is missing: sign in through Cloudflare Access`);
     const config = c.var.accessConfig;
     const claims = await verifyAccessToken(token, config);
-    const identity = await resolveIdentity(c.var.database.sql, claims, config);
+    const identity = await resolveIdentity(c.var.database, claims, config);
     c.set('identity', identity);
     await next();
   };

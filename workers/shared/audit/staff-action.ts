@@ -4,10 +4,16 @@
  * record (or a record without its write) cannot happen. The table is append-only (a trigger
  * refuses updates and deletes); admins read it through GET /api/audit-events.
  */
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { staffAction } from '#db/schema.ts';
+import type { Database } from '#shared/db/client.ts';
+import { drizzleOf } from '#shared/db/transaction.ts';
 import type { Queryable } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
+import { freshReadCondition } from '../db/fresh.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
+import { isoTimestamp } from '../http/schemas.ts';
 import { currentRequestId } from '../logging.ts';
 
 export const STAFF_ACTION_KINDS = [
@@ -55,44 +61,39 @@ export interface StaffActionInput {
   after?: unknown;
 }
 
-const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
-
-/** Records one write; call it with the write's transaction. */
+/** Records one write; call it with the write's transaction (its postgres.js handle). */
 export async function recordStaffAction(tx: Queryable, action: StaffActionInput): Promise<void> {
   const actor = action.actor;
-  await tx`
-    insert into staff_action
-      (actor_person_id, actor_description, action_kind, target_kind, target_id, before_state, after_state, request_id)
-    values (${actor.kind === 'person' ? actor.personId : null},
-            ${actor.kind === 'person' ? actor.email : `service token ${actor.commonName}`},
-            ${action.kind}, ${action.target.kind}, ${String(action.target.id)},
-            ${json(action.before)}::text::jsonb, ${json(action.after)}::text::jsonb, ${currentRequestId()})`;
+  await drizzleOf(tx)
+    .insert(staffAction)
+    .values({
+      actorPersonId: actor.kind === 'person' ? actor.personId : null,
+      actorDescription: actor.kind === 'person' ? actor.email : `service token ${actor.commonName}`,
+      actionKind: action.kind,
+      targetKind: action.target.kind,
+      targetId: String(action.target.id),
+      beforeState: action.before ?? null,
+      afterState: action.after ?? null,
+      requestId: currentRequestId(),
+    });
 }
 
-export interface StaffActionEntry {
-  id: string;
-  performed_at: string;
-  actor: { person_id: string | null; description: string };
-  kind: StaffActionKind;
-  target: { kind: StaffActionTargetKind; id: string };
-  before: unknown;
-  after: unknown;
-  request_id: string | null;
-}
-
-interface EntryRow {
-  id: string;
-  performed_at: string;
-  performed_at_micros: string;
-  actor_person_id: string | null;
-  actor_description: string;
-  action_kind: StaffActionKind;
-  target_kind: StaffActionTargetKind;
-  target_id: string;
-  before_state: string | null;
-  after_state: string | null;
-  request_id: string | null;
-}
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    performed_at: isoTimestamp,
+    actor: z.object({
+      person_id: z.string().nullable().openapi({ description: 'null for a service token' }),
+      description: z.string().openapi({ example: 'admin@example.com' }),
+    }),
+    kind: z.enum(STAFF_ACTION_KINDS),
+    target: z.object({ kind: z.enum(STAFF_ACTION_TARGET_KINDS), id: z.string() }),
+    before: z.unknown().openapi({ description: 'the values before the write; null for a creation' }),
+    after: z.unknown().openapi({ description: 'the values after the write; null for a deletion' }),
+    request_id: z.string().nullable().openapi({ description: 'the x-request-id of the request that wrote it' }),
+  })
+  .openapi('AuditEvent');
+export type StaffActionEntry = z.infer<typeof auditEventSchema>;
 
 const cursorSchema = z.strictObject({ k: z.string().regex(/^\d{1,19}$/), id: z.guid() });
 
@@ -106,29 +107,40 @@ export interface StaffActionQuery {
   kind?: StaffActionKind;
 }
 
-/** Newest first, filtered by acting person, target and kind. */
-export async function listStaffActions(sql: Queryable, query: StaffActionQuery): Promise<Page<StaffActionEntry>> {
+/** Newest first, filtered by acting person, target and kind; fresh, since it shows what was just written. */
+export async function listStaffActions({ db }: Database, query: StaffActionQuery): Promise<Page<StaffActionEntry>> {
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
-  const rows = await sql<EntryRow[]>`
-    select staff_action_id as id,
-           to_char(performed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as performed_at,
-           (extract(epoch from performed_at) * 1000000)::bigint::text as performed_at_micros,
-           actor_person_id, actor_description, action_kind, target_kind, target_id,
-           before_state::text, after_state::text, request_id
-    from staff_action
-    where true
-      ${query.person ? sql`and actor_person_id = ${query.person}::uuid` : sql``}
-      ${query.target_kind ? sql`and target_kind = ${query.target_kind}` : sql``}
-      ${query.target_id ? sql`and target_id = ${query.target_id}` : sql``}
-      ${query.kind ? sql`and action_kind = ${query.kind}` : sql``}
-      ${
+  const rows = await db
+    .select({
+      id: staffAction.staffActionId,
+      // Microseconds, as stored (toIsoTimestamp would round them to milliseconds).
+      performed_at: sql<string>`to_char(${staffAction.performedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+      performed_at_micros: sql<string>`(extract(epoch from ${staffAction.performedAt}) * 1000000)::bigint::text`,
+      actor_person_id: staffAction.actorPersonId,
+      actor_description: staffAction.actorDescription,
+      action_kind: staffAction.actionKind,
+      target_kind: staffAction.targetKind,
+      target_id: staffAction.targetId,
+      before_state: staffAction.beforeState,
+      after_state: staffAction.afterState,
+      request_id: staffAction.requestId,
+    })
+    .from(staffAction)
+    .where(
+      and(
+        freshReadCondition,
+        query.person ? eq(staffAction.actorPersonId, query.person) : undefined,
+        query.target_kind ? eq(staffAction.targetKind, query.target_kind) : undefined,
+        query.target_id ? eq(staffAction.targetId, query.target_id) : undefined,
+        query.kind ? eq(staffAction.actionKind, query.kind) : undefined,
         after
-          ? sql`and (performed_at, staff_action_id)
-                    < (timestamptz 'epoch' + ${after.k}::bigint * interval '1 microsecond', ${after.id}::uuid)`
-          : sql``
-      }
-    order by performed_at desc, staff_action_id desc
-    limit ${query.limit + 1}`;
+          ? sql`(${staffAction.performedAt}, ${staffAction.staffActionId})
+                < (timestamptz 'epoch' + ${after.k}::bigint * interval '1 microsecond', ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(staffAction.performedAt), desc(staffAction.staffActionId))
+    .limit(query.limit + 1);
   return toPage(
     rows,
     query.limit,
@@ -137,10 +149,11 @@ export async function listStaffActions(sql: Queryable, query: StaffActionQuery):
       id: row.id,
       performed_at: row.performed_at,
       actor: { person_id: row.actor_person_id, description: row.actor_description },
-      kind: row.action_kind,
-      target: { kind: row.target_kind, id: row.target_id },
-      before: row.before_state === null ? null : JSON.parse(row.before_state),
-      after: row.after_state === null ? null : JSON.parse(row.after_state),
+      // The table holds only what recordStaffAction wrote, typed by these lists.
+      kind: row.action_kind as StaffActionKind,
+      target: { kind: row.target_kind as StaffActionTargetKind, id: row.target_id },
+      before: row.before_state,
+      after: row.after_state,
       request_id: row.request_id,
     }),
   );

@@ -5,167 +5,194 @@
  * concurrent requests cannot both leave a featured mapping behind. Shopify's own mappings are
  * re-created by every sync, so deleting one here is a conflict.
  */
-
-import { z } from 'zod';
-import type { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '#db/schema.ts';
-import type { Queryable, Sql } from '#shared/db/types.ts';
+import { z } from '@hono/zod-openapi';
+import { and, desc, eq, exists, ne, sql } from 'drizzle-orm';
+import {
+  DENOTATION_ROLES,
+  denotationRelation,
+  MEDIA_KINDS,
+  materialArtifact,
+  mediaContentEntity,
+  SOURCE_SYSTEMS,
+} from '#db/schema.ts';
+import type { Database } from '#shared/db/client.ts';
+import { transaction } from '#shared/db/transaction.ts';
+import type { Db } from '#shared/db/types.ts';
 import { authorPersonId, type Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
-import { freshRead } from '../db/fresh.ts';
-import { ApiError } from '../http/errors.ts';
-import { toIsoTimestamp, toNumber } from '../http/json-values.ts';
+import { freshReadCondition } from '../db/fresh.ts';
+import { violatedConstraint } from '../db/postgres-errors.ts';
+import { conflict, notFound } from '../errors.ts';
+import { toIsoTimestamp } from '../http/json-values.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
-import { isUniqueViolation } from '../procedures/execution.ts';
+import { isoTimestamp } from '../http/schemas.ts';
 import { requireLiveProduct } from './products.ts';
 
-type MediaKind = (typeof MEDIA_KINDS)[number];
-type DenotationRole = (typeof DENOTATION_ROLES)[number];
-type SourceSystem = (typeof SOURCE_SYSTEMS)[number];
+export const assetSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(MEDIA_KINDS),
+    url: z.string(),
+    alt_text: z.string().nullable(),
+    shopify_image_id: z.number().int().nullable(),
+    created_at: isoTimestamp,
+    products: z.number().int().openapi({ description: 'how many product mappings use it' }),
+  })
+  .openapi('Asset');
+export type Asset = z.infer<typeof assetSchema>;
 
-export interface Asset {
-  id: string;
-  kind: MediaKind;
-  url: string;
-  alt_text: string | null;
-  shopify_image_id: number | null;
-  created_at: string;
-  products: number;
-}
+export const mappingSchema = z
+  .object({
+    mapping_id: z.string(),
+    asset_id: z.string(),
+    product_id: z.number().int(),
+    role: z.enum(DENOTATION_ROLES),
+    position: z.number().int(),
+    source: z.enum(SOURCE_SYSTEMS),
+    created_at: isoTimestamp,
+  })
+  .openapi('AssetMapping');
+export type AssetMapping = z.infer<typeof mappingSchema>;
 
-export interface AssetMapping {
-  mapping_id: string;
-  asset_id: string;
-  product_id: number;
-  role: DenotationRole;
-  position: number;
-  source: SourceSystem;
-  created_at: string;
-}
+type MediaKind = Asset['kind'];
+type DenotationRole = AssetMapping['role'];
 
-interface AssetRow {
-  id: string;
-  kind: MediaKind;
-  url: string;
-  alt_text: string | null;
-  shopify_image_id: string | null;
-  created_at: string;
-  created_at_micros: string;
-  products: string;
-}
-
-const toAsset = (row: AssetRow): Asset => ({
-  id: row.id,
-  kind: row.kind,
-  url: row.url,
-  alt_text: row.alt_text,
-  shopify_image_id: toNumber(row.shopify_image_id),
-  created_at: toIsoTimestamp(row.created_at),
-  products: Number(row.products),
-});
+const assetColumns = {
+  id: mediaContentEntity.mediaContentEntityId,
+  kind: mediaContentEntity.mediaKind,
+  url: mediaContentEntity.url,
+  alt_text: mediaContentEntity.altText,
+  shopify_image_id: mediaContentEntity.shopifyImageId,
+  created_at: mediaContentEntity.createdAt,
+};
 
 const assetCursorSchema = z.strictObject({ k: z.number().int().safe(), id: z.guid() });
 
 export async function listAssets(
-  sql: Sql,
+  { db }: Database,
   query: { product_id?: number; kind?: MediaKind; limit: number; cursor?: string },
 ): Promise<Page<Asset>> {
   const after = query.cursor ? decodeCursor(query.cursor, assetCursorSchema) : undefined;
-  const rows = await sql<AssetRow[]>`
-    select m.media_content_entity_id as id, m.media_kind as kind, m.url, m.alt_text, m.shopify_image_id,
-           m.created_at, (extract(epoch from m.created_at) * 1000000)::bigint as created_at_micros,
-           (select count(*) from denotation_relation d
-            where d.media_content_entity_id = m.media_content_entity_id) as products
-    from media_content_entity m
-    where ${freshRead(sql)}
-      ${
-        query.product_id === undefined
-          ? sql``
-          : sql`and exists (select 1 from denotation_relation d
-                          where d.media_content_entity_id = m.media_content_entity_id
-                            and d.material_artifact_id = ${query.product_id})`
-      }
-      ${query.kind ? sql`and m.media_kind = ${query.kind}` : sql``}
-      ${
+  const mapped = (productId: number) =>
+    db
+      .select({ one: sql`1` })
+      .from(denotationRelation)
+      .where(
+        and(
+          eq(denotationRelation.mediaContentEntityId, mediaContentEntity.mediaContentEntityId),
+          eq(denotationRelation.materialArtifactId, productId),
+        ),
+      );
+  const rows = await db
+    .select({
+      ...assetColumns,
+      // The keyset position in microseconds: a JavaScript Date would drop them.
+      created_at_micros: sql<string>`(extract(epoch from ${mediaContentEntity.createdAt}) * 1000000)::bigint`,
+      products: db.$count(
+        denotationRelation,
+        eq(denotationRelation.mediaContentEntityId, mediaContentEntity.mediaContentEntityId),
+      ),
+    })
+    .from(mediaContentEntity)
+    .where(
+      and(
+        freshReadCondition,
+        query.product_id === undefined ? undefined : exists(mapped(query.product_id)),
+        query.kind ? eq(mediaContentEntity.mediaKind, query.kind) : undefined,
         after
-          ? sql`and (m.created_at, m.media_content_entity_id)
-                    < (timestamptz 'epoch' + ${after.k}::bigint * interval '1 microsecond', ${after.id}::uuid)`
-          : sql``
-      }
-    order by m.created_at desc, m.media_content_entity_id desc
-    limit ${query.limit + 1}`;
-  return toPage(rows, query.limit, (row) => ({ k: Number(row.created_at_micros), id: row.id }), toAsset);
+          ? sql`(${mediaContentEntity.createdAt}, ${mediaContentEntity.mediaContentEntityId})
+                < (timestamptz 'epoch' + ${after.k}::bigint * interval '1 microsecond', ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(mediaContentEntity.createdAt), desc(mediaContentEntity.mediaContentEntityId))
+    .limit(query.limit + 1);
+  return toPage(
+    rows,
+    query.limit,
+    (row) => ({ k: Number(row.created_at_micros), id: row.id }),
+    ({ created_at_micros: _, ...row }) => ({ ...row, created_at: toIsoTimestamp(row.created_at) }),
+  );
 }
 
 export async function createAsset(
-  sql: Sql,
+  database: Database,
   input: { kind: MediaKind; url: string; alt_text?: string | null },
   actor: Identity,
 ): Promise<Asset> {
-  return sql.begin(async (tx) => {
-    const [row] = await tx<AssetRow[]>`
-      insert into media_content_entity (media_kind, url, alt_text)
-      values (${input.kind}, ${input.url}, ${input.alt_text ?? null})
-      returning media_content_entity_id as id, media_kind as kind, url, alt_text, shopify_image_id, created_at,
-                0 as created_at_micros, 0 as products`;
+  return transaction(database.sql, async (tx) => {
+    const [row] = await tx.db
+      .insert(mediaContentEntity)
+      .values({ mediaKind: input.kind, url: input.url, altText: input.alt_text ?? null })
+      .returning(assetColumns);
     if (!row) throw new Error('insert returned no row');
-    const asset = toAsset(row);
-    await recordStaffAction(tx, { actor, kind: 'asset.create', target: { kind: 'asset', id: asset.id }, after: asset });
+    const asset: Asset = { ...row, created_at: toIsoTimestamp(row.created_at), products: 0 };
+    await recordStaffAction(tx.sql, {
+      actor,
+      kind: 'asset.create',
+      target: { kind: 'asset', id: asset.id },
+      after: asset,
+    });
     return asset;
-  }) as Promise<Asset>;
+  });
 }
 
-interface MappingRow {
-  mapping_id: string;
-  asset_id: string;
-  product_id: string;
-  role: DenotationRole;
-  position: number;
-  source: SourceSystem;
-  created_at: string;
-}
+const mappingColumns = {
+  mapping_id: denotationRelation.denotationRelationId,
+  asset_id: denotationRelation.mediaContentEntityId,
+  product_id: denotationRelation.materialArtifactId,
+  role: denotationRelation.roleName,
+  position: denotationRelation.displayPosition,
+  source: denotationRelation.sourceSystem,
+  created_at: denotationRelation.createdAt,
+};
 
-const toMapping = (row: MappingRow): AssetMapping => ({
-  ...row,
-  product_id: toNumber(row.product_id),
-  created_at: toIsoTimestamp(row.created_at),
-});
-
-// Spliced into queries with sql.unsafe: a constant column list of this module, never input.
-const MAPPING_COLUMNS = `denotation_relation_id as mapping_id, media_content_entity_id as asset_id,
-  material_artifact_id as product_id, role_name as role, display_position as position,
-  source_system as source, created_at`;
+const toMapping = (row: AssetMapping): AssetMapping => ({ ...row, created_at: toIsoTimestamp(row.created_at) });
 
 /** Demotes the product's other featured mappings to gallery (the product row must be locked). */
-async function demoteOtherFeatured(tx: Queryable, productId: number, keepMappingId: string | null): Promise<void> {
-  await tx`
-    update denotation_relation set role_name = 'gallery'
-    where material_artifact_id = ${productId} and role_name = 'featured'
-      ${keepMappingId ? tx`and denotation_relation_id <> ${keepMappingId}` : tx``}`;
+async function demoteOtherFeatured(db: Db, productId: number, keepMappingId: string | null): Promise<void> {
+  await db
+    .update(denotationRelation)
+    .set({ roleName: 'gallery' })
+    .where(
+      and(
+        eq(denotationRelation.materialArtifactId, productId),
+        eq(denotationRelation.roleName, 'featured'),
+        keepMappingId ? ne(denotationRelation.denotationRelationId, keepMappingId) : undefined,
+      ),
+    );
 }
 
 export async function createMapping(
-  sql: Sql,
+  database: Database,
   productId: number,
   input: { asset_id: string; role?: DenotationRole; position?: number },
   actor: Identity,
 ): Promise<AssetMapping> {
-  return sql.begin(async (tx) => {
-    await requireLiveProduct(tx, productId, { lock: true });
-    const [asset] = await tx`
-      select 1 from media_content_entity where media_content_entity_id = ${input.asset_id} and ${freshRead(tx)}`;
-    if (!asset) throw new ApiError(404, `asset ${input.asset_id} not found`);
+  return transaction(database.sql, async (tx) => {
+    await requireLiveProduct(tx.db, productId, { lock: true });
+    const [asset] = await tx.db
+      .select({ id: mediaContentEntity.mediaContentEntityId })
+      .from(mediaContentEntity)
+      .where(and(eq(mediaContentEntity.mediaContentEntityId, input.asset_id), freshReadCondition));
+    if (!asset) throw notFound(`asset ${input.asset_id}`);
     const role = input.role ?? 'gallery';
-    if (role === 'featured') await demoteOtherFeatured(tx, productId, null);
+    if (role === 'featured') await demoteOtherFeatured(tx.db, productId, null);
     try {
-      const [row] = await tx<MappingRow[]>`
-        insert into denotation_relation
-          (material_artifact_id, media_content_entity_id, role_name, display_position, source_system,
-           created_by_person_id)
-        values (${productId}, ${input.asset_id}, ${role}, ${input.position ?? 0}, 'manual', ${authorPersonId(actor)})
-        returning ${tx.unsafe(MAPPING_COLUMNS)}`;
+      const [row] = await tx.db
+        .insert(denotationRelation)
+        .values({
+          materialArtifactId: productId,
+          mediaContentEntityId: input.asset_id,
+          roleName: role,
+          displayPosition: input.position ?? 0,
+          sourceSystem: 'manual',
+          createdByPersonId: authorPersonId(actor),
+        })
+        .returning(mappingColumns);
       if (!row) throw new Error('insert returned no row');
       const mapping = toMapping(row);
-      await recordStaffAction(tx, {
+      await recordStaffAction(tx.sql, {
         actor,
         kind: 'asset_mapping.create',
         target: { kind: 'asset_mapping', id: mapping.mapping_id },
@@ -173,8 +200,8 @@ export async function createMapping(
       });
       return mapping;
     } catch (error) {
-      if (isUniqueViolation(error, 'denotation_relation_artifact_media_key')) {
-        throw new ApiError(409, `asset ${input.asset_id} is already mapped to product ${productId}`);
+      if (violatedConstraint(error) === 'denotation_relation_artifact_media_key') {
+        throw conflict(`asset ${input.asset_id} is already mapped to product ${productId}`);
       }
       throw error;
     }
@@ -182,31 +209,35 @@ export async function createMapping(
 }
 
 export async function updateMapping(
-  sql: Sql,
+  database: Database,
   mappingId: string,
   input: { role?: DenotationRole; position?: number },
   actor: Identity,
 ): Promise<AssetMapping> {
-  return sql.begin(async (tx) => {
-    const [current] = await tx<{ product_id: string }[]>`
-      select material_artifact_id as product_id from denotation_relation
-      where denotation_relation_id = ${mappingId} and ${freshRead(tx)}`;
-    if (!current) throw new ApiError(404, `asset mapping ${mappingId} not found`);
-    const productId = Number(current.product_id);
+  const byId = eq(denotationRelation.denotationRelationId, mappingId);
+  return transaction(database.sql, async (tx) => {
+    const [current] = await tx.db
+      .select({ productId: denotationRelation.materialArtifactId })
+      .from(denotationRelation)
+      .where(and(byId, freshReadCondition));
+    if (!current) throw notFound(`asset mapping ${mappingId}`);
+    const productId = current.productId;
     // Lock the product first (as createMapping does) so featured changes on one product serialize.
-    await tx`select 1 from material_artifact where material_artifact_id = ${productId} for update`;
-    const [before] = await tx<MappingRow[]>`
-      select ${tx.unsafe(MAPPING_COLUMNS)} from denotation_relation where denotation_relation_id = ${mappingId}`;
-    if (input.role === 'featured') await demoteOtherFeatured(tx, productId, mappingId);
-    const [row] = await tx<MappingRow[]>`
-      update denotation_relation set
-        role_name = coalesce(${input.role ?? null}, role_name),
-        display_position = coalesce(${input.position ?? null}::int, display_position)
-      where denotation_relation_id = ${mappingId}
-      returning ${tx.unsafe(MAPPING_COLUMNS)}`;
-    if (!row || !before) throw new ApiError(404, `asset mapping ${mappingId} not found`);
+    await tx.db
+      .select({ id: materialArtifact.materialArtifactId })
+      .from(materialArtifact)
+      .where(eq(materialArtifact.materialArtifactId, productId))
+      .for('update');
+    const [before] = await tx.db.select(mappingColumns).from(denotationRelation).where(byId);
+    if (input.role === 'featured') await demoteOtherFeatured(tx.db, productId, mappingId);
+    // drizzle leaves out the undefined ones: a field not given keeps its value.
+    const changes = { roleName: input.role, displayPosition: input.position };
+    const [row] = Object.values(changes).some((value) => value !== undefined)
+      ? await tx.db.update(denotationRelation).set(changes).where(byId).returning(mappingColumns)
+      : await tx.db.select(mappingColumns).from(denotationRelation).where(byId);
+    if (!row || !before) throw notFound(`asset mapping ${mappingId}`);
     const mapping = toMapping(row);
-    await recordStaffAction(tx, {
+    await recordStaffAction(tx.sql, {
       actor,
       kind: 'asset_mapping.update',
       target: { kind: 'asset_mapping', id: mappingId },
@@ -217,16 +248,16 @@ export async function updateMapping(
   });
 }
 
-export async function deleteMapping(sql: Sql, mappingId: string, actor: Identity): Promise<void> {
-  await sql.begin(async (tx) => {
-    const [row] = await tx<MappingRow[]>`
-      select ${tx.unsafe(MAPPING_COLUMNS)} from denotation_relation where denotation_relation_id = ${mappingId} for update`;
-    if (!row) throw new ApiError(404, `asset mapping ${mappingId} not found`);
+export async function deleteMapping(database: Database, mappingId: string, actor: Identity): Promise<void> {
+  const byId = eq(denotationRelation.denotationRelationId, mappingId);
+  await transaction(database.sql, async (tx) => {
+    const [row] = await tx.db.select(mappingColumns).from(denotationRelation).where(byId).for('update');
+    if (!row) throw notFound(`asset mapping ${mappingId}`);
     if (row.source === 'shopify') {
-      throw new ApiError(409, `asset mapping ${mappingId} comes from Shopify; change the product's media in Shopify`);
+      throw conflict(`asset mapping ${mappingId} comes from Shopify; change the product's media in Shopify`);
     }
-    await tx`delete from denotation_relation where denotation_relation_id = ${mappingId}`;
-    await recordStaffAction(tx, {
+    await tx.db.delete(denotationRelation).where(byId);
+    await recordStaffAction(tx.sql, {
       actor,
       kind: 'asset_mapping.delete',
       target: { kind: 'asset_mapping', id: mappingId },

@@ -3,11 +3,13 @@
  * nominal_classification row with is_manual, which the nightly classification never recomputes;
  * removing it hands the product back to the nightly rules at once.
  */
-import type { ClassificationCode } from '#db/schema.ts';
-import type { Sql } from '#shared/db/types.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { type ClassificationCode, nominalClassification } from '#db/schema.ts';
+import type { Database } from '#shared/db/client.ts';
+import { transaction } from '#shared/db/transaction.ts';
 import type { Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
-import { ApiError } from '../http/errors.ts';
+import { notFound } from '../errors.ts';
 import {
   classifyProduct,
   classifyProducts,
@@ -17,23 +19,27 @@ import {
 import { requireLiveProduct } from './products.ts';
 
 export async function setClassificationOverride(
-  sql: Sql,
+  database: Database,
   productId: number,
   input: { classification: ClassificationCode; note?: string | null },
   actor: Identity,
 ): Promise<ProductClassification> {
-  return sql.begin(async (tx) => {
-    await requireLiveProduct(tx, productId, { lock: true });
-    const before = await readClassification(tx, productId);
-    await tx`
-      insert into nominal_classification (material_artifact_id, classification_code, is_manual, note_text, computed_at)
-      values (${productId}, ${input.classification}, true, ${input.note ?? null}, now())
-      on conflict (material_artifact_id) do update set
-        classification_code = excluded.classification_code, is_manual = true,
-        note_text = excluded.note_text, computed_at = excluded.computed_at`;
-    const classification = await readClassification(tx, productId);
+  return transaction(database.sql, async (tx) => {
+    await requireLiveProduct(tx.db, productId, { lock: true });
+    const before = await readClassification(tx.sql, productId);
+    const override = {
+      classificationCode: input.classification,
+      isManual: true,
+      noteText: input.note ?? null,
+      computedAt: sql`now()`,
+    };
+    await tx.db
+      .insert(nominalClassification)
+      .values({ materialArtifactId: productId, ...override })
+      .onConflictDoUpdate({ target: nominalClassification.materialArtifactId, set: override });
+    const classification = await readClassification(tx.sql, productId);
     if (!classification) throw new Error(`classification of product ${productId} vanished`);
-    await recordStaffAction(tx, {
+    await recordStaffAction(tx.sql, {
       actor,
       kind: 'classification_override.set',
       target: { kind: 'product', id: productId },
@@ -41,12 +47,17 @@ export async function setClassificationOverride(
       after: classification,
     });
     return classification;
-  }) as Promise<ProductClassification>;
+  });
 }
 
 /** POST /api/classifications/recompute: the nightly rules now, recorded in the audit trail. */
-export async function recomputeClassifications(sql: Sql, asOf: string | null, actor: Identity): Promise<number> {
-  return classifyProducts(sql, asOf, (tx, updated) =>
+export async function recomputeClassifications(
+  database: Database,
+  asOf: string | null,
+  actor: Identity,
+): Promise<number> {
+  // The marts' hand-written SQL opens the transaction; the audit row joins it.
+  return classifyProducts(database.sql, asOf, (tx, updated) =>
     recordStaffAction(tx, {
       actor,
       kind: 'classification.recompute',
@@ -62,26 +73,27 @@ export async function recomputeClassifications(sql: Sql, asOf: string | null, ac
  * classification in between.
  */
 export async function removeClassificationOverride(
-  sql: Sql,
+  database: Database,
   productId: number,
   actor: Identity,
 ): Promise<ProductClassification> {
-  await sql.begin(async (tx) => {
-    await requireLiveProduct(tx, productId, { lock: true });
-    const before = await readClassification(tx, productId);
-    await tx`
-      update nominal_classification set is_manual = false, note_text = null
-      where material_artifact_id = ${productId} and is_manual`;
+  await transaction(database.sql, async (tx) => {
+    await requireLiveProduct(tx.db, productId, { lock: true });
+    const before = await readClassification(tx.sql, productId);
+    await tx.db
+      .update(nominalClassification)
+      .set({ isManual: false, noteText: null })
+      .where(and(eq(nominalClassification.materialArtifactId, productId), eq(nominalClassification.isManual, true)));
     // `after`: the override dropped; the recompute that follows is the nightly rules' work.
-    await recordStaffAction(tx, {
+    await recordStaffAction(tx.sql, {
       actor,
       kind: 'classification_override.remove',
       target: { kind: 'product', id: productId },
       before,
-      after: await readClassification(tx, productId),
+      after: await readClassification(tx.sql, productId),
     });
   });
-  const classification = await classifyProduct(sql, productId);
-  if (!classification) throw new ApiError(404, `product ${productId} not found`);
+  const classification = await classifyProduct(database.sql, productId);
+  if (!classification) throw notFound(`product ${productId}`);
   return classification;
 }

@@ -3,25 +3,26 @@
  * tags (every source, sorted by name), classification, featured image and the 30-day figures from
  * the performance mart (the 30 shop-local days ending yesterday). Deleted products are never shown.
  */
-import { z } from 'zod';
-import type {
+import { z } from '@hono/zod-openapi';
+import { and, eq, isNull } from 'drizzle-orm';
+import {
   CLASSIFICATION_CODES,
-  DENOTATION_ROLES,
-  MEDIA_KINDS,
+  type ClassificationCode,
+  denotationRelation,
+  materialArtifact,
+  materialArtifactVariant,
+  mediaContentEntity,
   PRODUCT_STATUSES,
-  SOURCE_SYSTEMS,
 } from '#db/schema.ts';
-
-type ClassificationCode = (typeof CLASSIFICATION_CODES)[number];
-type ProductStatus = (typeof PRODUCT_STATUSES)[number];
-
-import type { Queryable, Sql } from '#shared/db/types.ts';
-import { freshRead } from '../db/fresh.ts';
-import { ApiError } from '../http/errors.ts';
+import type { Database } from '#shared/db/client.ts';
+import type { Db, Sql } from '#shared/db/types.ts';
+import { freshRead, freshReadCondition } from '../db/fresh.ts';
+import { DomainError, notFound } from '../errors.ts';
 import { toIsoTimestamp, toMoney, toNumber } from '../http/json-values.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
+import { isoTimestamp } from '../http/schemas.ts';
 import { containsPattern, safeText } from '../http/text.ts';
-import { type ProductClassification, readClassification } from '../marts/classification.ts';
+import { productClassificationSchema, readClassification } from '../marts/classification.ts';
 import { addDays, shopYesterday } from '../shop-calendar.ts';
 
 export const PRODUCT_SORTS = ['title', '-updated_at', '-net_sales_30d'] as const;
@@ -39,53 +40,64 @@ export interface ProductListQuery {
   cursor?: string;
 }
 
-export interface ProductListItem {
-  id: number;
-  title: string;
-  handle: string;
-  vendor: string | null;
-  product_type: string | null;
-  status: ProductStatus;
-  tags: string[];
-  classification: ClassificationCode | null;
-  featured_image_url: string | null;
-  net_sales_30d: number;
-  units_sold_30d: number;
-  updated_at: string;
-}
+export const productListItemSchema = z
+  .object({
+    id: z.number().int(),
+    title: z.string(),
+    handle: z.string(),
+    vendor: z.string().nullable(),
+    product_type: z.string().nullable(),
+    status: z.enum(PRODUCT_STATUSES),
+    tags: z.array(z.string()).openapi({ description: 'tag names, sorted' }),
+    classification: z.enum(CLASSIFICATION_CODES).nullable(),
+    featured_image_url: z.string().nullable(),
+    net_sales_30d: z.number().openapi({ description: 'net sales of the 30 shop-local days ending yesterday' }),
+    units_sold_30d: z.number().int(),
+    updated_at: isoTimestamp,
+  })
+  .openapi('ProductListItem');
+export type ProductListItem = z.infer<typeof productListItemSchema>;
 
-export interface ProductDetail extends Omit<ProductListItem, 'classification'> {
-  created_at: string;
-  published_at: string | null;
-  variants: {
-    id: number;
-    title: string;
-    sku: string | null;
-    price: number;
-    compare_at_price: number | null;
-    inventory_quantity: number | null;
-  }[];
-  assets: {
-    mapping_id: string;
-    asset_id: string;
-    kind: (typeof MEDIA_KINDS)[number];
-    url: string;
-    alt_text: string | null;
-    role: (typeof DENOTATION_ROLES)[number];
-    position: number;
-    source: (typeof SOURCE_SYSTEMS)[number];
-  }[];
-  classification: ProductClassification | null;
-  metrics_30d: {
-    net_sales: number;
-    gross_sales: number;
-    discounts: number;
-    refunds: number;
-    units_sold: number;
-    units_refunded: number;
-    orders_count: number;
-  };
-}
+export const productDetailSchema = productListItemSchema
+  .omit({ classification: true })
+  .extend({
+    created_at: isoTimestamp,
+    published_at: isoTimestamp.nullable(),
+    variants: z.array(
+      z.object({
+        id: z.number().int(),
+        title: z.string(),
+        sku: z.string().nullable(),
+        price: z.number(),
+        compare_at_price: z.number().nullable(),
+        inventory_quantity: z.number().int().nullable(),
+      }),
+    ),
+    assets: z.array(
+      z.object({
+        mapping_id: z.string(),
+        asset_id: z.string(),
+        kind: z.string(),
+        url: z.string(),
+        alt_text: z.string().nullable(),
+        role: z.string(),
+        position: z.number().int(),
+        source: z.string(),
+      }),
+    ),
+    classification: productClassificationSchema.nullable(),
+    metrics_30d: z.object({
+      net_sales: z.number(),
+      gross_sales: z.number(),
+      discounts: z.number(),
+      refunds: z.number(),
+      units_sold: z.number().int(),
+      units_refunded: z.number().int(),
+      orders_count: z.number().int(),
+    }),
+  })
+  .openapi('ProductDetail');
+export type ProductDetail = z.infer<typeof productDetailSchema>;
 
 interface ProductRow {
   id: string;
@@ -93,7 +105,7 @@ interface ProductRow {
   handle: string;
   vendor: string | null;
   product_type: string | null;
-  status: ProductStatus;
+  status: ProductListItem['status'];
   updated_at: string;
   updated_at_micros: string;
   net_sales_30d: string;
@@ -190,10 +202,14 @@ function salesWindow(sql: Sql, yesterday: string) {
     group by material_artifact_id`;
 }
 
-export async function listProducts(sql: Sql, query: ProductListQuery): Promise<Page<ProductListItem>> {
+/**
+ * Hand-written SQL: the keyset over a computed 30-day figure, the page-then-decorate CTEs and the
+ * correlated subqueries read plainer here than as a drizzle builder.
+ */
+export async function listProducts({ sql }: Database, query: ProductListQuery): Promise<Page<ProductListItem>> {
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined;
   if (after && after.s !== query.sort) {
-    throw new ApiError(400, 'invalid cursor', [{ path: 'cursor', message: `belongs to sort ${after.s}` }]);
+    throw new DomainError('invalid', 'invalid cursor', [{ path: 'cursor', message: `belongs to sort ${after.s}` }]);
   }
   const yesterday = await shopYesterday(sql);
   const pattern = query.q ? containsPattern(query.q) : undefined;
@@ -261,7 +277,8 @@ export async function listProducts(sql: Sql, query: ProductListQuery): Promise<P
   return toPage(rows, query.limit, (row) => position(query.sort, row), listItem);
 }
 
-export async function getProductDetail(sql: Sql, productId: number): Promise<ProductDetail> {
+/** The product row with its 30-day figures is hand-written SQL (as the list); its parts are drizzle reads. */
+export async function getProductDetail({ sql, db }: Database, productId: number): Promise<ProductDetail> {
   const yesterday = await shopYesterday(sql);
   const [row] = await sql<
     (ProductRow & {
@@ -296,31 +313,40 @@ export async function getProductDetail(sql: Sql, productId: number): Promise<Pro
       where a.material_artifact_id = ${productId} and a.deleted_at is null and ${freshRead(sql)}
     ) p
     left join s on s.material_artifact_id = p.material_artifact_id`;
-  if (!row) throw new ApiError(404, `product ${productId} not found`);
+  if (!row) throw notFound(`product ${productId}`);
 
+  const variant = materialArtifactVariant;
   const [variants, assets, classification] = await Promise.all([
-    sql<
-      {
-        id: string;
-        title: string;
-        sku: string | null;
-        price: string;
-        compare_at_price: string | null;
-        inventory_quantity: number | null;
-      }[]
-    >`
-      select material_artifact_variant_id as id, title, sku, price_measurement_value as price,
-             compare_at_price_measurement_value as compare_at_price, inventory_count as inventory_quantity
-      from material_artifact_variant
-      where material_artifact_id = ${productId} and ${freshRead(sql)}
-      order by material_artifact_variant_id`,
-    sql<ProductDetail['assets']>`
-      select d.denotation_relation_id as mapping_id, m.media_content_entity_id as asset_id, m.media_kind as kind,
-             m.url, m.alt_text, d.role_name as role, d.display_position as position, d.source_system as source
-      from denotation_relation d
-      join media_content_entity m on m.media_content_entity_id = d.media_content_entity_id
-      where d.material_artifact_id = ${productId} and ${freshRead(sql)}
-      order by d.display_position, d.denotation_relation_id`,
+    db
+      .select({
+        id: variant.materialArtifactVariantId,
+        title: variant.title,
+        sku: variant.sku,
+        price: variant.priceMeasurementValue,
+        compare_at_price: variant.compareAtPriceMeasurementValue,
+        inventory_quantity: variant.inventoryCount,
+      })
+      .from(variant)
+      .where(and(eq(variant.materialArtifactId, productId), freshReadCondition))
+      .orderBy(variant.materialArtifactVariantId),
+    db
+      .select({
+        mapping_id: denotationRelation.denotationRelationId,
+        asset_id: mediaContentEntity.mediaContentEntityId,
+        kind: mediaContentEntity.mediaKind,
+        url: mediaContentEntity.url,
+        alt_text: mediaContentEntity.altText,
+        role: denotationRelation.roleName,
+        position: denotationRelation.displayPosition,
+        source: denotationRelation.sourceSystem,
+      })
+      .from(denotationRelation)
+      .innerJoin(
+        mediaContentEntity,
+        eq(mediaContentEntity.mediaContentEntityId, denotationRelation.mediaContentEntityId),
+      )
+      .where(and(eq(denotationRelation.materialArtifactId, productId), freshReadCondition))
+      .orderBy(denotationRelation.displayPosition, denotationRelation.denotationRelationId),
     readClassification(sql, productId),
   ]);
 
@@ -329,15 +355,12 @@ export async function getProductDetail(sql: Sql, productId: number): Promise<Pro
     ...item,
     created_at: toIsoTimestamp(row.created_at),
     published_at: toIsoTimestamp(row.published_at),
-    variants: variants.map((variant) => ({
-      id: toNumber(variant.id),
-      title: variant.title,
-      sku: variant.sku,
-      price: toMoney(variant.price),
-      compare_at_price: variant.compare_at_price === null ? null : toMoney(variant.compare_at_price),
-      inventory_quantity: variant.inventory_quantity,
+    variants: variants.map((row) => ({
+      ...row,
+      price: toMoney(row.price),
+      compare_at_price: row.compare_at_price === null ? null : toMoney(row.compare_at_price),
     })),
-    assets: assets.map((asset) => ({ ...asset })),
+    assets,
     classification,
     metrics_30d: {
       net_sales: toMoney(row.net_sales_30d),
@@ -352,13 +375,9 @@ export async function getProductDetail(sql: Sql, productId: number): Promise<Pro
 }
 
 /** Throws a 404 unless the product exists and is not deleted; for writes, locks its row. */
-export async function requireLiveProduct(
-  sql: Queryable,
-  productId: number,
-  options: { lock?: boolean } = {},
-): Promise<void> {
-  const [row] = options.lock
-    ? await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null for update`
-    : await sql`select 1 from material_artifact where material_artifact_id = ${productId} and deleted_at is null and ${freshRead(sql)}`;
-  if (!row) throw new ApiError(404, `product ${productId} not found`);
+export async function requireLiveProduct(db: Db, productId: number, options: { lock?: boolean } = {}): Promise<void> {
+  const live = and(eq(materialArtifact.materialArtifactId, productId), isNull(materialArtifact.deletedAt));
+  const query = db.select({ id: materialArtifact.materialArtifactId }).from(materialArtifact);
+  const [row] = options.lock ? await query.where(live).for('update') : await query.where(and(live, freshReadCondition));
+  if (!row) throw notFound(`product ${productId}`);
 }

@@ -6,7 +6,7 @@
  * being recorded as failed.
  */
 
-import { DrizzleQueryError } from 'drizzle-orm';
+import { driverError } from './postgres-errors.ts';
 
 /** SQLSTATEs: class 08 connection exceptions, plus these. */
 const TRANSIENT_SQLSTATES = new Set([
@@ -32,14 +32,6 @@ const TRANSIENT_CODES = new Set([
 /** What workerd's sockets say when a connection cannot be made or is lost (no code attached). */
 const TRANSIENT_SOCKET_MESSAGE =
   /network connection lost|connection (?:refused|reset)|socket (?:hang up|has been closed|closed unexpectedly)|stream was cancelled/i;
-
-/**
- * The driver's own error: drizzle wraps each failed query's in a DrizzleQueryError (its `cause`),
- * whose message quotes the query and its parameters; SQLSTATEs and messages are read from the cause.
- */
-export function driverError(error: unknown): unknown {
-  return error instanceof DrizzleQueryError && error.cause !== undefined ? error.cause : error;
-}
 
 export function isTransientDatabaseError(error: unknown): boolean {
   const cause = driverError(error);

@@ -6,8 +6,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { driverError } from '#shared/db/postgres-errors.ts';
 import { ConfigurationError } from '../config.ts';
-import { driverError } from '../db/transient-errors.ts';
 import { DomainError, type DomainErrorKind } from '../errors.ts';
 import { log } from '../logging.ts';
 import { RateLimitedError } from './rate-limit.ts';

@@ -11,8 +11,8 @@
 import { and, gte, lte, sql as sqlText } from 'drizzle-orm';
 import { z } from 'zod';
 import { informationBearingEntity as entity } from '#db/schema.ts';
+import { drizzleOf } from '#shared/db/transaction.ts';
 import type { Sql } from '#shared/db/types.ts';
-import { drizzleOf } from '../db/client.ts';
 import { freshReadCondition } from '../db/fresh.ts';
 import { checkpointExecution, findExecution, type ProcedureExecutionRow } from '../procedures/execution.ts';
 import { enqueueExecution, type ProcedureStep } from '../procedures/runner.ts';

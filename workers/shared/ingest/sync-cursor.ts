@@ -7,8 +7,8 @@
 
 import { and, eq, sql as sqlText } from 'drizzle-orm';
 import { syncCursor } from '#db/schema.ts';
+import { drizzleOf } from '#shared/db/transaction.ts';
 import type { Sql } from '#shared/db/types.ts';
-import { drizzleOf } from '../db/client.ts';
 import { freshReadCondition } from '../db/fresh.ts';
 
 export const CURSOR_RESOURCES = ['products', 'orders', 'deletions'] as const;

@@ -19,8 +19,8 @@
 
 import { and, eq, sql as sqlText } from 'drizzle-orm';
 import { procedureExecution, webhookReceipt } from '#db/schema.ts';
+import { drizzleOf, jsonbValue } from '#shared/db/transaction.ts';
 import type { Sql } from '#shared/db/types.ts';
-import { drizzleOf, jsonbValue } from '../db/client.ts';
 import { freshReadCondition } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { DomainError } from '../errors.ts';

@@ -9,19 +9,23 @@
  *   - Deleted products are not classified; their computed classifications are removed.
  *   - Manual classifications (is_manual) are never recomputed nor removed.
  */
+import { z } from '@hono/zod-openapi';
 import { CLASSIFICATION_CODES, type ClassificationCode } from '#db/schema.ts';
 import type { Queryable, Sql } from '#shared/db/types.ts';
 import { freshRead } from '../db/fresh.ts';
+import { isoTimestamp } from '../http/schemas.ts';
 import { shopTimezone } from '../shop-calendar.ts';
 
-/** The product detail's `classification` object. */
-export interface ProductClassification {
-  value: ClassificationCode;
-  is_manual: boolean;
-  note: string | null;
-  /** ISO 8601 UTC with Z, millisecond precision. */
-  computed_at: string;
-}
+/** The product detail's `classification` object (computed_at: ISO 8601 UTC with Z, milliseconds). */
+export const productClassificationSchema = z
+  .object({
+    value: z.enum(CLASSIFICATION_CODES),
+    is_manual: z.boolean(),
+    note: z.string().nullable(),
+    computed_at: isoTimestamp,
+  })
+  .openapi('ProductClassification');
+export type ProductClassification = z.infer<typeof productClassificationSchema>;
 
 export interface ClassificationDistribution {
   data: { classification: ClassificationCode; products: number }[];

@@ -9,8 +9,8 @@
 import { eq, sql as sqlText } from 'drizzle-orm';
 import { z } from 'zod';
 import { parityCheckExecution } from '#db/schema.ts';
+import { drizzleOf, jsonbValue } from '#shared/db/transaction.ts';
 import type { Queryable, Sql, Tx } from '#shared/db/types.ts';
-import { drizzleOf, jsonbValue } from '../db/client.ts';
 import { freshRead } from '../db/fresh.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import type { ParityCheckResult, Verdict } from './comparison.ts';

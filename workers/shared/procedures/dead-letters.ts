@@ -7,8 +7,8 @@
 
 import { and, eq, sql as sqlText } from 'drizzle-orm';
 import { procedureExecution } from '#db/schema.ts';
+import { drizzleOf } from '#shared/db/transaction.ts';
 import type { Sql } from '#shared/db/types.ts';
-import { drizzleOf } from '../db/client.ts';
 import { log } from '../logging.ts';
 import { activeExecution, findExecution, now } from './execution.ts';
 import { INGEST_QUEUE_MAX_RETRIES, type IngestMessage } from './messages.ts';

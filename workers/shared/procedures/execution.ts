@@ -7,10 +7,10 @@
 import { and, eq, inArray, sql as sqlText } from 'drizzle-orm';
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import { procedureExecution } from '#db/schema.ts';
+import { driverError, isUniqueViolation } from '#shared/db/postgres-errors.ts';
+import { drizzleOf, jsonbValue } from '#shared/db/transaction.ts';
 import type { Queryable, Sql } from '#shared/db/types.ts';
-import { drizzleOf, jsonbValue } from '../db/client.ts';
 import { freshReadCondition } from '../db/fresh.ts';
-import { driverError } from '../db/transient-errors.ts';
 
 export const PROCEDURE_KINDS = [
   // legacy sync_runs kinds, kept so the REST API can show them unchanged
@@ -258,9 +258,4 @@ export function describeError(error: unknown): string {
   // Postgres text cannot hold NUL (an error quoting a bad response may carry one): without this
   // the cause could not be recorded and the failure would be retried instead of recorded.
   return text.replaceAll('\u0000', '\\0').slice(0, 4000);
-}
-
-export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const e = driverError(error) as { code?: string; constraint_name?: string } | null;
-  return e?.code === '23505' && (constraint === undefined || e.constraint_name === constraint);
 }

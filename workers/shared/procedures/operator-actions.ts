@@ -12,10 +12,11 @@
 
 import { and, eq } from 'drizzle-orm';
 import { procedureExecution } from '#db/schema.ts';
+import { isUniqueViolation } from '#shared/db/postgres-errors.ts';
+import { drizzleOf } from '#shared/db/transaction.ts';
 import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
 import { recordStaffAction } from '../audit/staff-action.ts';
-import { drizzleOf } from '../db/client.ts';
 import { log } from '../logging.ts';
 import {
   activeExecution,
@@ -23,7 +24,6 @@ import {
   ExecutionConflictError,
   failExecution,
   findExecution,
-  isUniqueViolation,
   now,
   type ProcedureExecutionRow,
 } from './execution.ts';

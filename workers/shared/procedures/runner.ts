@@ -5,11 +5,12 @@
  * killed step resumes from the last checkpoint.
  */
 
+import { driverError } from '#shared/db/postgres-errors.ts';
 import type { Sql } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
 import { recordStaffAction, type StaffActionKind } from '../audit/staff-action.ts';
 import type { Database } from '../db/client.ts';
-import { driverError, isTransientDatabaseError } from '../db/transient-errors.ts';
+import { isTransientDatabaseError } from '../db/transient-errors.ts';
 import type { Env } from '../env.ts';
 import { log } from '../logging.ts';
 import {

@@ -9,9 +9,9 @@
 import { and, desc, eq, inArray, sql as sqlText } from 'drizzle-orm';
 import { z } from 'zod';
 import { type ExecutionStatus, procedureExecution as execution } from '#db/schema.ts';
+import { drizzleOf } from '#shared/db/transaction.ts';
 import type { Sql } from '#shared/db/types.ts';
 import { describeIdentity, type Identity } from '../access/identity.ts';
-import { drizzleOf } from '../db/client.ts';
 import { freshReadCondition } from '../db/fresh.ts';
 import type { Env } from '../env.ts';
 import { conflict, notFound } from '../errors.ts';

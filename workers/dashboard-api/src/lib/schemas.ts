@@ -122,5 +122,5 @@ export function pageSchema<T extends z.ZodType>(item: T, name: string) {
   return z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
 }
 
-export const isoTimestamp = z.string().openapi({ format: 'date-time', example: '2026-11-22T10:11:12.345Z' });
+export { isoTimestamp } from '#shared/http/schemas.ts';
 export const shopDate = z.string().openapi({ format: 'date', example: '2026-11-21' });

@@ -16,16 +16,16 @@ import type {
 } from './assets.routes.ts';
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  return c.json(await listAssets(c.var.database.sql, c.req.valid('query')), HttpStatus.OK);
+  return c.json(await listAssets(c.var.database, c.req.valid('query')), HttpStatus.OK);
 };
 
 export const create: AppRouteHandler<CreateRoute> = async (c) => {
-  return c.json(await createAsset(c.var.database.sql, c.req.valid('json'), c.var.identity), HttpStatus.CREATED);
+  return c.json(await createAsset(c.var.database, c.req.valid('json'), c.var.identity), HttpStatus.CREATED);
 };
 
 export const createMapping: AppRouteHandler<CreateMappingRoute> = async (c) => {
   const mapping = await createAssetMapping(
-    c.var.database.sql,
+    c.var.database,
     c.req.valid('param').id,
     c.req.valid('json'),
     c.var.identity,
@@ -35,7 +35,7 @@ export const createMapping: AppRouteHandler<CreateMappingRoute> = async (c) => {
 
 export const updateMapping: AppRouteHandler<UpdateMappingRoute> = async (c) => {
   const mapping = await updateAssetMapping(
-    c.var.database.sql,
+    c.var.database,
     c.req.valid('param').id,
     c.req.valid('json'),
     c.var.identity,
@@ -44,6 +44,6 @@ export const updateMapping: AppRouteHandler<UpdateMappingRoute> = async (c) => {
 };
 
 export const removeMapping: AppRouteHandler<RemoveMappingRoute> = async (c) => {
-  await deleteMapping(c.var.database.sql, c.req.valid('param').id, c.var.identity);
+  await deleteMapping(c.var.database, c.req.valid('param').id, c.var.identity);
   return c.body(null, HttpStatus.NO_CONTENT);
 };

@@ -1,11 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { DENOTATION_ROLES, MEDIA_KINDS, SOURCE_SYSTEMS } from '#db/schema.ts';
+import { DENOTATION_ROLES, MEDIA_KINDS } from '#db/schema.ts';
+import { assetSchema, mappingSchema } from '#shared/catalog/assets.ts';
 import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   access,
   errorResponses,
-  isoTimestamp,
   jsonBody,
   jsonContent,
   pageQuery,
@@ -23,30 +23,6 @@ const position = z
   .int('must be an integer from 0 to 2147483647')
   .min(0, 'must be an integer from 0 to 2147483647')
   .max(2_147_483_647, 'must be an integer from 0 to 2147483647');
-
-export const assetSchema = z
-  .object({
-    id: z.string(),
-    kind: z.enum(MEDIA_KINDS),
-    url: z.string(),
-    alt_text: z.string().nullable(),
-    shopify_image_id: z.number().int().nullable(),
-    created_at: isoTimestamp,
-    products: z.number().int().openapi({ description: 'how many product mappings use it' }),
-  })
-  .openapi('Asset');
-
-export const mappingSchema = z
-  .object({
-    mapping_id: z.string(),
-    asset_id: z.string(),
-    product_id: z.number().int(),
-    role: z.enum(DENOTATION_ROLES),
-    position: z.number().int(),
-    source: z.enum(SOURCE_SYSTEMS),
-    created_at: isoTimestamp,
-  })
-  .openapi('AssetMapping');
 
 export const list = createRoute({
   method: 'get',

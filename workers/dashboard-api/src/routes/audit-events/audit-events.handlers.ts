@@ -4,5 +4,5 @@ import type { AppRouteHandler } from '../../lib/types.ts';
 import type { ListRoute } from './audit-events.routes.ts';
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  return c.json(await listStaffActions(c.var.database.sql, c.req.valid('query')), HttpStatus.OK);
+  return c.json(await listStaffActions(c.var.database, c.req.valid('query')), HttpStatus.OK);
 };

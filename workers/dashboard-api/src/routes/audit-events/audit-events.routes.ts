@@ -1,42 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireRole } from '#shared/access/middleware.ts';
-import { STAFF_ACTION_KINDS, STAFF_ACTION_TARGET_KINDS } from '#shared/audit/staff-action.ts';
+import { auditEventSchema, STAFF_ACTION_KINDS, STAFF_ACTION_TARGET_KINDS } from '#shared/audit/staff-action.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
-import {
-  ACCESS_SECURITY,
-  errorResponses,
-  isoTimestamp,
-  jsonContent,
-  pageQuery,
-  pageSchema,
-  uuidSchema,
-} from '../../lib/schemas.ts';
+import { access, errorResponses, jsonContent, pageQuery, pageSchema, uuidSchema } from '../../lib/schemas.ts';
 
 const tags = ['audit'];
-
-const auditEventSchema = z
-  .object({
-    id: z.string(),
-    performed_at: isoTimestamp,
-    actor: z.object({
-      person_id: z.string().nullable().openapi({ description: 'null for a service token' }),
-      description: z.string().openapi({ example: 'admin@example.com' }),
-    }),
-    kind: z.enum(STAFF_ACTION_KINDS),
-    target: z.object({ kind: z.enum(STAFF_ACTION_TARGET_KINDS), id: z.string() }),
-    before: z.unknown().openapi({ description: 'the values before the write; null for a creation' }),
-    after: z.unknown().openapi({ description: 'the values after the write; null for a deletion' }),
-    request_id: z.string().nullable().openapi({ description: 'the x-request-id of the request that wrote it' }),
-  })
-  .openapi('AuditEvent');
 
 export const list = createRoute({
   method: 'get',
   path: '/api/audit-events',
   tags,
   summary: 'The audit trail of staff and admin writes, newest first (append-only: no route changes it)',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('admin')] as const,
+  ...access('admin'),
   request: {
     query: z.object({
       person: uuidSchema.optional().openapi({ description: 'the acting staff member (person id)' }),

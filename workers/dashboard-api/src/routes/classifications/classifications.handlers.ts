@@ -19,13 +19,13 @@ export const distribution: AppRouteHandler<DistributionRoute> = async (c) => {
 
 export const recompute: AppRouteHandler<RecomputeRoute> = async (c) => {
   const { as_of } = c.req.valid('json');
-  const updated = await recomputeClassifications(c.var.database.sql, as_of ?? null, c.var.identity);
+  const updated = await recomputeClassifications(c.var.database, as_of ?? null, c.var.identity);
   return c.json({ updated }, HttpStatus.OK);
 };
 
 export const setOverride: AppRouteHandler<SetOverrideRoute> = async (c) => {
   const classification = await setClassificationOverride(
-    c.var.database.sql,
+    c.var.database,
     c.req.valid('param').id,
     c.req.valid('json'),
     c.var.identity,
@@ -34,10 +34,6 @@ export const setOverride: AppRouteHandler<SetOverrideRoute> = async (c) => {
 };
 
 export const removeOverride: AppRouteHandler<RemoveOverrideRoute> = async (c) => {
-  const classification = await removeClassificationOverride(
-    c.var.database.sql,
-    c.req.valid('param').id,
-    c.var.identity,
-  );
+  const classification = await removeClassificationOverride(c.var.database, c.req.valid('param').id, c.var.identity);
   return c.json(classification, HttpStatus.OK);
 };

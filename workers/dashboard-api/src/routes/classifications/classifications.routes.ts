@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { CLASSIFICATION_CODES } from '#db/schema.ts';
 import { safeText } from '#shared/http/text.ts';
+import { productClassificationSchema } from '#shared/marts/classification.ts';
 import { shopDateSchema } from '#shared/shop-calendar.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import { access, errorResponses, isoTimestamp, jsonBody, jsonContent, productIdParams } from '../../lib/schemas.ts';
-import { classificationSchema } from '../products/products.routes.ts';
 
 const tags = ['classifications'];
 
@@ -71,7 +71,7 @@ export const setOverride = createRoute({
     ),
   },
   responses: {
-    [HttpStatus.OK]: jsonContent(classificationSchema, 'The manual classification'),
+    [HttpStatus.OK]: jsonContent(productClassificationSchema, 'The manual classification'),
     ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.TOO_MANY_REQUESTS),
   },
 });
@@ -84,7 +84,7 @@ export const removeOverride = createRoute({
   ...access('staff'),
   request: { params: productIdParams },
   responses: {
-    [HttpStatus.OK]: jsonContent(classificationSchema, 'The recomputed classification'),
+    [HttpStatus.OK]: jsonContent(productClassificationSchema, 'The recomputed classification'),
     ...errorResponses(HttpStatus.NOT_FOUND, HttpStatus.TOO_MANY_REQUESTS),
   },
 });

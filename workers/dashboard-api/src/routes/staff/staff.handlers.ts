@@ -8,15 +8,10 @@ export const me: AppRouteHandler<MeRoute> = async (c) => {
 };
 
 export const list: AppRouteHandler<ListRoute> = async (c) => {
-  return c.json(await listStaff(c.var.database.db), HttpStatus.OK);
+  return c.json(await listStaff(c.var.database), HttpStatus.OK);
 };
 
 export const update: AppRouteHandler<UpdateRoute> = async (c) => {
-  const member = await updateStaffMember(
-    c.var.database.sql,
-    c.var.identity,
-    c.req.valid('param').id,
-    c.req.valid('json'),
-  );
+  const member = await updateStaffMember(c.var.database, c.var.identity, c.req.valid('param').id, c.req.valid('json'));
   return c.json(member, HttpStatus.OK);
 };

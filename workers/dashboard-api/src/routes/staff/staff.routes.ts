@@ -1,38 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ROLE_NAMES } from '#db/schema.ts';
-import { requireRole } from '#shared/access/middleware.ts';
 import { safeText } from '#shared/http/text.ts';
+import { meSchema, staffMemberSchema } from '#shared/staff/people.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
-import { ACCESS_SECURITY, errorResponses, isoTimestamp, jsonBody, jsonContent, uuidParams } from '../../lib/schemas.ts';
+import { access, errorResponses, jsonBody, jsonContent, uuidParams } from '../../lib/schemas.ts';
 
 const tags = ['staff'];
-
-export const meSchema = z
-  .object({
-    id: z.string().nullable().openapi({ description: 'null for a service token' }),
-    email: z.string().nullable().openapi({ description: 'null for a service token' }),
-    full_name: z.string().nullable(),
-    role: z.enum(ROLE_NAMES),
-  })
-  .openapi('Me');
-
-export const staffMemberSchema = z
-  .object({
-    id: z.string(),
-    email: z.string(),
-    full_name: z.string().nullable(),
-    role: z.enum(ROLE_NAMES),
-    created_at: isoTimestamp,
-  })
-  .openapi('StaffMember');
 
 export const me = createRoute({
   method: 'get',
   path: '/api/me',
   tags,
   summary: 'Who is calling, and with which role',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('viewer')] as const,
+  ...access('viewer'),
   responses: {
     [HttpStatus.OK]: jsonContent(meSchema, 'The caller'),
     ...errorResponses(),
@@ -44,8 +24,7 @@ export const list = createRoute({
   path: '/api/staff',
   tags,
   summary: 'All staff members by email',
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('admin')] as const,
+  ...access('admin'),
   responses: {
     [HttpStatus.OK]: jsonContent(z.object({ data: z.array(staffMemberSchema) }).openapi('StaffList'), 'The staff'),
     ...errorResponses(),
@@ -57,8 +36,7 @@ export const update = createRoute({
   path: '/api/staff/{id}',
   tags,
   summary: "Change a staff member's role or name (admin/master grants need master; the last master stays)",
-  security: ACCESS_SECURITY,
-  middleware: [requireRole('admin')] as const,
+  ...access('admin'),
   request: {
     params: uuidParams,
     body: jsonBody(

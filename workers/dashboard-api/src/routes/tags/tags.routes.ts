@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { productTagSchema, tagSchema } from '#shared/catalog/tags.ts';
 import { safeText } from '#shared/http/text.ts';
 import * as HttpStatus from '../../lib/http-status.ts';
 import {
   access,
   errorResponses,
-  isoTimestamp,
   jsonBody,
   jsonContent,
   productIdParams,
@@ -25,27 +25,6 @@ const color = z
   .nullable()
   .optional()
   .openapi({ example: '#ff8800' });
-
-export const tagSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    category: z.string().nullable(),
-    color: z.string().nullable(),
-    products: z.number().int(),
-  })
-  .openapi('Tag');
-
-export const productTagSchema = z
-  .object({
-    id: z.string(),
-    product_id: z.number().int(),
-    tag_id: z.string(),
-    name: z.string(),
-    source: z.literal('manual'),
-    created_at: isoTimestamp,
-  })
-  .openapi('ProductTag');
 
 export const list = createRoute({
   method: 'get',
