@@ -176,12 +176,7 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     '## Targets',
     '',
-    '| target | new | peer | ratio | goal | |',
-    '|---|---|---|---|---|---|',
-    ...results.targets.map(
-      (t) =>
-        `| ${t.name} | ${t.figure} | ${t.peer} | ${t.ratio} (${t.ratioOf}) | ${t.goal} | ${t.met ? 'met' : '**missed**'} |`,
-    ),
+    ...targetsTable(results.targets),
     '',
     '## Ingest',
     '',
@@ -231,4 +226,16 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push('Not measured in this run (--skip-api).');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The targets as a markdown table: each a ratio to its peer, met or missed. */
+export function targetsTable(targets: BenchResults['targets']): string[] {
+  return [
+    '| target | new | peer | ratio | goal | |',
+    '|---|---|---|---|---|---|',
+    ...targets.map(
+      (t) =>
+        `| ${t.name} | ${t.figure} | ${t.peer} | ${t.ratio} (${t.ratioOf}) | ${t.goal} | ${t.met ? 'met' : '**missed**'} |`,
+    ),
+  ];
 }

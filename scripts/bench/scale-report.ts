@@ -6,7 +6,7 @@
  * beside the baseline's report (scripts/bench/markdown-file.ts).
  */
 import { markdownTable, type PairResult, type Timing } from './marts.ts';
-import type { BenchResults } from './report.ts';
+import { type BenchResults, targetsTable } from './report.ts';
 
 /** A figure may grow this much more than the data does (the issue: ≤ 5.5 for 5× the data). */
 export const SCALE_SLACK = 1.1;
@@ -167,12 +167,7 @@ export function renderScaleSection(results: BenchResults, baseline: BenchResults
     '',
     `### Targets at ${count(scale.orders)} orders`,
     '',
-    '| target | new | peer | ratio | goal | |',
-    '|---|---|---|---|---|---|',
-    ...results.targets.map(
-      (t) =>
-        `| ${t.name} | ${t.figure} | ${t.peer} | ${t.ratio} (${t.ratioOf}) | ${t.goal} | ${t.met ? 'met' : '**missed**'} |`,
-    ),
+    ...targetsTable(results.targets),
     '',
     `### Marts and dashboard queries at ${count(scale.orders)} orders`,
     '',

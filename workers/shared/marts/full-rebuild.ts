@@ -4,7 +4,7 @@
  */
 
 import type { Queryable } from '#shared/db/types.ts';
-import type { DateRange } from './refresh-lock.ts';
+import { type DateRange, REPLACE_DATASET_FIGURES } from './refresh-lock.ts';
 
 /** work_mem for a rebuild's aggregates (transaction-local). */
 const REBUILD_WORK_MEM = '64MB';
@@ -124,13 +124,7 @@ export async function rebuildRange(
       -- in date order: a day's rows share pages, so an incremental refresh of recent days leaves
       -- the visibility map of the older days intact (index-only scans of a window stay index-only)
       order by measurement_date, material_artifact_id
-      on conflict (material_artifact_id, measurement_date) do update set
-        orders_count = excluded.orders_count, units_sold_count = excluded.units_sold_count,
-        units_refunded_count = excluded.units_refunded_count,
-        gross_sales_measurement_value = excluded.gross_sales_measurement_value,
-        discounts_measurement_value = excluded.discounts_measurement_value,
-        refunds_measurement_value = excluded.refunds_measurement_value,
-        aggregate_measurement_value = excluded.aggregate_measurement_value
+      ${tx.unsafe(REPLACE_DATASET_FIGURES)}
       returning 1
     ), removed as (
       -- by tuple id: no scan of the dataset when nothing is to go

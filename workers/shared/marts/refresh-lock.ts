@@ -1,8 +1,8 @@
-import type { Queryable } from '#shared/db/types.ts';
 /**
  * What every performance-mart refresh shares: the advisory lock that runs them one at a time, the
  * state row of the last full rebuild, and the shapes of their arguments and results.
  */
+import type { Queryable } from '#shared/db/types.ts';
 
 /** Arbitrary but fixed: every mart refresh holds this transaction-scoped advisory lock. */
 export const REFRESH_LOCK_KEY = 4_127_330_118;
@@ -36,3 +36,12 @@ export async function recordFullRebuild(tx: Queryable, timezone: string): Promis
     on conflict (singleton) do update
       set shop_timezone = excluded.shop_timezone, full_refresh_at = excluded.full_refresh_at`;
 }
+
+/** A recomputed dataset row replaces the stored row's figures (the rebuild's and the incremental's upsert). */
+export const REPLACE_DATASET_FIGURES = `on conflict (material_artifact_id, measurement_date) do update set
+  orders_count = excluded.orders_count, units_sold_count = excluded.units_sold_count,
+  units_refunded_count = excluded.units_refunded_count,
+  gross_sales_measurement_value = excluded.gross_sales_measurement_value,
+  discounts_measurement_value = excluded.discounts_measurement_value,
+  refunds_measurement_value = excluded.refunds_measurement_value,
+  aggregate_measurement_value = excluded.aggregate_measurement_value`;

@@ -1,9 +1,9 @@
-import type { Queryable } from '#shared/db/types.ts';
 /**
  * The shop's currency (ISO 4217), as a `full` sync records it from Shopify's `shop { currencyCode }`
  * in configuration_setting 'currency' (a JSON string, as the legacy app_settings held it); USD
  * until a sync has recorded one.
  */
+import type { Queryable } from '#shared/db/types.ts';
 
 export const SHOP_CURRENCY_SETTING = 'currency';
 export const DEFAULT_CURRENCY = 'USD';

@@ -1,8 +1,9 @@
-import type { Queryable } from '#shared/db/types.ts';
 /**
  * The incremental refresh of the performance mart: recomputes the (product, day) keys loads
  * recorded (touched-keys.ts), and moves the daily totals of their days by the difference.
  */
+import type { Queryable } from '#shared/db/types.ts';
+import { REPLACE_DATASET_FIGURES } from './refresh-lock.ts';
 
 /**
  * Consumes the recorded keys and recomputes exactly those dataset rows (deleting the ones that no
@@ -109,13 +110,7 @@ export async function recomputeTouchedKeys(tx: Queryable, timezone: string): Pro
       select material_artifact_id, measurement_date, orders_count, units_sold, units_refunded,
              gross_sales, discounts, refunds, gross_sales - discounts - refunds
       from merged
-      on conflict (material_artifact_id, measurement_date) do update set
-        orders_count = excluded.orders_count, units_sold_count = excluded.units_sold_count,
-        units_refunded_count = excluded.units_refunded_count,
-        gross_sales_measurement_value = excluded.gross_sales_measurement_value,
-        discounts_measurement_value = excluded.discounts_measurement_value,
-        refunds_measurement_value = excluded.refunds_measurement_value,
-        aggregate_measurement_value = excluded.aggregate_measurement_value
+      ${tx.unsafe(REPLACE_DATASET_FIGURES)}
       returning 1
     ), day_change as (
       -- per touched day: the new values of its touched rows minus their stored values

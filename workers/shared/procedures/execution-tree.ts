@@ -1,9 +1,9 @@
-import type { Queryable } from '#shared/db/types.ts';
 /**
  * What the syncs are doing: running and recent ProcedureExecutions as trees (a sync and the
  * children it started, down to their loads), each with its phase, rows so far, elapsed time and,
  * for a load, how many bytes of its archived object it has read. Read by the console's syncs page.
  */
+import type { Queryable } from '#shared/db/types.ts';
 
 export type ExecutionStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed';
 
