@@ -24,9 +24,9 @@
  * embedded server (scripts/bench/scratch-databases.ts). Progress goes to stderr.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { PROJECT_ROOT } from '../lib/migrations.ts';
@@ -34,22 +34,15 @@ import { ConfigurationError } from '../lib/postgres-url.ts';
 import { type WrittenFixture, writeStoreFixture } from '../store-generator/fixture-folder.ts';
 import { generateStoreStream, type StoreOptions } from '../store-generator/generate.ts';
 import { benchApi } from './api.ts';
-import { benchFirstSync, type FirstSyncBench, renderFirstSyncMarkdown } from './first-sync.ts';
+import { benchFirstSync, type FirstSyncBench } from './first-sync.ts';
 import { benchIngest } from './ingest.ts';
-import { withReport, withScaleSection } from './markdown-file.ts';
 import { runMartBenchmarks, summarizeTimings } from './marts.ts';
 import { measureMigration } from './migration.ts';
 import { benchParity, prepareParityBench } from './parity.ts';
-import {
-  type BenchEnvironment,
-  type BenchResults,
-  evaluateTargets,
-  type MigrationBench,
-  renderMarkdown,
-} from './report.ts';
-import { compareScale, renderScaleSection, scaleHeading } from './scale-report.ts';
+import type { BenchEnvironment, BenchResults, MigrationBench } from './report.ts';
 import { openScratchDatabases, type ScratchDatabases } from './scratch-databases.ts';
 import { writeShuffledFixture } from './shuffle-lines.ts';
+import { writeRunResults } from './write-results.ts';
 
 const USAGE = `usage: npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
   [--heavy-runs 3] [--api-seconds 5] [--api-connections 10] [--skip-api] [--first-sync]
@@ -303,25 +296,11 @@ async function main(argv: string[]): Promise<void> {
       runs: { light: options.runs, heavy: options.heavyRuns },
       seconds: (performance.now() - started) / 1000,
     };
-    const partial = { ...environment, ingest, marts, parity, migration, api };
-    const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
-    const scaleComparison = baseline ? compareScale(results, baseline) : undefined;
-    await mkdir(dirname(options.results), { recursive: true });
-    await writeFile(options.results, `${JSON.stringify({ ...results, firstSync, scaleComparison }, null, 2)}\n`);
-    const report =
-      renderMarkdown(results) + (firstSync ? renderFirstSyncMarkdown(firstSync, options.store.orders) : '');
-    // each run rewrites its own part of the file (the report, or its scale's section) and keeps the rest
-    const previous = await readFile(options.markdown, 'utf8').catch(() => '');
-    await writeFile(
-      options.markdown,
-      baseline && scaleComparison
-        ? withScaleSection(
-            previous,
-            scaleHeading(scaleComparison.orders),
-            renderScaleSection(results, baseline, scaleComparison),
-            report,
-          )
-        : withReport(previous, report),
+    const { results, scaleComparison } = await writeRunResults(
+      { ...environment, ingest, marts, parity, migration, api },
+      baseline,
+      firstSync,
+      options,
     );
     log(`wrote ${options.results} and ${options.markdown}`);
     for (const t of results.targets)

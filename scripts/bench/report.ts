@@ -100,15 +100,16 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
   const targets: Target[] = [
     speedup('ingest vs the legacy ingest (fully shuffled files)', shuffledPair, 2),
     speedup('ingest vs the legacy ingest (natural order)', naturalPair, 2),
-    {
-      name: 'ingest (fully shuffled) vs a raw COPY of the same rows',
+    // issue 15 asks for within 2× of COPY; the project aims at 1.25×
+    ...[2, 1.25].map((within) => ({
+      name: `ingest (fully shuffled) within ${within}× of a raw COPY of the same rows`,
       figure: ms(ingest.newMs),
       peer: `COPY ${ms(ingest.copyMs)}`,
       ratioOf: 'new / COPY',
       ratio: copyRatio,
-      goal: '≤ 1.25',
-      met: copyRatio <= 1.25,
-    },
+      goal: `≤ ${within}`,
+      met: copyRatio <= within,
+    })),
     speedup('full refresh', martPair(marts, 'full refresh'), 1.5),
     speedup('incremental refresh vs the legacy 10-day range refresh', martPair(marts, 'incremental refresh'), 20),
     speedup('dashboard summary', martPair(marts, 'dashboard summary'), 20),
