@@ -179,6 +179,8 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     ...targetsTable(results.targets),
     '',
+    'Why a missed target is missed, with its profile: docs/benchmarks.md, "What limits the missed targets".',
+    '',
     '## Ingest',
     '',
     '| path | wall time | lines/s | |',
