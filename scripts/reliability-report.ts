@@ -44,6 +44,13 @@ interface JsonReport {
   testResults: { name: string; assertionResults: AssertionResult[] }[];
 }
 
+/** "88 files, 700 tests, all passed" for the header of figures counted from a saved report. */
+function reportSize(report: JsonReport): string {
+  const tests = report.testResults.flatMap((file) => file.assertionResults);
+  const failed = tests.filter((test) => test.status === 'failed').length;
+  return `${report.testResults.length} files, ${tests.length} tests, ${failed === 0 ? 'all passed' : `${failed} failed`}`;
+}
+
 export interface FileFigures {
   file: string;
   project: string;
@@ -220,7 +227,7 @@ const of = (part: number, whole: number) => `${part} / ${whole}`;
 
 export function renderFigures(
   files: FileFigures[],
-  run: { at: string; commit: string; seconds: number; whole?: boolean },
+  run: { at: string; commit: string; source: string; whole?: boolean },
 ): string {
   const t = sum(files);
   const all = 'npm run reliability:report';
@@ -228,7 +235,7 @@ export function renderFigures(
   const sent = refusal.sent + duplicate.sent + text.sent;
   const n = (figure: number | undefined) => figure ?? 0;
   const lines = [
-    `Measured ${run.at} at commit \`${run.commit}\` (the tagged tests took ${Math.round(run.seconds)} s).`,
+    `Measured ${run.at} at commit \`${run.commit}\`, ${run.source}.`,
     '',
     '| figure | tried / held | reproduce |',
     '|---|---|---|',
@@ -311,11 +318,14 @@ async function main(argv: string[]): Promise<number> {
     const report = JSON.parse(await readFile(outputFile, 'utf8')) as JsonReport;
     const trace: TracedEvent[] = [];
     const files = countReport(report, trace);
-    const seconds = values.from ? 0 : (Date.now() - started) / 1000;
+    // a saved report says what it counted; a fresh run says how long it took
+    const source = values.from
+      ? `counted (\`--from\`) from a saved vitest report (${reportSize(report)})`
+      : `the tagged tests took ${Math.round((Date.now() - started) / 1000)} s`;
     const figures = renderFigures(files, {
       at: new Date(report.startTime || started).toISOString().replace(/\.\d+Z$/, 'Z'),
       commit: currentCommit(),
-      seconds,
+      source,
       whole: positionals.length === 0,
     });
     console.log(figures);

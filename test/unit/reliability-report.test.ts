@@ -84,7 +84,11 @@ describe('reliability report', () => {
       [...Array(11).fill('input'), 'fault', 'fault', 'comparison', 'comparison', 'comparison', 'fuzz', 'fuzz'].sort(),
     );
 
-    const text = renderFigures(files, { at: '2026-11-22T10:00:00Z', commit: 'abc1234', seconds: 12 });
+    const text = renderFigures(files, {
+      at: '2026-11-22T10:00:00Z',
+      commit: 'abc1234',
+      source: 'the tagged tests took 12 s',
+    });
     expect(text).toContain('| **2 / 1** (2 fault events) |');
     expect(text).toContain('| **160 / 2 / 1** |');
     expect(text).toContain('| bad inputs sent / rejected (4xx or quarantined, nothing changed) | **8 / 8** |');
@@ -120,7 +124,7 @@ describe('reliability report', () => {
     // a run of some files only need not hold a fault; the whole suite must
     expect(problems(files)).toContain('NO FAULT RECORDED');
     expect(problems(files, { whole: false })).not.toContain('NO FAULT RECORDED');
-    expect(renderFigures(files, { at: 'now', commit: 'x', seconds: 0 })).toContain(
+    expect(renderFigures(files, { at: 'now', commit: 'x', source: 'test' })).toContain(
       '| duplicates sent / absorbed (2xx, nothing changed) | **2 / 1** |',
     );
   });
