@@ -57,7 +57,9 @@ export async function rebuildRange(
   // it writes nothing (or creates a table), and the write below has data-modifying parts.
   await tx`
     create temporary table performance_measurement_rebuild on commit drop as
-    with order_day as (
+    with order_day as not materialized (
+      -- inlined at both uses: a materialized CTE is read by the leader alone, and it kept the
+      -- join, the sort and the aggregate below out of the parallel workers (1.0 s against 0.8 s)
       select o.act_of_sale_id, (o.processed_at at time zone ${timezone})::date as measurement_date
       from act_of_sale o
       where not o.is_test and o.cancelled_at is null ${within(tx`o.processed_at`)}
