@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
  *   [--heavy-runs 3] [--skip-api] [--results bench/results.json] [--markdown BENCHMARKS.md]
- *   [--only ingest] [--store-dir <folder>] [--baseline bench/results.json]`
+ *   [--only ingest|store] [--store-dir <folder>] [--baseline bench/results.json]`
  *
  * One run, side by side with the legacy SQL on the same Postgres and the same generated store:
  *   1. ingest: the legacy functions vs the new loader vs a raw COPY of the same rows (scripts/bench/ingest.ts)
@@ -12,7 +12,8 @@
  *   6. with --first-sync, the first full sync through ingest:fixture against its rate-limit bound
  *      (scripts/bench/first-sync.ts)
  * (`--only ingest`: step 1 alone, its figures printed as JSON; `--store-dir`: the generated store is
- * kept in that folder and reused by the next run with the same folder)
+ * kept in that folder and reused by the next run with the same folder; `--only store`: generate it
+ * there and stop, so that generating does not share the cores with the timed steps)
  * and writes the figures as JSON (--results) and as BENCHMARKS.md (--markdown), each target of the
  * benchmark issue a ratio to its peer, met or missed. With --baseline (the results.json of a run
  * at a smaller scale) each figure is also set against the baseline's, and BENCHMARKS.md gets (or
@@ -46,7 +47,7 @@ import { writeRunResults } from './write-results.ts';
 
 const USAGE = `usage: npm run bench -- [--orders 200000] [--products 2000] [--seed 7] [--days 365] [--runs 5]
   [--heavy-runs 3] [--api-seconds 5] [--api-connections 10] [--skip-api] [--first-sync]
-  [--results bench/results.json] [--markdown BENCHMARKS.md] [--only ingest] [--store-dir <folder>]
+  [--results bench/results.json] [--markdown BENCHMARKS.md] [--only ingest|store] [--store-dir <folder>]
   [--baseline bench/results.json]`;
 
 /** The migrate:legacy CLI's default batch size. */
@@ -86,7 +87,9 @@ function parseOptions(argv: string[]) {
     return value;
   };
   const runs = count('runs', 1);
-  if (values.only !== undefined && values.only !== 'ingest') throw new UsageError('--only takes ingest');
+  if (values.only !== undefined && values.only !== 'ingest' && values.only !== 'store')
+    throw new UsageError('--only takes ingest or store');
+  if (values.only === 'store' && !values['store-dir']) throw new UsageError('--only store needs --store-dir');
   return {
     store: {
       seed: count('seed', 0),
@@ -104,7 +107,7 @@ function parseOptions(argv: string[]) {
     firstSync: values['first-sync'],
     results: resolve(values.results),
     markdown: resolve(values.markdown),
-    onlyIngest: values.only === 'ingest',
+    only: values.only as 'ingest' | 'store' | undefined,
     storeDir: values['store-dir'] ? resolve(values['store-dir']) : null,
     baseline: values.baseline === undefined ? null : resolve(values.baseline),
   };
@@ -211,6 +214,11 @@ async function main(argv: string[]): Promise<void> {
     const jsonlLines = Object.values(fixture.lines).reduce((sum, n) => sum + n, 0);
     const jsonlBytes = Object.values(fixture.bytes).reduce((sum, n) => sum + n, 0);
 
+    if (options.only === 'store') {
+      log(`store ready in ${options.storeDir}: ${jsonlLines} JSONL lines, ${jsonlBytes} bytes`);
+      return;
+    }
+
     log(`ingest: legacy, new (fully shuffled and natural order) and COPY, ${options.heavyRuns} runs`);
     const ingest = await benchIngest(scratch, {
       dir: storeDir,
@@ -221,7 +229,7 @@ async function main(argv: string[]): Promise<void> {
       runs: options.heavyRuns,
       log,
     });
-    if (options.onlyIngest) {
+    if (options.only === 'ingest') {
       const { legacyUrl: _legacy, newUrl: _new, ...figures } = ingest;
       console.log(JSON.stringify(figures, null, 2));
       return;
