@@ -13,6 +13,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
+import { ACCESS_SECURITY_SCHEME } from '#shared/access/openapi.ts';
 import {
   ACCESS_TOKEN_HEADER,
   type AccessBindings,
@@ -24,7 +25,6 @@ import { configurationCheck, database, requestId } from '../../shared/http/middl
 import { rateLimitWrites } from '../../shared/http/rate-limit.ts';
 import { dashboardApiConfig } from './config.ts';
 import { healthRoutes } from './health.ts';
-import { ACCESS_SECURITY_SCHEME } from './lib/schemas.ts';
 import { assetsRouter } from './routes/assets/assets.index.ts';
 import { auditEventsRouter } from './routes/audit-events/audit-events.index.ts';
 import { classificationsRouter } from './routes/classifications/classifications.index.ts';

@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { ACCESS_SECURITY } from '#shared/access/openapi.ts';
 import { type AccessBindings, authenticate, requireRole } from '../../shared/access/middleware.ts';
 import { checkHealth, healthReportSchema, publicHealth, publicHealthSchema } from '../../shared/health.ts';
 import { dashboardApiConfig } from './config.ts';
-import { ACCESS_SECURITY, errorResponses } from './lib/schemas.ts';
+import { errorResponses } from './lib/schemas.ts';
 
 const publicHealthRoute = createRoute({
   method: 'get',

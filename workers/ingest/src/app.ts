@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { accessConfiguration, authenticate, requireRole } from '../../shared/access/middleware.ts';
+import { ACCESS_SECURITY_SCHEME } from '../../shared/access/openapi.ts';
 import { checkHealth, publicHealth } from '../../shared/health.ts';
 import { ApiError, envelope, errorResponse } from '../../shared/http/errors.ts';
 import { type AppBindings, configurationCheck, database, requestId } from '../../shared/http/middleware.ts';
@@ -55,6 +56,18 @@ export function createIngestApp() {
     }),
   );
   app.route('/executions', executionsRouter);
+  // The operator routes' contract, generated from their definitions (the webhook route reads raw
+  // bytes for its HMAC and is described in docs/ingest.md instead).
+  app.openAPIRegistry.registerComponent('securitySchemes', 'cloudflareAccess', ACCESS_SECURITY_SCHEME);
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Ingest Worker operator API',
+      version: '1.0.0',
+      description:
+        'Replays of archived Shopify exports and the state, redrive and failing of ProcedureExecutions, for admins behind Cloudflare Access. Errors are always {"error": {"code", "message", "details"?}}.',
+    },
+  });
   app.notFound((c) => c.json(envelope(404, `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(errorResponse);
   return app;

@@ -8,7 +8,7 @@ import { and, eq, inArray, sql as sqlText } from 'drizzle-orm';
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import { procedureExecution } from '#db/schema.ts';
 import { driverError, isUniqueViolation } from '#shared/db/postgres-errors.ts';
-import { drizzleOf, jsonbValue } from '#shared/db/transaction.ts';
+import { columnsBySqlName, drizzleOf, jsonbValue } from '#shared/db/transaction.ts';
 import type { Queryable, Sql } from '#shared/db/types.ts';
 import { freshReadCondition } from '../db/fresh.ts';
 
@@ -29,28 +29,7 @@ export const PROCEDURE_KINDS = [
 export type ProcedureKind = (typeof PROCEDURE_KINDS)[number];
 
 /** Every column of procedure_execution by its SQL name, as `returning *` gives them (the procedures' and the API's snake_case). */
-export const EXECUTION_ROW = {
-  procedure_execution_id: procedureExecution.procedureExecutionId,
-  procedure_kind: procedureExecution.procedureKind,
-  status: procedureExecution.status,
-  concurrency_key: procedureExecution.concurrencyKey,
-  parent_procedure_execution_id: procedureExecution.parentProcedureExecutionId,
-  trigger_source: procedureExecution.triggerSource,
-  parameters: procedureExecution.parameters,
-  checkpoint_state: procedureExecution.checkpointState,
-  attempt_count: procedureExecution.attemptCount,
-  rows_processed_count: procedureExecution.rowsProcessedCount,
-  error_text: procedureExecution.errorText,
-  step_count: procedureExecution.stepCount,
-  requested_at: procedureExecution.requestedAt,
-  started_at: procedureExecution.startedAt,
-  heartbeat_at: procedureExecution.heartbeatAt,
-  finished_at: procedureExecution.finishedAt,
-  wake_up_at: procedureExecution.wakeUpAt,
-  watchdog_resend_count: procedureExecution.watchdogResendCount,
-  stall_reason_text: procedureExecution.stallReasonText,
-  dead_lettered_at: procedureExecution.deadLetteredAt,
-};
+export const EXECUTION_ROW = columnsBySqlName(procedureExecution);
 
 /**
  * A procedure_execution row, typed by db/schema.ts; the kind and the jsonb columns as the

@@ -5,21 +5,13 @@
 import { z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { RoleName } from '#db/schema.ts';
-import { ACCESS_TOKEN_HEADER, type AccessBindings, requireRole } from '#shared/access/middleware.ts';
+import { type AccessBindings, requireRole } from '#shared/access/middleware.ts';
+import { ACCESS_SECURITY } from '#shared/access/openapi.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#shared/http/pagination.ts';
 import { safeText } from '#shared/http/text.ts';
 import { shopDateSchema } from '#shared/shop-calendar.ts';
 import { uuidSchema } from '#shared/uuid.ts';
 import * as HttpStatus from './http-status.ts';
-
-export const ACCESS_SECURITY = [{ cloudflareAccess: [] }];
-export const ACCESS_SECURITY_SCHEME = {
-  type: 'apiKey',
-  in: 'header',
-  name: ACCESS_TOKEN_HEADER,
-  description:
-    'The Cloudflare Access JWT. Access adds it to every request that passed its login; locally, mint one with `node scripts/dev/access-signer.ts token --email <email>`.',
-} as const;
 
 /** Who may call a route: the security it documents (the Access token) and the role check that enforces it, together. */
 export function access(minimum: RoleName) {

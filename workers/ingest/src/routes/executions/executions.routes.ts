@@ -10,6 +10,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { ACCESS_SECURITY } from '#shared/access/openapi.ts';
 import { ApiError } from '#shared/http/errors.ts';
 import { jsonBodyWhateverItsType, refuseInvalid } from '../../lib/router.ts';
 import { errorResponses, jsonContent } from '../../lib/schemas.ts';
@@ -55,6 +56,7 @@ export const detail = createRoute({
   method: 'get',
   path: '/{id}',
   tags,
+  security: ACCESS_SECURITY,
   summary: "An execution's state",
   request: { params: idParams },
   responses: { 200: jsonContent(executionSchema, 'The execution'), ...errorResponses(404) },
@@ -65,6 +67,7 @@ export const redrive = createRoute({
   method: 'post',
   path: '/{id}/redrive',
   tags,
+  security: ACCESS_SECURITY,
   summary: 'Redrive a failed execution from its last checkpoint',
   request: { params: idParams },
   responses: {
@@ -81,6 +84,7 @@ export const fail = createRoute({
   method: 'post',
   path: '/{id}/fail',
   tags,
+  security: ACCESS_SECURITY,
   summary: 'Fail an active execution with a reason (frees its concurrency key)',
   middleware: [idBeforeBody, jsonBodyWhateverItsType('the body must be JSON: {"reason": "why it is failed"}')] as const,
   request: {

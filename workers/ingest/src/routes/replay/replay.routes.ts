@@ -6,6 +6,7 @@
  * The work is the `replay` ProcedureExecution (workers/shared/ingest/replay.procedure.ts).
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import { ACCESS_SECURITY } from '#shared/access/openapi.ts';
 import { replayParametersSchema } from '#shared/ingest/replay.procedure.ts';
 import { uuidSchema } from '#shared/uuid.ts';
 import { jsonBodyWhateverItsType, refuseInvalid } from '../../lib/router.ts';
@@ -42,6 +43,7 @@ export const start = createRoute({
   method: 'post',
   path: '/',
   tags,
+  security: ACCESS_SECURITY,
   summary: 'Replay archived exports (a time range and/or keys), then rebuild the marts',
   middleware: [jsonBodyWhateverItsType('the body must be JSON: {"from"?, "to"?, "keys"?}')] as const,
   request: {
@@ -58,6 +60,7 @@ export const detail = createRoute({
   method: 'get',
   path: '/{id}',
   tags,
+  security: ACCESS_SECURITY,
   summary: "A replay's progress and the raw tables' counts before and after",
   request: { params: z.object({ id: uuidSchema.openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {
