@@ -22,8 +22,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
-const shopifyId = (name: string) => bigint(name, { mode: 'number' });
+const timestamptz = <Name extends string>(name: Name) => timestamp(name, { withTimezone: true, mode: 'string' });
+const shopifyId = <Name extends string>(name: Name) => bigint(name, { mode: 'number' });
 const money = (name: string, precision: 12 | 14) => numeric(name, { precision, scale: 2 });
 
 export const ROLE_NAMES = ['master', 'admin', 'staff', 'viewer'] as const;

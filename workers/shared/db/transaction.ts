@@ -3,7 +3,7 @@
  * commit together, and a transaction may need drizzle (the schema-shaped reads and writes) and
  * postgres.js (hand-written SQL such as the marts' classification) side by side.
  */
-import { getTableColumns, sql as sqlText, type Table } from 'drizzle-orm';
+import { type Column, getTableColumns, sql as sqlText, type Table } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import * as schema from '#db/schema.ts';
 import type { Db, Queryable, Sql, Tx } from './types.ts';
@@ -72,14 +72,15 @@ export async function transaction<T>(sql: Sql, work: (tx: Transaction) => Promis
   return (await sql.begin((tx) => work({ db: drizzleOf(tx), sql: tx }))) as T;
 }
 
-type ColumnsOf<T extends Table> = T['_']['columns'];
+/** A table's columns keyed by their SQL names. */
+type BySqlName<Columns extends Record<string, Column>> = {
+  [K in keyof Columns & string as Columns[K]['_']['name']]: Columns[K];
+};
 
 /**
  * A table's columns keyed by their SQL names, as `returning *` names them: a drizzle selection of
  * every column in snake_case, which follows the schema when a column is added.
  */
-export function columnsBySqlName<T extends Table>(
-  table: T,
-): { [K in keyof ColumnsOf<T> as ColumnsOf<T>[K]['_']['name']]: ColumnsOf<T>[K] } {
+export function columnsBySqlName<T extends Table>(table: T): BySqlName<T['_']['columns']> {
   return Object.fromEntries(Object.values(getTableColumns(table)).map((column) => [column.name, column])) as never;
 }
