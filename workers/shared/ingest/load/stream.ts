@@ -59,6 +59,7 @@ export async function streamRecords(
   try {
     for await (const record of records as AsyncIterable<JsonlRecord>) {
       lastLineNumber = record.lineNumber;
+      if (record.lineNumber % YIELD_EVERY_LINES === 0) await yieldToIo();
       if (!inPass(pass, record)) continue;
       counts.linesRead += 1;
       const outcome = readLine(target.resource, record);
@@ -81,6 +82,21 @@ export async function streamRecords(
   if (failed) throw failed.reason;
   return lastLineNumber;
 }
+
+/**
+ * Lines read between two turns of the event loop (about 2–3 ms of work). Measured on the shuffled
+ * 200k-order store: a load's connections waited for it in an open transaction 32 % of the time
+ * without the turns, 17 % with them, and the load took 10.4–10.7 s instead of 11.4–11.5 s.
+ */
+const YIELD_EVERY_LINES = 200;
+
+/**
+ * Lets the connections' answers in: a source that hands over big chunks (a 1 MiB file read, an R2
+ * body) yields its lines as microtasks only, and a lane's transaction would wait for its next
+ * statement until the whole chunk is parsed.
+ */
+const yieldToIo = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /**
  * The lane of an object: an order line goes with its order, a refund with its order's other
