@@ -4,6 +4,7 @@
  * /docs renders a reference page for it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectAccessProtected } from '../support/openapi.ts';
 import { type Api, createApi } from './support/api.ts';
 
 let api: Api;
@@ -58,21 +59,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('documents Cloudflare Access as the security of every /api operation, and the error envelope', () => {
-    expect(document.components.securitySchemes.cloudflareAccess).toMatchObject({
-      type: 'apiKey',
-      in: 'header',
-      name: 'Cf-Access-Jwt-Assertion',
-    });
-    for (const route of LEGACY_ROUTES) {
-      const [method, path] = route.split(' ') as [string, string];
-      const operation = document.paths[path][method];
-      expect(operation.security, route).toEqual([{ cloudflareAccess: [] }]);
-      for (const status of ['400', '401', '403']) {
-        expect(operation.responses[status]?.content['application/json'].schema, `${route} ${status}`).toEqual({
-          $ref: '#/components/schemas/Error',
-        });
-      }
-    }
+    expectAccessProtected(document, LEGACY_ROUTES);
     expect(document.components.schemas.Error.properties.error.required).toEqual(['code', 'message']);
   });
 

@@ -8,6 +8,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '#shared/env.ts';
 import worker from '#workers/ingest/src/index.ts';
+import { expectAccessProtected } from '../support/openapi.ts';
 
 /** The operator routes (docs/ingest.md, docs/operations.md), as method + OpenAPI path. */
 const OPERATOR_ROUTES = [
@@ -41,21 +42,7 @@ describe('GET /openapi.json on the ingest Worker', () => {
       Object.keys(operations as object).map((method) => `${method} ${path}`),
     );
     expect(documented.sort()).toEqual([...OPERATOR_ROUTES].sort());
-    expect(document.components.securitySchemes.cloudflareAccess).toMatchObject({
-      type: 'apiKey',
-      in: 'header',
-      name: 'Cf-Access-Jwt-Assertion',
-    });
-    for (const route of OPERATOR_ROUTES) {
-      const [method, path] = route.split(' ') as [string, string];
-      const operation = document.paths[path][method];
-      expect(operation.security, route).toEqual([{ cloudflareAccess: [] }]);
-      for (const status of ['400', '401', '403']) {
-        expect(operation.responses[status]?.content['application/json'].schema, `${route} ${status}`).toEqual({
-          $ref: '#/components/schemas/Error',
-        });
-      }
-    }
+    expectAccessProtected(document, OPERATOR_ROUTES);
   });
 
   it('describes the bodies from the zod schemas', () => {
