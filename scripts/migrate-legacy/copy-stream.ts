@@ -6,7 +6,7 @@
  * postgres.js 3.4.9 never settles a COPY FROM STDIN writable when the server rejects the data after
  * the client's CopyDone (a check or foreign key failing on the last rows): porsager/postgres#1173,
  * fix pending in #1183. So the server's error is taken from the query itself (its `reject`, which
- * postgres.js does call) and raced against the stream. On any failure the source side is drained
+ * postgres.js does call) and raced against the stream (failureOf). On any failure the source side is drained
  * to its end instead of destroyed, so the source connection (and its snapshot transaction) stays
  * usable and can be rolled back.
  *
@@ -24,18 +24,28 @@ export function countNewlines(chunk: Buffer): number {
   return count;
 }
 
-/** The server's error for a query, even after its promise already resolved to a COPY stream. */
-function serverErrorOf(query: object): Promise<never> {
-  const pending = query as unknown as { reject: (error: unknown) => void };
-  const original = pending.reject;
-  const error = new Promise<never>((_, reject) => {
-    pending.reject = (e: unknown) => {
-      reject(e);
-      original(e);
+/**
+ * How a COPY query fails: the server's error, even after its promise already resolved to a COPY
+ * stream, or its stream's error. The stream's listener is attached as postgres.js creates the
+ * stream: when the server's error arrives in the same socket read as its CopyOutResponse, the
+ * stream is destroyed (its 'error' emitted on the next tick) before an `await` of the stream
+ * could attach one, and an 'error' without a listener is an uncaught exception.
+ */
+function failureOf(query: object): Promise<never> {
+  const pending = query as unknown as { resolve: (value: unknown) => void; reject: (error: unknown) => void };
+  const { resolve, reject } = pending;
+  const failure = new Promise<never>((_, fail) => {
+    pending.reject = (error: unknown) => {
+      fail(error);
+      reject(error);
+    };
+    pending.resolve = (value: unknown) => {
+      (value as Partial<Readable>)?.on?.('error', fail);
+      resolve(value);
     };
   });
-  error.catch(() => {});
-  return error;
+  failure.catch(() => {});
+  return failure;
 }
 
 export async function pipeCopy(
@@ -46,13 +56,10 @@ export async function pipeCopy(
   onRows: (rows: number) => void = () => {},
 ): Promise<number> {
   const outQuery = source.unsafe(copyOut);
-  const outError = serverErrorOf(outQuery);
+  const outError = failureOf(outQuery);
   const readable = await outQuery.readable();
-  // Listen at once: the source may fail while the target's COPY is still starting.
-  const readError = new Promise<never>((_, reject) => readable.on('error', reject));
-  readError.catch(() => {});
   const inQuery = target.unsafe(copyIn);
-  const inError = serverErrorOf(inQuery);
+  const inError = failureOf(inQuery);
   let writable: Writable;
   try {
     writable = await inQuery.writable();
@@ -60,8 +67,6 @@ export async function pipeCopy(
     await drain(readable);
     throw error;
   }
-  const writeError = new Promise<never>((_, reject) => writable.on('error', reject));
-  writeError.catch(() => {});
 
   let rows = 0;
   const copied = new Promise<void>((resolve) => {
@@ -76,7 +81,7 @@ export async function pipeCopy(
     writable.once('finish', () => resolve());
   });
   try {
-    await Promise.race([copied, outError, inError, readError, writeError]);
+    await Promise.race([copied, outError, inError]);
     resumeAfterCopyOut(readable);
   } catch (error) {
     readable.removeAllListeners('data');

@@ -68,6 +68,24 @@ describe('pipeCopy', () => {
     ]);
   });
 
+  it('rejects when the source query fails at its first row (with the start of its COPY, in one socket read)', async () => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const failure = await within(
+        db.target.begin((tx) =>
+          pipeCopy(
+            db.legacy,
+            `copy (select 'tag ' || (1 / (g - 1)), null from generate_series(1, 3) g) to stdout`,
+            tx,
+            tagsIn,
+          ),
+        ),
+        'the failed copy',
+      ).catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: '22012' }); // division by zero, and no uncaught stream error
+    }
+    expect(await within(db.legacy`select 1::int as one`, 'the source afterwards')).toEqual([{ one: 1 }]);
+  });
+
   it('rejects when the source query fails mid-stream, and the target transaction rolls back', async () => {
     const failure = await within(
       db.target.begin((tx) =>
