@@ -200,3 +200,19 @@ describe('DELETE /api/products/:id/tags/:tag_id', () => {
     expect((await api.get('/api/products/202')).body.tags).toContain('summer');
   });
 });
+
+describe('text Postgres stores as U+FFFD', () => {
+  it('a tag named with half a surrogate pair is created, applied and audited (its audit row was a 500)', async () => {
+    const created = await post('/api/tags', { name: 'half \ud800 pair' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const applied = await post('/api/products/202/tags', { name: 'other \udc00 half' });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+    const audited = await sql<{ name: string }[]>`
+      select after_state ->> 'name' as name from staff_action
+      where action_kind in ('tag.create', 'product_tag.add') and after_state ->> 'name' like '%half%'
+      order by performed_at`;
+    expect(audited.map((row) => row.name)).toEqual(['half \ufffd pair', 'other \ufffd half']);
+    const stored = await sql`select tag_name from tag_designation where tag_name like '%half%' order by tag_name`;
+    expect(stored.map((row) => row.tag_name)).toEqual(['half \ufffd pair', 'other \ufffd half']);
+  });
+});

@@ -8,7 +8,7 @@ import { z } from '@hono/zod-openapi';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { staffAction } from '#db/schema.ts';
 import type { Database } from '#shared/db/client.ts';
-import { drizzleOf } from '#shared/db/transaction.ts';
+import { drizzleOf, jsonbValue } from '#shared/db/transaction.ts';
 import type { Queryable } from '#shared/db/types.ts';
 import type { Identity } from '../access/identity.ts';
 import { freshReadCondition } from '../db/fresh.ts';
@@ -72,8 +72,8 @@ export async function recordStaffAction(tx: Queryable, action: StaffActionInput)
       actionKind: action.kind,
       targetKind: action.target.kind,
       targetId: String(action.target.id),
-      beforeState: action.before ?? null,
-      afterState: action.after ?? null,
+      beforeState: action.before == null ? null : jsonbValue(action.before),
+      afterState: action.after == null ? null : jsonbValue(action.after),
       requestId: currentRequestId(),
     });
 }

@@ -57,7 +57,17 @@ export function drizzleOf(handle: Queryable): Db {
  * client's json serializer turned off, which only drizzleClient's clients have.
  */
 export function jsonbValue(value: unknown) {
-  return sqlText`${JSON.stringify(value)}::text::jsonb`;
+  return sqlText`${JSON.stringify(value, storableInJsonb)}::text::jsonb`;
+}
+
+/**
+ * Strings as jsonb can hold them: JSON.stringify writes an unpaired UTF-16 surrogate and NUL as
+ * \u escapes, which jsonb refuses ("invalid input syntax for type json"); both become U+FFFD, as
+ * a text column stores them (a tag named with half a surrogate pair made its audit row fail).
+ */
+function storableInJsonb(_key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return (value as string & { toWellFormed(): string }).toWellFormed().replaceAll('\u0000', '\uFFFD');
 }
 
 export interface Transaction {
