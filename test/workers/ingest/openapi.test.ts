@@ -3,12 +3,9 @@
  * with its Access security and the error envelope, and each documented operation is a mounted route
  * that refuses a request without an Access token, as the document says.
  */
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Env } from '#shared/env.ts';
-import worker from '#workers/ingest/src/index.ts';
 import { expectAccessProtected } from '../support/openapi.ts';
+import { fetchOnce } from './support/worker-events.ts';
 
 /** The operator routes (docs/ingest.md, docs/operations.md), as method + OpenAPI path. */
 const OPERATOR_ROUTES = [
@@ -19,12 +16,7 @@ const OPERATOR_ROUTES = [
   'post /executions/{id}/fail',
 ];
 
-async function fetchIngest(path: string, init?: RequestInit): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://ingest.test${path}`, init), env as unknown as Env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+const fetchIngest = (path: string, init?: RequestInit) => fetchOnce(new Request(`https://ingest.test${path}`, init));
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is read loosely; the assertions check it
 let document: any;

@@ -4,17 +4,15 @@
  * token (a sync refused by Shopify), the webhook secret or a signature (webhooks accepted and
  * refused), an Access token (a replay request).
  */
-import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sql } from '#shared/db/types.ts';
 import type { Env } from '#shared/env.ts';
 import { type ProcedureExecutionRow, recordExecution } from '#shared/procedures/execution.ts';
-import type { IngestMessage } from '#shared/procedures/messages.ts';
-import worker from '#workers/ingest/src/index.ts';
 import { createTestAccess } from '../dashboard-api/support/access.ts';
 import { openTestSql } from '../support/test-sql.ts';
 import { signWebhook } from './support/webhook-signature.ts';
+import { deliverOnce, fetchOnce } from './support/worker-events.ts';
 
 const bindings = env as unknown as Env;
 let sql: Sql;
@@ -44,17 +42,10 @@ async function capturedLines(work: () => Promise<void>): Promise<string[]> {
   return lines;
 }
 
-async function fetchIngest(request: Request, environment: Env = bindings) {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, environment, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
-
 describe('the ingest Worker', () => {
   it('answers with the security headers, refusals included', async () => {
-    const health = await fetchIngest(new Request('https://ingest.test/health'));
-    const refused = await fetchIngest(
+    const health = await fetchOnce(new Request('https://ingest.test/health'));
+    const refused = await fetchOnce(
       new Request('https://ingest.test/webhooks/shopify', {
         method: 'POST',
         body: '{}',
@@ -85,7 +76,7 @@ describe('the ingest Worker', () => {
         [body, await signWebhook(body, 'another-secret')],
         [JSON.stringify({ id: 43 }), signature],
       ] as const) {
-        const response = await fetchIngest(
+        const response = await fetchOnce(
           new Request('https://ingest.test/webhooks/shopify', {
             method: 'POST',
             body: payload,
@@ -105,21 +96,14 @@ describe('the ingest Worker', () => {
         triggerSource: 'test',
         parameters: { mode: 'full', poll_seconds: 1 },
       });
-      const batch = createMessageBatch<IngestMessage>('ingest-jobs', [
-        {
-          id: 'security-1',
-          timestamp: new Date(),
-          attempts: 1,
-          body: { procedureExecutionId: execution.procedure_execution_id, step: 0 },
-        },
-      ]);
-      const ctx = createExecutionContext();
-      await worker.queue(batch, { ...bindings, SHOPIFY_ACCESS_TOKEN: shopifyToken }, ctx);
-      await getQueueResult(batch, ctx);
+      await deliverOnce({ procedureExecutionId: execution.procedure_execution_id, step: 0 }, 1, {
+        ...bindings,
+        SHOPIFY_ACCESS_TOKEN: shopifyToken,
+      });
       [failed] = await sql<ProcedureExecutionRow[]>`
         select * from procedure_execution where procedure_execution_id = ${execution.procedure_execution_id}`;
       // an operator's replay request with an Access token
-      const replay = await fetchIngest(
+      const replay = await fetchOnce(
         new Request('https://ingest.test/replay', {
           method: 'POST',
           body: JSON.stringify({ keys: ['shopify/products/none.jsonl.gz'] }),

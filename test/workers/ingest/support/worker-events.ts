@@ -1,4 +1,4 @@
-/** The ingest Worker's events as Cloudflare makes them: one delivery of a queue message, one cron run. */
+/** The ingest Worker's events as Cloudflare makes them: one HTTP request, one delivery of a queue message, one cron run. */
 
 import {
   createExecutionContext,
@@ -29,4 +29,12 @@ export async function runCron(cron: string, withEnv: Env = bindings): Promise<vo
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ cron, scheduledTime: Date.now() }), withEnv, ctx);
   await waitOnExecutionContext(ctx);
+}
+
+/** Sends `request` to the Worker's fetch handler, and waits for what it left running. */
+export async function fetchOnce(request: Request, withEnv: Env = bindings): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, withEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }
