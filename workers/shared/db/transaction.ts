@@ -6,6 +6,7 @@
 import { type Column, getTableColumns, sql as sqlText, type Table } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import * as schema from '#db/schema.ts';
+import { storableJson } from './storable.ts';
 import type { Db, Queryable, Sql, Tx } from './types.ts';
 
 /** The drizzle handle of each client drizzleClient made, so drizzleOf(sql) finds the invocation's own. */
@@ -54,20 +55,11 @@ export function drizzleOf(handle: Queryable): Db {
 
 /**
  * A jsonb value for a drizzle write, sent as text and cast: drizzle's own jsonb mapping needs the
- * client's json serializer turned off, which only drizzleClient's clients have.
+ * client's json serializer turned off, which only drizzleClient's clients have. Text jsonb refuses
+ * (NUL, an unpaired surrogate) is written as U+FFFD (storable.ts).
  */
 export function jsonbValue(value: unknown) {
-  return sqlText`${JSON.stringify(value, storableInJsonb)}::text::jsonb`;
-}
-
-/**
- * Strings as jsonb can hold them: JSON.stringify writes an unpaired UTF-16 surrogate and NUL as
- * \u escapes, which jsonb refuses ("invalid input syntax for type json"); both become U+FFFD, as
- * a text column stores them (a tag named with half a surrogate pair made its audit row fail).
- */
-function storableInJsonb(_key: string, value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  return (value as string & { toWellFormed(): string }).toWellFormed().replaceAll('\u0000', '\uFFFD');
+  return sqlText`${JSON.stringify(storableJson(value))}::text::jsonb`;
 }
 
 export interface Transaction {

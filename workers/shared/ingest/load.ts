@@ -29,7 +29,7 @@
  * deletions.ts (the streamed writers), resolve.ts and products.ts (the resolve half), quarantine.ts,
  * rows.ts (batch rows, the staging table), types.ts, whole-load.ts (one-go loads).
  */
-export { readPasses, storableText } from './load/lines.ts';
+export { readPasses } from './load/lines.ts';
 export { resolveAll, resolveNextBatch } from './load/resolve.ts';
 export { streamRecords } from './load/stream.ts';
 export {

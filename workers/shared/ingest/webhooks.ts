@@ -19,6 +19,7 @@
 
 import { and, eq, sql as sqlText } from 'drizzle-orm';
 import { procedureExecution, webhookReceipt } from '#db/schema.ts';
+import { storableText } from '#shared/db/storable.ts';
 import { drizzleOf, jsonbValue } from '#shared/db/transaction.ts';
 import type { Sql } from '#shared/db/types.ts';
 import { freshReadCondition } from '../db/fresh.ts';
@@ -30,7 +31,6 @@ import { ExecutionConflictError } from '../procedures/execution.ts';
 import { enqueueExecution, nudgeExecution } from '../procedures/runner.ts';
 import { shopifyWebhookSecrets } from '../shopify/config.ts';
 import { archiveJsonl, archiveKey, recordArchivedObject } from './archive.ts';
-import { storableText } from './load.ts';
 
 export const WEBHOOK_MAX_BYTES = 1024 * 1024;
 
@@ -74,20 +74,6 @@ function base64ToBytes(text: string): Uint8Array | null {
   } catch {
     return null;
   }
-}
-
-/**
- * The payload as jsonb can hold it: a NUL or an unpaired surrogate (which jsonb refuses) in any
- * string or key becomes U+FFFD. The webhook is authentic, so it is recorded and acted on rather
- * than refused (a refusal would only make Shopify resend it); the copy kept is for the record.
- */
-function storablePayload(value: unknown): unknown {
-  if (typeof value === 'string') return storableText(value);
-  if (Array.isArray(value)) return value.map(storablePayload);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storablePayload(item)]));
-  }
-  return value;
 }
 
 /** True when `signature` (base64) is the HMAC-SHA256 of `body` under one of `secrets`. */
@@ -154,7 +140,9 @@ export async function receiveShopifyWebhook(
       webhookId,
       topicName: topic,
       shopDomain: request.headers.get('x-shopify-shop-domain'),
-      payload: jsonbValue(storablePayload(payload)),
+      // an authentic webhook is recorded and acted on even when it holds text jsonb refuses (jsonbValue
+      // stores it as U+FFFD): a refusal would only make Shopify resend it
+      payload: jsonbValue(payload),
     })
     .onConflictDoNothing({ target: webhookReceipt.webhookId })
     .returning({ webhookId: webhookReceipt.webhookId });

@@ -86,13 +86,3 @@ function postgresTextProblem(json: string): string | null {
   }
   return null;
 }
-
-/** Replaces what Postgres text cannot hold (NUL, unpaired surrogates) with U+FFFD: excerpts, webhook payloads. */
-export function storableText(text: string): string {
-  return text.replaceAll('\u0000', '\uFFFD').replace(/[\uD800-\uDFFF]/g, (c, i: number, s: string) => {
-    const code = c.charCodeAt(0);
-    const pairedHigh = code <= 0xdbff && /[\uDC00-\uDFFF]/.test(s[i + 1] ?? '');
-    const pairedLow = code >= 0xdc00 && /[\uD800-\uDBFF]/.test(s[i - 1] ?? '');
-    return pairedHigh || pairedLow ? c : '\uFFFD';
-  });
-}

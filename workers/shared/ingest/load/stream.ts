@@ -1,11 +1,12 @@
 /** The stream half: lines in batches, written on a few lanes at once (streamed resources) or staged (products). */
 
+import { storableText } from '#shared/db/storable.ts';
 import type { Sql, Tx } from '#shared/db/types.ts';
 import { type TouchedKeys, touchedKeysFor } from '../../marts/performance-dataset.ts';
 import type { JsonlRecord } from '../jsonl-reader.ts';
 import type { ResourceName } from '../shopify-objects.ts';
 import { writeDeletions } from './deletions.ts';
-import { inPass, readLine, storableText } from './lines.ts';
+import { inPass, readLine } from './lines.ts';
 import { writeOrders } from './orders.ts';
 import { insertQuarantine } from './quarantine.ts';
 import { writeRefunds } from './refunds.ts';
